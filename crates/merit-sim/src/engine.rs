@@ -135,7 +135,8 @@ enum Event {
     /// An agent's window opens or closes (index into its windows; even = open).
     Window { agent: usize, edge: usize },
     AgentFree { agent: usize },
-    Abandon { slot: usize },
+    /// A waiting contact's patience runs out; `ticket` tells a reused slot apart.
+    Abandon { slot: usize, ticket: u64 },
     Arrival { queue: usize },
     Repeat { queue: usize, customer: u64, contact_type: usize },
     Dial { agent: usize },
@@ -149,6 +150,7 @@ struct Waiting {
     customer: u64,
     contact_type: usize,
     active: bool,
+    ticket: u64,
 }
 
 struct AgentRuntime {
@@ -229,9 +231,17 @@ impl<'w> Engine<'w> {
                     self.arrive(now, queue, customer, contact_type, sink);
                 }
                 Event::Repeat { queue, customer, contact_type } => {
-                    self.arrive(now, queue, customer, contact_type, sink);
+                    match self.next_open(queue, now) {
+                        Some(open) if open > now => self.push(open, Event::Repeat { queue, customer, contact_type }),
+                        Some(_) => self.arrive(now, queue, customer, contact_type, sink),
+                        None => {}
+                    }
                 }
-                Event::Abandon { slot } => self.abandon(now, slot, sink),
+                Event::Abandon { slot, ticket } => {
+                    if self.waiting[slot].ticket == ticket {
+                        self.abandon(now, slot, sink);
+                    }
+                }
                 Event::AgentFree { agent } => {
                     self.agents[agent].busy = false;
                     self.agents[agent].idle_since_ms = now;
@@ -277,6 +287,20 @@ impl<'w> Engine<'w> {
         }
     }
 
+    /// `at_ms` if the queue takes arrivals then, else a moment in the next
+    /// interval that does (customers call back when the centre is open).
+    fn next_open(&mut self, queue: usize, at_ms: UtcMs) -> Option<UtcMs> {
+        let rates = &self.w.queues[queue].arrival_rate_per_s;
+        let index = usize::try_from((at_ms - self.w.start_ms) / self.w.interval_ms).ok()?;
+        if rates.get(index).is_some_and(|&r| r > 0.0) {
+            return Some(at_ms);
+        }
+        let open = index + rates.get(index..)?.iter().position(|&r| r > 0.0)?;
+        // Spread over the first three hours of opening, not all at the door.
+        let offset = (self.rng.random::<f64>() * 6.0 * self.w.interval_ms as f64) as i64;
+        Some(self.w.start_ms + open as i64 * self.w.interval_ms + offset)
+    }
+
     fn pick_type(&mut self, queue: usize) -> usize {
         let types = &self.w.queues[queue].contact_types;
         let total: f64 = types.iter().map(|t| t.1).sum();
@@ -318,11 +342,12 @@ impl<'w> Engine<'w> {
                 customer: 0,
                 contact_type: 0,
                 active: false,
+                ticket: 0,
             });
             self.waiting.len() - 1
         });
         self.waiting[slot] =
-            Waiting { queue, arrival_ms: now, menu_exit_ms, entry_ms, customer, contact_type, active: true };
+            Waiting { queue, arrival_ms: now, menu_exit_ms, entry_ms, customer, contact_type, active: true, ticket: self.n_arrived };
         // An idle agent with the skill takes it at once (longest idle first).
         let idle = (0..self.agents.len())
             .filter(|&a| {
@@ -336,7 +361,8 @@ impl<'w> Engine<'w> {
                 self.queue_lines[queue].push_back(slot);
                 if let Some(mean) = spec.mean_patience_s {
                     let patience_ms = (exp_sample(&mut self.rng, mean) * 1000.0).round() as i64;
-                    self.push(entry_ms + patience_ms, Event::Abandon { slot });
+                    let ticket = self.waiting[slot].ticket;
+                    self.push(entry_ms + patience_ms, Event::Abandon { slot, ticket });
                 }
             }
         }

@@ -1,1 +1,192 @@
-//! placeholder
+//! Persistence for Merit: one `Store` over SQLite (the embedded default) or
+//! PostgreSQL (production), with one migrations folder per dialect holding
+//! the same file names. SQL uses `$N` placeholders, which both accept.
+
+mod batch;
+mod organisation;
+pub use organisation::OrganisationChange;
+mod overview;
+mod rows;
+
+pub use batch::{ChunkOutcome, ImportBatchRecord, ImportTx, RecordKind};
+pub use overview::HourlyCount;
+pub use rows::{Row, Value};
+
+use merit_domain::TenantId;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::AssertSqlSafe;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Audit entries are numbered per tenant; inserted only, never updated.
+pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_log (tenant_id, id, at_ms, actor, action, record_kind, record_id, before_json, after_json)
+    VALUES ($1, (SELECT COALESCE(MAX(id), 0) + 1 FROM audit_log WHERE tenant_id = $1), $2, $3, $4, $5, $6, $7, $8)";
+
+/// The database, on one of the two backends.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An audit entry: who changed what, with the record before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub record_kind: String,
+    pub record_id: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+}
+
+impl Store {
+    /// Opens `target`: a `postgres://` URL, or a SQLite file path (created
+    /// if missing; `:memory:` for a private in-memory database).
+    pub async fn open(target: &str) -> StoreResult<Store> {
+        if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(target)?;
+            return Store::open_postgres(options).await;
+        }
+        let options = if target == ":memory:" {
+            SqliteConnectOptions::from_str("sqlite::memory:")?
+        } else {
+            SqliteConnectOptions::new().filename(target).create_if_missing(true)
+        };
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        // An in-memory database lives in one connection; keep exactly one.
+        let max = if target == ":memory:" { 1 } else { 4 };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .min_connections(if target == ":memory:" { 1 } else { 0 })
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        Ok(Store::Sqlite(pool))
+    }
+
+    pub async fn open_postgres(options: PgConnectOptions) -> StoreResult<Store> {
+        let pool = PgPoolOptions::new().max_connections(4).connect_with(options).await?;
+        Ok(Store::Postgres(pool))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Brings the schema up to date.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match self {
+            Store::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Store::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(pool) => pool.close().await,
+            Store::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// Appends an audit entry. There is no way to change or remove one.
+    pub async fn append_audit(&self, tenant: TenantId, entry: &AuditEntry) -> StoreResult<()> {
+        let sql = INSERT_AUDIT;
+        macro_rules! run {
+            ($pool:expr) => {
+                sqlx::query(sql)
+                    .bind(tenant)
+                    .bind(entry.at_ms)
+                    .bind(&entry.actor)
+                    .bind(&entry.action)
+                    .bind(&entry.record_kind)
+                    .bind(&entry.record_id)
+                    .bind(&entry.before_json)
+                    .bind(&entry.after_json)
+                    .execute($pool)
+                    .await.map(|_| ())?
+            };
+        }
+        match self {
+            Store::Sqlite(pool) => run!(pool),
+            Store::Postgres(pool) => run!(pool),
+        };
+        Ok(())
+    }
+
+    pub async fn audit_entries(&self, tenant: TenantId) -> StoreResult<Vec<AuditEntry>> {
+        let sql = "SELECT at_ms, actor, action, record_kind, record_id, before_json, after_json
+                   FROM audit_log WHERE tenant_id = $1 ORDER BY id";
+        type AuditRow = (i64, String, String, String, String, Option<String>, Option<String>);
+        let rows: Vec<AuditRow> = match self {
+            Store::Sqlite(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
+            Store::Postgres(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(at_ms, actor, action, record_kind, record_id, before_json, after_json)| AuditEntry {
+                at_ms,
+                actor,
+                action,
+                record_kind,
+                record_id,
+                before_json,
+                after_json,
+            })
+            .collect())
+    }
+
+    /// Runs one statement with no result (for tests proving the audit log refuses changes).
+    pub async fn execute_raw(&self, sql: &str) -> StoreResult<u64> {
+        Ok(match self {
+            Store::Sqlite(pool) => sqlx::query(AssertSqlSafe(sql)).execute(pool).await?.rows_affected(),
+            Store::Postgres(pool) => sqlx::query(AssertSqlSafe(sql)).execute(pool).await?.rows_affected(),
+        })
+    }
+
+    /// Counts the current (latest-revision) records of a kind.
+    pub async fn count_current(&self, tenant: TenantId, kind: RecordKind) -> StoreResult<i64> {
+        let sql = format!("SELECT COUNT(*) FROM {} WHERE tenant_id = $1 AND is_current", kind.table());
+        self.scalar_i64(&sql, tenant).await
+    }
+
+    /// Counts every stored revision of a kind.
+    pub async fn count_revisions(&self, tenant: TenantId, kind: RecordKind) -> StoreResult<i64> {
+        let sql = format!("SELECT COUNT(*) FROM {} WHERE tenant_id = $1", kind.table());
+        self.scalar_i64(&sql, tenant).await
+    }
+
+    pub async fn import_batches(&self, tenant: TenantId) -> StoreResult<Vec<ImportBatchRecord>> {
+        batch::list_batches(self, tenant).await
+    }
+
+    async fn scalar_i64(&self, sql: &str, tenant: TenantId) -> StoreResult<i64> {
+        Ok(match self {
+            Store::Sqlite(pool) => sqlx::query_scalar(AssertSqlSafe(sql)).bind(tenant).fetch_one(pool).await?,
+            Store::Postgres(pool) => sqlx::query_scalar(AssertSqlSafe(sql)).bind(tenant).fetch_one(pool).await?,
+        })
+    }
+}

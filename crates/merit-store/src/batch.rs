@@ -1,0 +1,480 @@
+//! Import batches: one transaction per file, written in chunks. Each record
+//! is new (revision 1), changed (a new revision; the old one is kept but no
+//! longer current), unchanged (skipped), or a second occurrence of a source
+//! id within the same batch (refused, for the caller to report).
+
+use crate::rows::{Row, Value, content_hash, push_copy_field};
+use crate::{Store, StoreError, StoreResult};
+use merit_domain::TenantId;
+use merit_domain::activity::{Absence, AgentStateEvent, ScheduleSegment};
+use merit_domain::contact::Contact;
+use merit_domain::survey::SurveyResponse;
+use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
+use std::collections::HashMap;
+
+/// The revisioned record kinds an import writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    Contacts,
+    AgentStates,
+    Schedules,
+    Absences,
+    Surveys,
+}
+
+impl RecordKind {
+    pub fn table(self) -> &'static str {
+        match self {
+            RecordKind::Contacts => "contacts",
+            RecordKind::AgentStates => "agent_states",
+            RecordKind::Schedules => "schedule_segments",
+            RecordKind::Absences => "absences",
+            RecordKind::Surveys => "survey_responses",
+        }
+    }
+
+    fn time_column(self) -> &'static str {
+        match self {
+            RecordKind::Contacts => "arrival_ms",
+            RecordKind::AgentStates => "at_ms",
+            RecordKind::Schedules | RecordKind::Absences => "start_ms",
+            RecordKind::Surveys => "answered_ms",
+        }
+    }
+
+    /// The kind-specific columns, in the order `Row::values` holds them.
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            RecordKind::Contacts => &[
+                "channel", "queue_id", "contact_type", "customer_id", "agent_id", "menu_exit_ms",
+                "queue_entry_ms", "queue_exit_ms", "answer_ms", "end_ms", "after_work_end_ms", "outcome",
+                "holds_json", "hold_ms", "transfers_json", "n_transfers", "wrap_up_code", "recording_url",
+                "first_response_ms", "resolution_ms", "sale_amount_minor", "sale_currency", "sale_cancelled_ms",
+            ],
+            RecordKind::AgentStates => &["agent_id", "state", "reason"],
+            RecordKind::Schedules => &["agent_id", "end_ms", "activity"],
+            RecordKind::Absences => &["agent_id", "end_ms", "kind", "reason"],
+            RecordKind::Surveys => &["contact_source_id", "agent_id", "asked_by"],
+        }
+    }
+}
+
+const CHILD_TABLE: &str = "survey_answers";
+const CHILD_COLUMNS: [&str; 4] = ["question_id", "scale", "value", "answer_text"];
+
+fn canonical_hash<T: serde::Serialize>(record: &T) -> i64 {
+    content_hash(&serde_json::to_vec(record).unwrap_or_default())
+}
+
+impl Row {
+    pub fn from_contact(c: &Contact) -> Row {
+        let holds: Vec<[i64; 2]> = c.holds.iter().map(|h| [h.start_ms, h.end_ms]).collect();
+        let transfers: Vec<(i64, &str)> = c.transfers.iter().map(|t| (t.at_ms, t.target.as_str())).collect();
+        Row {
+            source_system: c.source_system.clone(),
+            source_id: c.source_id.clone(),
+            time_ms: c.arrival_ms,
+            content_hash: canonical_hash(c),
+            values: vec![
+                c.channel.as_str().into(),
+                c.queue_id.clone().into(),
+                c.contact_type.clone().into(),
+                c.customer_id.clone().into(),
+                c.agent_id.clone().into(),
+                c.menu_exit_ms.into(),
+                c.queue_entry_ms.into(),
+                c.queue_exit_ms.into(),
+                c.answer_ms.into(),
+                c.end_ms.into(),
+                c.after_work_end_ms.into(),
+                c.outcome.as_str().into(),
+                serde_json::to_string(&holds).unwrap_or_default().into(),
+                c.hold_ms().into(),
+                serde_json::to_string(&transfers).unwrap_or_default().into(),
+                (c.transfers.len() as i64).into(),
+                c.wrap_up_code.clone().into(),
+                c.recording_url.clone().into(),
+                c.first_response_ms.into(),
+                c.resolution_ms.into(),
+                c.sale.as_ref().map(|s| s.value.amount_minor).into(),
+                c.sale.as_ref().map(|s| s.value.currency.clone()).into(),
+                c.sale.as_ref().and_then(|s| s.cancelled_at_ms).into(),
+            ],
+            children: vec![],
+        }
+    }
+
+    pub fn from_state(source_system: &str, s: &AgentStateEvent) -> Row {
+        Row {
+            source_system: source_system.to_owned(),
+            source_id: s.source_id.clone(),
+            time_ms: s.at_ms,
+            content_hash: canonical_hash(s),
+            values: vec![s.agent_id.clone().into(), s.state.as_str().into(), s.reason.clone().into()],
+            children: vec![],
+        }
+    }
+
+    pub fn from_schedule(source_system: &str, s: &ScheduleSegment) -> Row {
+        Row {
+            source_system: source_system.to_owned(),
+            source_id: s.source_id.clone(),
+            time_ms: s.start_ms,
+            content_hash: canonical_hash(s),
+            values: vec![s.agent_id.clone().into(), s.end_ms.into(), s.activity.as_str().into()],
+            children: vec![],
+        }
+    }
+
+    pub fn from_absence(source_system: &str, a: &Absence) -> Row {
+        Row {
+            source_system: source_system.to_owned(),
+            source_id: a.source_id.clone(),
+            time_ms: a.start_ms,
+            content_hash: canonical_hash(a),
+            values: vec![a.agent_id.clone().into(), a.end_ms.into(), a.kind.as_str().into(), a.reason.clone().into()],
+            children: vec![],
+        }
+    }
+
+    pub fn from_survey(s: &SurveyResponse) -> Row {
+        Row {
+            source_system: s.source_system.clone(),
+            source_id: s.source_id.clone(),
+            time_ms: s.answered_ms,
+            content_hash: canonical_hash(s),
+            values: vec![s.contact_source_id.clone().into(), s.agent_id.clone().into(), s.asked_by.as_str().into()],
+            children: s
+                .answers
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.question_id.clone().into(),
+                        a.scale.as_str().into(),
+                        a.value.map(i64::from).into(),
+                        a.text.clone().into(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What a chunk did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChunkOutcome {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Positions (in the chunk) of rows whose source id already came earlier in this batch.
+    pub duplicates: Vec<usize>,
+}
+
+/// A stored import batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportBatchRecord {
+    pub id: i64,
+    pub kind: String,
+    pub file_name: String,
+    pub checksum: String,
+    pub actor: String,
+    pub started_ms: i64,
+    pub finished_ms: i64,
+    pub n_inserted: i64,
+    pub n_updated: i64,
+    pub n_unchanged: i64,
+    pub n_rejected: i64,
+}
+
+enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// One import, one transaction: nothing is visible until `finish` commits,
+/// and a crash at any point leaves the store as if it never started.
+pub struct ImportTx {
+    tx: Tx,
+    tenant: TenantId,
+    batch_id: i64,
+}
+
+type Existing = HashMap<(String, String), (i64, i64, i64)>;
+
+impl ImportTx {
+    pub async fn begin(store: &Store, tenant: TenantId) -> StoreResult<ImportTx> {
+        let next_id = "SELECT COALESCE(MAX(id), 0) + 1 FROM import_batches WHERE tenant_id = $1";
+        let (tx, batch_id) = match store {
+            Store::Sqlite(pool) => {
+                // BEGIN IMMEDIATE: take the write lock now, so two imports queue instead of failing later.
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let id: i64 = sqlx::query_scalar(next_id).bind(tenant).fetch_one(&mut *tx).await?;
+                (Tx::Sqlite(tx), id)
+            }
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("LOCK TABLE import_batches IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+                let id: i64 = sqlx::query_scalar(next_id).bind(tenant).fetch_one(&mut *tx).await?;
+                (Tx::Postgres(tx), id)
+            }
+        };
+        Ok(ImportTx { tx, tenant, batch_id })
+    }
+
+    pub fn batch_id(&self) -> i64 {
+        self.batch_id
+    }
+
+    /// Writes a chunk of rows of one kind.
+    pub async fn write_chunk(&mut self, kind: RecordKind, rows: &[Row]) -> StoreResult<ChunkOutcome> {
+        let existing = self.existing(kind, rows).await?;
+        let mut outcome = ChunkOutcome::default();
+        let mut seen_in_chunk: HashMap<(&str, &str), ()> = HashMap::new();
+        let mut to_insert: Vec<(&Row, i64)> = Vec::new();
+        let mut to_retire: Vec<(&Row, i64)> = Vec::new();
+        for (position, row) in rows.iter().enumerate() {
+            let key = (row.source_system.as_str(), row.source_id.as_str());
+            if seen_in_chunk.insert(key, ()).is_some() {
+                outcome.duplicates.push(position);
+                continue;
+            }
+            match existing.get(&(row.source_system.clone(), row.source_id.clone())) {
+                Some(&(_, _, batch)) if batch == self.batch_id => outcome.duplicates.push(position),
+                Some(&(_, hash, _)) if hash == row.content_hash => outcome.unchanged += 1,
+                Some(&(revision, _, _)) => {
+                    to_retire.push((row, revision));
+                    to_insert.push((row, revision + 1));
+                    outcome.updated += 1;
+                }
+                None => {
+                    to_insert.push((row, 1));
+                    outcome.inserted += 1;
+                }
+            }
+        }
+        self.retire(kind, &to_retire).await?;
+        self.insert(kind, &to_insert).await?;
+        Ok(outcome)
+    }
+
+    /// The current revision, hash and batch of each source id in `rows` that is already stored.
+    async fn existing(&mut self, kind: RecordKind, rows: &[Row]) -> StoreResult<Existing> {
+        let ids: Vec<&str> = rows.iter().map(|r| r.source_id.as_str()).collect();
+        let table = kind.table();
+        type Found = Vec<(String, String, i64, i64, i64)>;
+        let found: Found = match &mut self.tx {
+            Tx::Sqlite(tx) => {
+                let sql = format!(
+                    "SELECT source_system, source_id, revision, content_hash, batch_id FROM {table}
+                     WHERE tenant_id = $1 AND is_current AND source_id IN (SELECT value FROM json_each($2))"
+                );
+                let ids_json = serde_json::to_string(&ids).unwrap_or_default();
+                sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(self.tenant).bind(ids_json).fetch_all(&mut **tx).await?
+            }
+            Tx::Postgres(tx) => {
+                let sql = format!(
+                    "SELECT source_system, source_id, revision, content_hash, batch_id FROM {table}
+                     WHERE tenant_id = $1 AND is_current AND source_id = ANY($2)"
+                );
+                sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(self.tenant).bind(&ids).fetch_all(&mut **tx).await?
+            }
+        };
+        Ok(found.into_iter().map(|(system, id, revision, hash, batch)| ((system, id), (revision, hash, batch))).collect())
+    }
+
+    async fn retire(&mut self, kind: RecordKind, rows: &[(&Row, i64)]) -> StoreResult<()> {
+        let sql = format!(
+            "UPDATE {} SET is_current = FALSE WHERE tenant_id = $1 AND source_system = $2 AND source_id = $3 AND revision = $4",
+            kind.table()
+        );
+        for (row, revision) in rows {
+            macro_rules! run {
+                ($tx:expr) => {
+                    sqlx::query(AssertSqlSafe(sql.as_str()))
+                        .bind(self.tenant)
+                        .bind(&row.source_system)
+                        .bind(&row.source_id)
+                        .bind(*revision)
+                        .execute(&mut **$tx)
+                        .await.map(|_| ())?
+                };
+            }
+            match &mut self.tx {
+                Tx::Sqlite(tx) => run!(tx),
+                Tx::Postgres(tx) => run!(tx),
+            };
+        }
+        Ok(())
+    }
+
+    async fn insert(&mut self, kind: RecordKind, rows: &[(&Row, i64)]) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut columns = vec!["tenant_id", kind.time_column(), "source_system", "source_id", "revision", "is_current", "batch_id", "content_hash"];
+        columns.extend_from_slice(kind.columns());
+        let (tenant, batch_id) = (self.tenant, self.batch_id);
+        let full_rows: Vec<Vec<Value>> = rows
+            .iter()
+            .map(|(row, revision)| {
+                let mut values = vec![
+                    Value::Int(tenant),
+                    Value::Int(row.time_ms),
+                    Value::Text(row.source_system.clone()),
+                    Value::Text(row.source_id.clone()),
+                    Value::Int(*revision),
+                    Value::Bool(true),
+                    Value::Int(batch_id),
+                    Value::Int(row.content_hash),
+                ];
+                values.extend(row.values.iter().cloned());
+                values
+            })
+            .collect();
+        self.bulk_insert(kind.table(), &columns, &full_rows).await?;
+        let mut child_columns = vec!["tenant_id", "answered_ms", "source_system", "source_id", "revision"];
+        child_columns.extend_from_slice(&CHILD_COLUMNS);
+        let child_rows: Vec<Vec<Value>> = rows
+            .iter()
+            .flat_map(|(row, revision)| {
+                row.children.iter().map(move |child| {
+                    let mut values = vec![
+                        Value::Int(tenant),
+                        Value::Int(row.time_ms),
+                        Value::Text(row.source_system.clone()),
+                        Value::Text(row.source_id.clone()),
+                        Value::Int(*revision),
+                    ];
+                    values.extend(child.iter().cloned());
+                    values
+                })
+            })
+            .collect();
+        if !child_rows.is_empty() {
+            self.bulk_insert(CHILD_TABLE, &child_columns, &child_rows).await?;
+        }
+        Ok(())
+    }
+
+    /// Multi-row INSERTs on SQLite (as many rows per statement as the bind
+    /// limit allows); COPY on PostgreSQL.
+    async fn bulk_insert(&mut self, table: &str, columns: &[&str], rows: &[Vec<Value>]) -> StoreResult<()> {
+        match &mut self.tx {
+            Tx::Sqlite(tx) => {
+                let per_statement = (30_000 / columns.len()).max(1);
+                for part in rows.chunks(per_statement) {
+                    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+                    let mut n = 0;
+                    for (i, _) in part.iter().enumerate() {
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        sql.push('(');
+                        for c in 0..columns.len() {
+                            if c > 0 {
+                                sql.push(',');
+                            }
+                            n += 1;
+                            sql.push('$');
+                            sql.push_str(&n.to_string());
+                        }
+                        sql.push(')');
+                    }
+                    let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
+                    for value in part.iter().flatten() {
+                        query = match value {
+                            Value::Null => query.bind(None::<i64>),
+                            Value::Int(v) => query.bind(*v),
+                            Value::Text(v) => query.bind(v.as_str()),
+                            Value::Bool(v) => query.bind(*v),
+                        };
+                    }
+                    query.execute(&mut **tx).await?;
+                }
+            }
+            Tx::Postgres(tx) => {
+                let statement = format!("COPY {table} ({}) FROM STDIN WITH (FORMAT csv)", columns.join(", "));
+                let mut buffer = Vec::with_capacity(rows.len() * 200);
+                for row in rows {
+                    for (i, value) in row.iter().enumerate() {
+                        if i > 0 {
+                            buffer.push(b',');
+                        }
+                        push_copy_field(&mut buffer, value);
+                    }
+                    buffer.push(b'\n');
+                }
+                let mut copy = tx.copy_in_raw(&statement).await?;
+                copy.send(buffer).await?;
+                copy.finish().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the batch and commits everything at once.
+    pub async fn finish(mut self, mut record: ImportBatchRecord) -> StoreResult<ImportBatchRecord> {
+        record.id = self.batch_id;
+        let sql = "INSERT INTO import_batches (tenant_id, id, kind, file_name, checksum, actor, started_ms, finished_ms,
+                   n_inserted, n_updated, n_unchanged, n_rejected) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+        macro_rules! run {
+            ($tx:expr) => {
+                sqlx::query(sql)
+                    .bind(self.tenant)
+                    .bind(record.id)
+                    .bind(&record.kind)
+                    .bind(&record.file_name)
+                    .bind(&record.checksum)
+                    .bind(&record.actor)
+                    .bind(record.started_ms)
+                    .bind(record.finished_ms)
+                    .bind(record.n_inserted)
+                    .bind(record.n_updated)
+                    .bind(record.n_unchanged)
+                    .bind(record.n_rejected)
+                    .execute(&mut **$tx)
+                    .await.map(|_| ())?
+            };
+        }
+        match &mut self.tx {
+            Tx::Sqlite(tx) => run!(tx),
+            Tx::Postgres(tx) => run!(tx),
+        };
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(record)
+    }
+
+    /// Abandons the import; nothing it wrote remains.
+    pub async fn abort(self) -> StoreResult<()> {
+        match self.tx {
+            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+pub(crate) async fn list_batches(store: &Store, tenant: TenantId) -> StoreResult<Vec<ImportBatchRecord>> {
+    let sql = "SELECT id, kind, file_name, checksum, actor, started_ms, finished_ms, n_inserted, n_updated, n_unchanged, n_rejected
+               FROM import_batches WHERE tenant_id = $1 ORDER BY id";
+    type BatchRow = (i64, String, String, String, String, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<BatchRow> = match store {
+        Store::Sqlite(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
+        Store::Postgres(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, file_name, checksum, actor, started_ms, finished_ms, n_inserted, n_updated, n_unchanged, n_rejected)| {
+            ImportBatchRecord { id, kind, file_name, checksum, actor, started_ms, finished_ms, n_inserted, n_updated, n_unchanged, n_rejected }
+        })
+        .collect())
+}
+
+impl From<String> for StoreError {
+    fn from(message: String) -> Self {
+        StoreError::Invalid(message)
+    }
+}

@@ -1,0 +1,189 @@
+//! The organisation tables: load them whole (they are small) and save a set
+//! of changes with their audit entries in one transaction.
+
+use crate::{AuditEntry, Store, StoreResult};
+use jiff::civil::Date;
+use merit_domain::TenantId;
+use merit_domain::organisation::{
+    Agent, Channel, EmploymentEndReason, Organisation, Queue, Site, Team, TeamMembership,
+};
+
+/// One record of the organisation to insert or replace.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum OrganisationChange {
+    Site(Site),
+    Team(Team),
+    Agent(Agent),
+    Membership(TeamMembership),
+    Queue(Queue),
+}
+
+fn date(text: &str) -> Date {
+    text.parse().unwrap_or_default()
+}
+
+fn date_text(date: Date) -> String {
+    date.to_string()
+}
+
+macro_rules! on_store {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            Store::Sqlite($pool) => $body,
+            Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+impl Store {
+    pub async fn load_organisation(&self, tenant: TenantId) -> StoreResult<Organisation> {
+        let sites: Vec<(String, String, String)> = on_store!(self, |pool| sqlx::query_as(
+            "SELECT id, name, time_zone FROM sites WHERE tenant_id = $1 ORDER BY id"
+        )
+        .bind(tenant)
+        .fetch_all(pool)
+        .await?);
+        let teams: Vec<(String, String, String)> = on_store!(self, |pool| sqlx::query_as(
+            "SELECT id, name, site_id FROM teams WHERE tenant_id = $1 ORDER BY id"
+        )
+        .bind(tenant)
+        .fetch_all(pool)
+        .await?);
+        type AgentRow = (String, String, String, String, Option<String>, Option<String>);
+        let agents: Vec<AgentRow> = on_store!(self, |pool| sqlx::query_as(
+            "SELECT id, name, site_id, hire_date, employment_end_date, employment_end_reason FROM agents WHERE tenant_id = $1 ORDER BY id"
+        )
+        .bind(tenant)
+        .fetch_all(pool)
+        .await?);
+        let memberships: Vec<(String, String, String, Option<String>)> = on_store!(self, |pool| sqlx::query_as(
+            "SELECT agent_id, team_id, from_date, to_date FROM team_memberships WHERE tenant_id = $1 ORDER BY agent_id, from_date"
+        )
+        .bind(tenant)
+        .fetch_all(pool)
+        .await?);
+        let queues: Vec<(String, String, String, String)> = on_store!(self, |pool| sqlx::query_as(
+            "SELECT id, name, channel, site_id FROM queues WHERE tenant_id = $1 ORDER BY id"
+        )
+        .bind(tenant)
+        .fetch_all(pool)
+        .await?);
+        Ok(Organisation {
+            sites: sites.into_iter().map(|(id, name, time_zone)| Site { id, name, time_zone }).collect(),
+            teams: teams.into_iter().map(|(id, name, site_id)| Team { id, name, site_id }).collect(),
+            agents: agents
+                .into_iter()
+                .map(|(id, name, site_id, hire, end, reason)| Agent {
+                    id,
+                    name,
+                    site_id,
+                    hire_date: date(&hire),
+                    employment_end_date: end.as_deref().map(date),
+                    employment_end_reason: reason.as_deref().and_then(EmploymentEndReason::parse),
+                })
+                .collect(),
+            memberships: memberships
+                .into_iter()
+                .map(|(agent_id, team_id, from, to)| TeamMembership {
+                    agent_id,
+                    team_id,
+                    from_date: date(&from),
+                    to_date: to.as_deref().map(date),
+                })
+                .collect(),
+            queues: queues
+                .into_iter()
+                .map(|(id, name, channel, site_id)| Queue {
+                    id,
+                    name,
+                    channel: Channel::parse(&channel).unwrap_or(Channel::VoiceInbound),
+                    site_id,
+                })
+                .collect(),
+        })
+    }
+
+    /// Inserts or replaces each changed record and appends its audit entry, all or nothing.
+    pub async fn save_organisation(
+        &self,
+        tenant: TenantId,
+        changes: &[OrganisationChange],
+        audit: &[AuditEntry],
+    ) -> StoreResult<()> {
+        macro_rules! apply {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await?;
+                for change in changes {
+                    let query = match change {
+                        OrganisationChange::Site(s) => sqlx::query(
+                            "INSERT INTO sites (tenant_id, id, name, time_zone) VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone",
+                        )
+                        .bind(tenant)
+                        .bind(&s.id)
+                        .bind(&s.name)
+                        .bind(&s.time_zone),
+                        OrganisationChange::Team(t) => sqlx::query(
+                            "INSERT INTO teams (tenant_id, id, name, site_id) VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, site_id = excluded.site_id",
+                        )
+                        .bind(tenant)
+                        .bind(&t.id)
+                        .bind(&t.name)
+                        .bind(&t.site_id),
+                        OrganisationChange::Agent(a) => sqlx::query(
+                            "INSERT INTO agents (tenant_id, id, name, site_id, hire_date, employment_end_date, employment_end_reason)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7)
+                             ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, site_id = excluded.site_id,
+                             hire_date = excluded.hire_date, employment_end_date = excluded.employment_end_date,
+                             employment_end_reason = excluded.employment_end_reason",
+                        )
+                        .bind(tenant)
+                        .bind(&a.id)
+                        .bind(&a.name)
+                        .bind(&a.site_id)
+                        .bind(date_text(a.hire_date))
+                        .bind(a.employment_end_date.map(date_text))
+                        .bind(a.employment_end_reason.map(|r| r.as_str())),
+                        OrganisationChange::Membership(m) => sqlx::query(
+                            "INSERT INTO team_memberships (tenant_id, agent_id, team_id, from_date, to_date) VALUES ($1, $2, $3, $4, $5)
+                             ON CONFLICT (tenant_id, agent_id, from_date) DO UPDATE SET team_id = excluded.team_id, to_date = excluded.to_date",
+                        )
+                        .bind(tenant)
+                        .bind(&m.agent_id)
+                        .bind(&m.team_id)
+                        .bind(date_text(m.from_date))
+                        .bind(m.to_date.map(date_text)),
+                        OrganisationChange::Queue(q) => sqlx::query(
+                            "INSERT INTO queues (tenant_id, id, name, channel, site_id) VALUES ($1, $2, $3, $4, $5)
+                             ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, channel = excluded.channel, site_id = excluded.site_id",
+                        )
+                        .bind(tenant)
+                        .bind(&q.id)
+                        .bind(&q.name)
+                        .bind(q.channel.as_str())
+                        .bind(&q.site_id),
+                    };
+                    query.execute(&mut *tx).await?;
+                }
+                for entry in audit {
+                    sqlx::query(crate::INSERT_AUDIT)
+                    .bind(tenant)
+                    .bind(entry.at_ms)
+                    .bind(&entry.actor)
+                    .bind(&entry.action)
+                    .bind(&entry.record_kind)
+                    .bind(&entry.record_id)
+                    .bind(&entry.before_json)
+                    .bind(&entry.after_json)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+            }};
+        }
+        on_store!(self, |pool| apply!(pool));
+        Ok(())
+    }
+}

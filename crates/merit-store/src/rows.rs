@@ -1,0 +1,76 @@
+//! Records as rows of plain values, so that one bulk writer per backend
+//! serves every record kind.
+
+/// One column value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+    Bool(bool),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// A revisioned record ready to write: its identity, its time-key and content
+/// hash, the kind-specific column values, and child rows (survey answers).
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub source_system: String,
+    pub source_id: String,
+    pub time_ms: i64,
+    pub content_hash: i64,
+    pub values: Vec<Value>,
+    pub children: Vec<Vec<Value>>,
+}
+
+/// FNV-1a over the record's canonical JSON: stable across runs and versions,
+/// which std's hasher is not promised to be.
+pub fn content_hash(canonical: &[u8]) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in canonical {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash as i64
+}
+
+/// Appends one field in PostgreSQL's COPY csv format: NULL is an unquoted
+/// empty field, text is always quoted so an empty string stays a string.
+/// (A general CSV writer cannot tell NULL from "", which COPY must.)
+pub fn push_copy_field(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Null => {}
+        Value::Int(v) => out.extend_from_slice(v.to_string().as_bytes()),
+        Value::Bool(v) => out.extend_from_slice(if *v { b"t" } else { b"f" }),
+        Value::Text(text) => {
+            out.push(b'"');
+            for &byte in text.as_bytes() {
+                if byte == b'"' {
+                    out.push(b'"');
+                }
+                out.push(byte);
+            }
+            out.push(b'"');
+        }
+    }
+}

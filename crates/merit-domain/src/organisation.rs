@@ -113,6 +113,17 @@ pub struct Queue {
     pub site_id: String,
 }
 
+/// One record of the organisation, as imported or saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum OrganisationRecord {
+    Site(Site),
+    Team(Team),
+    Agent(Agent),
+    Membership(TeamMembership),
+    Queue(Queue),
+}
+
 /// The whole organisation as one import unit.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organisation {
@@ -121,4 +132,16 @@ pub struct Organisation {
     pub agents: Vec<Agent>,
     pub memberships: Vec<TeamMembership>,
     pub queues: Vec<Queue>,
+}
+
+impl Organisation {
+    /// Every record, parents before children (sites, teams, queues, agents, memberships).
+    pub fn records(&self) -> Vec<OrganisationRecord> {
+        let sites = self.sites.iter().cloned().map(OrganisationRecord::Site);
+        let teams = self.teams.iter().cloned().map(OrganisationRecord::Team);
+        let queues = self.queues.iter().cloned().map(OrganisationRecord::Queue);
+        let agents = self.agents.iter().cloned().map(OrganisationRecord::Agent);
+        let memberships = self.memberships.iter().cloned().map(OrganisationRecord::Membership);
+        sites.chain(teams).chain(queues).chain(agents).chain(memberships).collect()
+    }
 }

@@ -1,1 +1,31 @@
-//! placeholder
+//! Use cases shared by the web server, the API and the CLI: imports and the
+//! organisation overview. The only place that decides who may do what (from
+//! the access issue on), and the only writer of the audit log.
+
+pub mod import;
+pub mod overview;
+
+/// The source of the current time, injected so tests and simulations control it.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+/// A clock that always says the same time.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub i64);
+
+impl Clock for FixedClock {
+    fn now_ms(&self) -> i64 {
+        self.0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Refused(#[from] merit_import::FileRefused),
+    #[error(transparent)]
+    Store(#[from] merit_store::StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}

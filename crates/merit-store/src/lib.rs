@@ -4,13 +4,12 @@
 
 mod batch;
 mod organisation;
-pub use organisation::OrganisationChange;
 mod overview;
 mod rows;
 
 pub use batch::{ChunkOutcome, ImportBatchRecord, ImportTx, RecordKind};
 pub use overview::HourlyCount;
-pub use rows::{Row, Value};
+pub use rows::{Row, Value, content_hash};
 
 use merit_domain::TenantId;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

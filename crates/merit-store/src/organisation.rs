@@ -5,19 +5,9 @@ use crate::{AuditEntry, Store, StoreResult};
 use jiff::civil::Date;
 use merit_domain::TenantId;
 use merit_domain::organisation::{
-    Agent, Channel, EmploymentEndReason, Organisation, Queue, Site, Team, TeamMembership,
+    Agent, Channel, EmploymentEndReason, Organisation, OrganisationRecord, Queue, Site, Team,
+    TeamMembership,
 };
-
-/// One record of the organisation to insert or replace.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "record", rename_all = "snake_case")]
-pub enum OrganisationChange {
-    Site(Site),
-    Team(Team),
-    Agent(Agent),
-    Membership(TeamMembership),
-    Queue(Queue),
-}
 
 fn date(text: &str) -> Date {
     text.parse().unwrap_or_default()
@@ -108,7 +98,7 @@ impl Store {
     pub async fn save_organisation(
         &self,
         tenant: TenantId,
-        changes: &[OrganisationChange],
+        changes: &[OrganisationRecord],
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         macro_rules! apply {
@@ -116,7 +106,7 @@ impl Store {
                 let mut tx = $pool.begin().await?;
                 for change in changes {
                     let query = match change {
-                        OrganisationChange::Site(s) => sqlx::query(
+                        OrganisationRecord::Site(s) => sqlx::query(
                             "INSERT INTO sites (tenant_id, id, name, time_zone) VALUES ($1, $2, $3, $4)
                              ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone",
                         )
@@ -124,7 +114,7 @@ impl Store {
                         .bind(&s.id)
                         .bind(&s.name)
                         .bind(&s.time_zone),
-                        OrganisationChange::Team(t) => sqlx::query(
+                        OrganisationRecord::Team(t) => sqlx::query(
                             "INSERT INTO teams (tenant_id, id, name, site_id) VALUES ($1, $2, $3, $4)
                              ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, site_id = excluded.site_id",
                         )
@@ -132,7 +122,7 @@ impl Store {
                         .bind(&t.id)
                         .bind(&t.name)
                         .bind(&t.site_id),
-                        OrganisationChange::Agent(a) => sqlx::query(
+                        OrganisationRecord::Agent(a) => sqlx::query(
                             "INSERT INTO agents (tenant_id, id, name, site_id, hire_date, employment_end_date, employment_end_reason)
                              VALUES ($1, $2, $3, $4, $5, $6, $7)
                              ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, site_id = excluded.site_id,
@@ -146,7 +136,7 @@ impl Store {
                         .bind(date_text(a.hire_date))
                         .bind(a.employment_end_date.map(date_text))
                         .bind(a.employment_end_reason.map(|r| r.as_str())),
-                        OrganisationChange::Membership(m) => sqlx::query(
+                        OrganisationRecord::Membership(m) => sqlx::query(
                             "INSERT INTO team_memberships (tenant_id, agent_id, team_id, from_date, to_date) VALUES ($1, $2, $3, $4, $5)
                              ON CONFLICT (tenant_id, agent_id, from_date) DO UPDATE SET team_id = excluded.team_id, to_date = excluded.to_date",
                         )
@@ -155,7 +145,7 @@ impl Store {
                         .bind(&m.team_id)
                         .bind(date_text(m.from_date))
                         .bind(m.to_date.map(date_text)),
-                        OrganisationChange::Queue(q) => sqlx::query(
+                        OrganisationRecord::Queue(q) => sqlx::query(
                             "INSERT INTO queues (tenant_id, id, name, channel, site_id) VALUES ($1, $2, $3, $4, $5)
                              ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, channel = excluded.channel, site_id = excluded.site_id",
                         )

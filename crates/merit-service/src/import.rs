@@ -1,0 +1,320 @@
+//! Importing a file: stream it, write good rows in one transaction recorded
+//! as an import batch, report every bad row, audit organisation changes.
+
+use crate::{Clock, ServiceError};
+use merit_domain::TenantId;
+use merit_domain::organisation::OrganisationRecord;
+use merit_import::native::{self, NativeRecord};
+use merit_import::{ImportKind, RowProblem};
+use merit_store::{AuditEntry, ImportBatchRecord, ImportTx, RecordKind, Row, Store, content_hash};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::Path;
+
+/// Rows written per chunk: bounds memory whatever the file size.
+const CHUNK_ROWS: usize = 5_000;
+/// Row problems kept for display; the count covers all of them.
+const KEPT_PROBLEMS: usize = 1_000;
+/// Distinct unknown ids listed per kind of reference.
+const KEPT_UNKNOWN: usize = 20;
+
+/// What one file's import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub file: String,
+    pub batch_id: i64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    /// The first problems, in file order (at most 1,000; `rejected` counts all).
+    pub problems: Vec<RowProblem>,
+    /// References to queues or agents the organisation does not know: kept, and listed here.
+    pub notices: Vec<String>,
+}
+
+impl ImportReport {
+    pub fn total_rows(&self) -> u64 {
+        self.inserted + self.updated + self.unchanged + self.rejected
+    }
+}
+
+/// Who imports what, and where progress goes.
+pub struct ImportRequest<'a> {
+    pub tenant: TenantId,
+    pub actor: &'a str,
+    pub kind: ImportKind,
+    pub path: &'a Path,
+    /// Called with the number of rows read so far, every chunk.
+    pub progress: &'a (dyn Fn(u64) + Sync),
+}
+
+fn checksum(path: &Path) -> std::io::Result<String> {
+    // FNV-1a over the bytes in blocks: a change detector, not a security hash.
+    let mut file = std::fs::File::open(path)?;
+    let mut block = vec![0u8; 1 << 16];
+    let mut hash = 0u64;
+    loop {
+        let n = file.read(&mut block)?;
+        if n == 0 {
+            break;
+        }
+        hash ^= content_hash(&block[..n]) as u64;
+        hash = hash.rotate_left(5).wrapping_add(n as u64);
+    }
+    Ok(format!("fnv64:{hash:016x}"))
+}
+
+fn record_kind(kind: ImportKind) -> Option<RecordKind> {
+    match kind {
+        ImportKind::Contacts => Some(RecordKind::Contacts),
+        ImportKind::States => Some(RecordKind::AgentStates),
+        ImportKind::Schedules => Some(RecordKind::Schedules),
+        ImportKind::Absences => Some(RecordKind::Absences),
+        ImportKind::Surveys => Some(RecordKind::Surveys),
+        ImportKind::Organisation => None,
+    }
+}
+
+struct Unknown {
+    known_queues: BTreeSet<String>,
+    known_agents: BTreeSet<String>,
+    queues: BTreeMap<String, u64>,
+    agents: BTreeMap<String, u64>,
+}
+
+impl Unknown {
+    fn note(&mut self, queue: Option<&str>, agent: Option<&str>) {
+        if let Some(q) = queue.filter(|q| !self.known_queues.contains(*q)) {
+            if self.queues.len() < KEPT_UNKNOWN || self.queues.contains_key(q) {
+                *self.queues.entry(q.to_owned()).or_default() += 1;
+            }
+        }
+        if let Some(a) = agent.filter(|a| !self.known_agents.contains(*a)) {
+            if self.agents.len() < KEPT_UNKNOWN || self.agents.contains_key(a) {
+                *self.agents.entry(a.to_owned()).or_default() += 1;
+            }
+        }
+    }
+
+    fn notices(&self) -> Vec<String> {
+        let queues = self.queues.iter().map(|(id, n)| ("queue", id, n));
+        let agents = self.agents.iter().map(|(id, n)| ("agent", id, n));
+        queues
+            .chain(agents)
+            .map(|(what, id, n)| format!("{what} {id:?} is not in the organisation ({n} rows kept; import the organisation to name it)"))
+            .collect()
+    }
+}
+
+/// Imports one native file as one batch. A file of the wrong format is
+/// refused before anything is written; bad rows are reported and skipped.
+pub async fn import_file(store: &Store, clock: &dyn Clock, request: ImportRequest<'_>) -> Result<ImportReport, ServiceError> {
+    let reader = native::open(request.path, request.kind)?;
+    let started_ms = clock.now_ms();
+    let checksum = checksum(request.path)?;
+    let file = request.path.display().to_string();
+    let Some(kind) = record_kind(request.kind) else {
+        return import_organisation(store, clock, request, reader, checksum).await;
+    };
+    let organisation = store.load_organisation(request.tenant).await?;
+    let mut unknown = Unknown {
+        known_queues: organisation.queues.iter().map(|q| q.id.clone()).collect(),
+        known_agents: organisation.agents.iter().map(|a| a.id.clone()).collect(),
+        queues: BTreeMap::new(),
+        agents: BTreeMap::new(),
+    };
+    let mut report = ImportReport { file: file.clone(), ..ImportReport::default() };
+    let mut tx = ImportTx::begin(store, request.tenant).await?;
+    let mut rows: Vec<Row> = Vec::with_capacity(CHUNK_ROWS);
+    let mut lines: Vec<u64> = Vec::with_capacity(CHUNK_ROWS);
+    let mut n_read = 0u64;
+    let mut reader = reader;
+    loop {
+        let next = reader.next();
+        let done = next.is_none();
+        if let Some(item) = next {
+            n_read += 1;
+            match item {
+                Err(problem) => report.reject(problem),
+                Ok((line, record)) => {
+                    let row = match &record {
+                        NativeRecord::Contact(c) => {
+                            unknown.note(c.queue_id.as_deref(), c.agent_id.as_deref());
+                            Row::from_contact(c)
+                        }
+                        NativeRecord::State(system, s) => {
+                            unknown.note(None, Some(&s.agent_id));
+                            Row::from_state(system, s)
+                        }
+                        NativeRecord::Schedule(system, s) => {
+                            unknown.note(None, Some(&s.agent_id));
+                            Row::from_schedule(system, s)
+                        }
+                        NativeRecord::Absence(system, a) => {
+                            unknown.note(None, Some(&a.agent_id));
+                            Row::from_absence(system, a)
+                        }
+                        NativeRecord::Survey(s) => {
+                            unknown.note(None, s.agent_id.as_deref());
+                            Row::from_survey(s)
+                        }
+                        NativeRecord::Organisation(_) => continue,
+                    };
+                    rows.push(row);
+                    lines.push(line);
+                }
+            }
+        }
+        if rows.len() >= CHUNK_ROWS || (done && !rows.is_empty()) {
+            let outcome = tx.write_chunk(kind, &rows).await?;
+            report.inserted += outcome.inserted;
+            report.updated += outcome.updated;
+            report.unchanged += outcome.unchanged;
+            for position in outcome.duplicates {
+                report.reject(RowProblem {
+                    file: file.clone(),
+                    line: lines[position],
+                    field: "source_id".into(),
+                    reason: format!("{:?} appears earlier in this file", rows[position].source_id),
+                });
+            }
+            rows.clear();
+            lines.clear();
+            (request.progress)(n_read);
+        }
+        if done {
+            break;
+        }
+    }
+    report.problems.sort_by_key(|p| p.line);
+    report.notices = unknown.notices();
+    let batch = tx.finish(batch_record(&request, &report, checksum, started_ms, clock.now_ms())).await?;
+    report.batch_id = batch.id;
+    Ok(report)
+}
+
+fn batch_record(request: &ImportRequest<'_>, report: &ImportReport, checksum: String, started_ms: i64, finished_ms: i64) -> ImportBatchRecord {
+    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    ImportBatchRecord {
+        id: 0,
+        kind: request.kind.as_str().into(),
+        file_name: report.file.clone(),
+        checksum,
+        actor: request.actor.into(),
+        started_ms,
+        finished_ms,
+        n_inserted: count(report.inserted),
+        n_updated: count(report.updated),
+        n_unchanged: count(report.unchanged),
+        n_rejected: count(report.rejected),
+    }
+}
+
+impl ImportReport {
+    fn reject(&mut self, problem: RowProblem) {
+        self.rejected += 1;
+        if self.problems.len() < KEPT_PROBLEMS {
+            self.problems.push(problem);
+        }
+    }
+}
+
+fn record_key(record: &OrganisationRecord) -> (&'static str, String) {
+    match record {
+        OrganisationRecord::Site(s) => ("site", s.id.clone()),
+        OrganisationRecord::Team(t) => ("team", t.id.clone()),
+        OrganisationRecord::Queue(q) => ("queue", q.id.clone()),
+        OrganisationRecord::Agent(a) => ("agent", a.id.clone()),
+        OrganisationRecord::Membership(m) => ("membership", format!("{}@{}", m.agent_id, m.from_date)),
+    }
+}
+
+/// The organisation is small: read it whole, check references, save the
+/// records that are new or changed with one audit entry each.
+async fn import_organisation(
+    store: &Store,
+    clock: &dyn Clock,
+    request: ImportRequest<'_>,
+    reader: native::NativeReader,
+    checksum: String,
+) -> Result<ImportReport, ServiceError> {
+    let file = request.path.display().to_string();
+    let started_ms = clock.now_ms();
+    let mut report = ImportReport { file: file.clone(), ..ImportReport::default() };
+    let stored = store.load_organisation(request.tenant).await?;
+    let mut current: BTreeMap<(&'static str, String), OrganisationRecord> =
+        stored.records().into_iter().map(|r| (record_key(&r), r)).collect();
+    let mut seen = BTreeSet::new();
+    let mut changes = Vec::new();
+    let mut audit = Vec::new();
+    for item in reader {
+        let (line, record) = match item {
+            Err(problem) => {
+                report.reject(problem);
+                continue;
+            }
+            Ok((line, NativeRecord::Organisation(record))) => (line, record),
+            Ok(_) => continue,
+        };
+        let key = record_key(&record);
+        let problem = |field: &str, reason: String| RowProblem { file: file.clone(), line, field: field.into(), reason };
+        if !seen.insert(key.clone()) {
+            report.reject(problem("id", format!("{} {:?} appears earlier in this file", key.0, key.1)));
+            continue;
+        }
+        if let Some((field, reason)) = missing_reference(&record, &current) {
+            report.reject(problem(field, reason));
+            continue;
+        }
+        let before = current.get(&key);
+        if before == Some(&record) {
+            report.unchanged += 1;
+            continue;
+        }
+        audit.push(AuditEntry {
+            at_ms: clock.now_ms(),
+            actor: request.actor.into(),
+            action: if before.is_some() { "organisation.update" } else { "organisation.create" }.into(),
+            record_kind: key.0.into(),
+            record_id: key.1.clone(),
+            before_json: before.and_then(|b| serde_json::to_string(b).ok()),
+            after_json: serde_json::to_string(&record).ok(),
+        });
+        if before.is_some() {
+            report.updated += 1;
+        } else {
+            report.inserted += 1;
+        }
+        changes.push(record.clone());
+        current.insert(key, record);
+    }
+    report.problems.sort_by_key(|p| p.line);
+    (request.progress)(report.total_rows());
+    store.save_organisation(request.tenant, &changes, &audit).await?;
+    let tx = ImportTx::begin(store, request.tenant).await?;
+    let batch = tx.finish(batch_record(&request, &report, checksum, started_ms, clock.now_ms())).await?;
+    report.batch_id = batch.id;
+    Ok(report)
+}
+
+/// A site, team or agent the record points to that neither the store nor the file (so far) has.
+fn missing_reference(record: &OrganisationRecord, known: &BTreeMap<(&'static str, String), OrganisationRecord>) -> Option<(&'static str, String)> {
+    let has = |kind: &'static str, id: &str| known.contains_key(&(kind, id.to_owned()));
+    let site = |id: &str| (!has("site", id)).then(|| ("site_id", format!("site {id:?} is not defined (define it earlier in the file)")));
+    match record {
+        OrganisationRecord::Site(_) => None,
+        OrganisationRecord::Team(t) => site(&t.site_id),
+        OrganisationRecord::Queue(q) => site(&q.site_id),
+        OrganisationRecord::Agent(a) => site(&a.site_id),
+        OrganisationRecord::Membership(m) => {
+            if !has("agent", &m.agent_id) {
+                Some(("id", format!("agent {:?} is not defined (define it earlier in the file)", m.agent_id)))
+            } else if !has("team", &m.team_id) {
+                Some(("team_id", format!("team {:?} is not defined", m.team_id)))
+            } else {
+                None
+            }
+        }
+    }
+}

@@ -361,10 +361,11 @@ impl ImportTx {
     async fn bulk_insert(&mut self, table: &str, columns: &[&str], rows: &[Vec<Value>]) -> StoreResult<()> {
         match &mut self.tx {
             Tx::Sqlite(tx) => {
-                let per_statement = (30_000 / columns.len()).max(1);
+                // Anonymous `?` parameters: sqlx looks `$N` names up one by one,
+                // which is quadratic in the number of parameters of a statement.
+                let per_statement = (30_000 / columns.len()).clamp(1, 500);
                 for part in rows.chunks(per_statement) {
                     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-                    let mut n = 0;
                     for (i, _) in part.iter().enumerate() {
                         if i > 0 {
                             sql.push(',');
@@ -374,9 +375,7 @@ impl ImportTx {
                             if c > 0 {
                                 sql.push(',');
                             }
-                            n += 1;
-                            sql.push('$');
-                            sql.push_str(&n.to_string());
+                            sql.push('?');
                         }
                         sql.push(')');
                     }

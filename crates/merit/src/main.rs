@@ -1,1 +1,262 @@
-fn main() {}
+//! The `merit` command: the only place that reads argv, the environment and
+//! the clock. Exit codes: 0 success, 1 runtime failure, 2 usage error.
+
+mod simulate;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use merit_domain::DEFAULT_TENANT;
+use merit_import::ImportKind;
+use merit_service::Clock;
+use merit_service::import::{ImportRequest, import_file};
+use merit_store::Store;
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "merit", version, about = "Contact-centre performance and pay for performance, where every figure can be explained.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate the demo centre into a SQLite file and serve the overview.
+    Demo {
+        #[arg(long, default_value = "merit-demo.db")]
+        db: String,
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        #[arg(long, default_value_t = 60)]
+        agents: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// First simulated day (YYYY-MM-DD).
+        #[arg(long, default_value = "2026-08-03")]
+        start: jiff::civil::Date,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Rebuild the database even if it exists.
+        #[arg(long)]
+        fresh: bool,
+    },
+    /// Serve the web application over an existing database.
+    Serve {
+        #[arg(long)]
+        db: String,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Write a simulated centre as native import files.
+    Simulate {
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        #[arg(long, default_value_t = 60)]
+        agents: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value = "2026-08-03")]
+        start: jiff::civil::Date,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import files of one kind: contacts, states, schedules, absences, surveys or org.
+    Import {
+        #[arg(value_parser = parse_kind)]
+        kind: ImportKind,
+        #[arg(long)]
+        db: String,
+        #[arg(long, default_value = "native", value_parser = ["native"])]
+        format: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Create or update the database schema.
+    Migrate {
+        #[arg(long)]
+        db: String,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print an example configuration file.
+    Example,
+}
+
+fn parse_kind(text: &str) -> Result<ImportKind, String> {
+    ImportKind::parse(text).ok_or_else(|| "expected one of contacts, states, schedules, absences, surveys, org".into())
+}
+
+struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        jiff::Timestamp::now().as_millisecond()
+    }
+}
+
+const CONFIG_EXAMPLE: &str = "\
+# merit.toml: settings for `merit serve` (every key can also be given on the command line).
+# Database: a SQLite file path, or a PostgreSQL URL.
+db = \"merit.db\"            # or \"postgres://merit@localhost/merit\"
+listen = \"127.0.0.1:8080\"  # loopback only until sign-in exists
+centre_name = \"Riverside Energy\"
+time_zone = \"Europe/Berlin\" # IANA zone for reporting buckets and business hours
+";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn open_store(db: &str) -> Result<Store> {
+    let store = Store::open(db).await.with_context(|| format!("cannot open database {db}"))?;
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(store)
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo { db, days, agents, seed, start, listen, fresh } => {
+            if !listen.ip().is_loopback() {
+                bail!("--listen {listen}: until sign-in exists, Merit serves on a loopback address only");
+            }
+            let exists = Path::new(&db).exists();
+            if fresh && exists {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{db}{suffix}"));
+                }
+            }
+            let store = open_store(&db).await?;
+            if fresh || !exists {
+                let dir = std::env::temp_dir().join(format!("merit-demo-{}", std::process::id()));
+                eprintln!("Simulating {days} days of Riverside Energy ({agents} agents, seed {seed})...");
+                let config = merit_sim::ScenarioConfig { days, agents, seed, start };
+                simulate::write_native_files(&config, &dir)?;
+                for kind in ImportKind::ALL {
+                    import_files(&store, kind, &[simulate::file_for(&dir, kind)]).await?;
+                }
+                let _ = std::fs::remove_dir_all(&dir);
+            } else {
+                eprintln!("Reusing {db} (use --fresh to rebuild it).");
+            }
+            serve(store, listen).await
+        }
+        Command::Serve { db, listen } => {
+            if !listen.ip().is_loopback() {
+                bail!("--listen {listen}: until sign-in exists, Merit serves on a loopback address only");
+            }
+            serve(open_store(&db).await?, listen).await
+        }
+        Command::Simulate { days, agents, seed, start, out } => {
+            let config = merit_sim::ScenarioConfig { days, agents, seed, start };
+            let counts = simulate::write_native_files(&config, &out)?;
+            println!("{counts}");
+            Ok(())
+        }
+        Command::Import { kind, db, format: _, files } => {
+            let store = open_store(&db).await?;
+            import_files(&store, kind, &files).await
+        }
+        Command::Migrate { db } => {
+            let store = open_store(&db).await?;
+            println!("{} database is up to date", store.backend_name());
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Example } => {
+            print!("{CONFIG_EXAMPLE}");
+            Ok(())
+        }
+    }
+}
+
+async fn import_files(store: &Store, kind: ImportKind, files: &[PathBuf]) -> Result<()> {
+    let mut failed = false;
+    for path in files {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.set_message(format!("importing {}", path.display()));
+            bar
+        });
+        let progress = |rows: u64| match &bar {
+            Some(bar) => bar.set_position(rows),
+            None => eprintln!("progress: {} {rows} rows", path.display()),
+        };
+        let request = ImportRequest { tenant: DEFAULT_TENANT, actor: "cli", kind, path, progress: &progress };
+        let result = import_file(store, &SystemClock, request).await;
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        match result {
+            Ok(report) => {
+                for problem in &report.problems {
+                    eprintln!("{problem}");
+                }
+                if report.rejected > report.problems.len() as u64 {
+                    eprintln!("... and {} more row problems", report.rejected - report.problems.len() as u64);
+                }
+                for notice in &report.notices {
+                    eprintln!("notice: {notice}");
+                }
+                println!(
+                    "{}: {} {}: {} inserted, {} updated, {} unchanged, {} rejected (batch {})",
+                    report.file,
+                    report.total_rows(),
+                    kind.as_str(),
+                    report.inserted,
+                    report.updated,
+                    report.unchanged,
+                    report.rejected,
+                    report.batch_id
+                );
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        bail!("some files were not imported");
+    }
+    Ok(())
+}
+
+async fn serve(store: Store, listen: SocketAddr) -> Result<()> {
+    let today = jiff::Zoned::now().date();
+    let state = merit_web::AppState::new(store, DEFAULT_TENANT, "Riverside Energy".into(), merit_sim::scenario::CENTRE_TIME_ZONE.into(), today);
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    println!("Merit is serving on http://{address}/");
+    axum::serve(listener, merit_web::router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

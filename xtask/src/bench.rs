@@ -9,21 +9,36 @@ use std::time::Instant;
 
 fn timed(what: &str, command: &mut Command) -> Result<(f64, String)> {
     let started = Instant::now();
-    let output = command.output().with_context(|| format!("cannot run {what}"))?;
+    let output = command
+        .output()
+        .with_context(|| format!("cannot run {what}"))?;
     let seconds = started.elapsed().as_secs_f64();
     if !output.status.success() {
         bail!("{what} failed: {}", String::from_utf8_lossy(&output.stderr));
     }
-    Ok((seconds, String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)))
+    Ok((
+        seconds,
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    ))
 }
 
 /// Peak resident memory of a child, from GNU time's "Maximum resident set size (kbytes)".
 fn peak_kb(report: &str) -> Option<u64> {
-    report.lines().find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): ")?.parse().ok())
+    report.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("Maximum resident set size (kbytes): ")?
+            .parse()
+            .ok()
+    })
 }
 
 pub fn run(args: &[String]) -> Result<()> {
-    let agents = args.iter().position(|a| a == "--agents").and_then(|i| args.get(i + 1)).map_or("300", String::as_str);
+    let agents = args
+        .iter()
+        .position(|a| a == "--agents")
+        .and_then(|i| args.get(i + 1))
+        .map_or("300", String::as_str);
     let root = super::workspace_root()?;
     let mut build = super::cargo();
     build.args(["build", "--release", "-p", "merit"]);
@@ -31,25 +46,49 @@ pub fn run(args: &[String]) -> Result<()> {
     let merit = root.join("target/release/merit");
     let data = root.join("bench-data");
     let _ = std::fs::remove_dir_all(&data);
-    let (simulate_s, summary) = timed("simulate", Command::new(&merit).args(["simulate", "--days", "90", "--agents", agents, "--out"]).arg(&data))?;
+    let (simulate_s, summary) = timed(
+        "simulate",
+        Command::new(&merit)
+            .args(["simulate", "--days", "90", "--agents", agents, "--out"])
+            .arg(&data),
+    )?;
     let contacts_csv = data.join("contacts.csv");
-    let n_contacts = std::fs::read_to_string(&contacts_csv)?.lines().count().saturating_sub(1) as f64;
+    let n_contacts = std::fs::read_to_string(&contacts_csv)?
+        .lines()
+        .count()
+        .saturating_sub(1) as f64;
     println!("{}", summary.trim());
-    println!("simulate: {n_contacts} contacts in {simulate_s:.2} s (target: 1,000,000 in under 10 s)");
+    println!(
+        "simulate: {n_contacts} contacts in {simulate_s:.2} s (target: 1,000,000 in under 10 s)"
+    );
 
     let db = data.join("bench.db");
     let gnu_time = Path::new("/usr/bin/time").exists();
-    let mut import = if gnu_time { Command::new("/usr/bin/time") } else { Command::new(&merit) };
+    let mut import = if gnu_time {
+        Command::new("/usr/bin/time")
+    } else {
+        Command::new(&merit)
+    };
     if gnu_time {
         import.arg("-v").arg(&merit);
     }
-    import.args(["import", "contacts", "--db"]).arg(&db).arg(&contacts_csv);
+    import
+        .args(["import", "contacts", "--db"])
+        .arg(&db)
+        .arg(&contacts_csv);
     let (import_s, report) = timed("import into SQLite", &mut import)?;
     let sqlite_rate = n_contacts / import_s;
-    println!("import into SQLite: {import_s:.2} s, {sqlite_rate:.0} rows/s (target: at least 200,000 rows/s)");
+    println!(
+        "import into SQLite: {import_s:.2} s, {sqlite_rate:.0} rows/s (target: at least 200,000 rows/s)"
+    );
     match peak_kb(&report) {
-        Some(kb) => println!("import peak memory: {:.0} MB (target: under 200 MB)", kb as f64 / 1024.0),
-        None => println!("import peak memory: not measured (install GNU time: apt-get install time)"),
+        Some(kb) => println!(
+            "import peak memory: {:.0} MB (target: under 200 MB)",
+            kb as f64 / 1024.0
+        ),
+        None => {
+            println!("import peak memory: not measured (install GNU time: apt-get install time)")
+        }
     }
 
     let floor_db = data.join("floor.db");
@@ -66,12 +105,27 @@ pub fn run(args: &[String]) -> Result<()> {
     }
 
     if let Ok(url) = std::env::var("MERIT_TEST_POSTGRES_URL") {
-        let reset = Command::new("psql").arg(&url).args(["-q", "-c", "DROP SCHEMA IF EXISTS merit_bench CASCADE; CREATE SCHEMA merit_bench"]).status();
+        let reset = Command::new("psql")
+            .arg(&url)
+            .args([
+                "-q",
+                "-c",
+                "DROP SCHEMA IF EXISTS merit_bench CASCADE; CREATE SCHEMA merit_bench",
+            ])
+            .status();
         if reset.map(|s| s.success()).unwrap_or(false) {
             let separator = if url.contains('?') { '&' } else { '?' };
             let schema_url = format!("{url}{separator}options=-csearch_path%3Dmerit_bench");
-            let (pg_s, _) = timed("import into PostgreSQL", Command::new(&merit).args(["import", "contacts", "--db", &schema_url]).arg(&contacts_csv))?;
-            println!("import into PostgreSQL (COPY): {pg_s:.2} s, {:.0} rows/s", n_contacts / pg_s);
+            let (pg_s, _) = timed(
+                "import into PostgreSQL",
+                Command::new(&merit)
+                    .args(["import", "contacts", "--db", &schema_url])
+                    .arg(&contacts_csv),
+            )?;
+            println!(
+                "import into PostgreSQL (COPY): {pg_s:.2} s, {:.0} rows/s",
+                n_contacts / pg_s
+            );
         }
     } else {
         println!("import into PostgreSQL: set MERIT_TEST_POSTGRES_URL to measure");

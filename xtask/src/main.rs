@@ -23,7 +23,10 @@ fn main() -> Result<()> {
 
 fn workspace_root() -> Result<std::path::PathBuf> {
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    Ok(manifest.parent().context("xtask lives in the workspace")?.to_path_buf())
+    Ok(manifest
+        .parent()
+        .context("xtask lives in the workspace")?
+        .to_path_buf())
 }
 
 fn cargo() -> Command {
@@ -37,8 +40,14 @@ fn cargo() -> Command {
 fn run_stage(name: &str, mut command: Command) -> Result<()> {
     let started = Instant::now();
     eprintln!("== {name}: {command:?}");
-    let status = command.status().with_context(|| format!("cannot run {name}"))?;
-    eprintln!("== {name}: {} in {:.1} s", if status.success() { "ok" } else { "FAILED" }, started.elapsed().as_secs_f64());
+    let status = command
+        .status()
+        .with_context(|| format!("cannot run {name}"))?;
+    eprintln!(
+        "== {name}: {} in {:.1} s",
+        if status.success() { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
     if !status.success() {
         bail!("{name} failed");
     }
@@ -47,11 +56,15 @@ fn run_stage(name: &str, mut command: Command) -> Result<()> {
 
 /// Runs every test. When CI=true, the PostgreSQL tests must have their database.
 fn test(extra: &[String]) -> Result<()> {
-    if std::env::var("CI").as_deref() == Ok("true") && std::env::var("MERIT_TEST_POSTGRES_URL").is_err() {
+    if std::env::var("CI").as_deref() == Ok("true")
+        && std::env::var("MERIT_TEST_POSTGRES_URL").is_err()
+    {
         bail!("CI=true but MERIT_TEST_POSTGRES_URL is not set: the PostgreSQL tests would not run");
     }
     let mut command = cargo();
-    command.args(["test", "--workspace", "--all-targets"]).args(extra);
+    command
+        .args(["test", "--workspace", "--all-targets"])
+        .args(extra);
     run_stage("test", command)
 }
 
@@ -60,7 +73,14 @@ fn ci() -> Result<()> {
     fmt.args(["fmt", "--all", "--check"]);
     run_stage("fmt", fmt)?;
     let mut clippy = cargo();
-    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     run_stage("clippy", clippy)?;
     test(&[])
 }

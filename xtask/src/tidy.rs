@@ -22,7 +22,8 @@ fn dependency_graph(root: &Path) -> Result<BTreeMap<String, BTreeSet<String>>> {
         .args(["metadata", "--format-version", "1"])
         .output()
         .context("cannot run cargo metadata")?;
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).context("cargo metadata output")?;
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("cargo metadata output")?;
     let names: BTreeMap<&str, &str> = metadata["packages"]
         .as_array()
         .into_iter()
@@ -30,16 +31,36 @@ fn dependency_graph(root: &Path) -> Result<BTreeMap<String, BTreeSet<String>>> {
         .filter_map(|p| Some((p["id"].as_str()?, p["name"].as_str()?)))
         .collect();
     let mut graph = BTreeMap::new();
-    for node in metadata["resolve"]["nodes"].as_array().into_iter().flatten() {
-        let Some(name) = node["id"].as_str().and_then(|id| names.get(id)) else { continue };
+    for node in metadata["resolve"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let Some(name) = node["id"].as_str().and_then(|id| names.get(id)) else {
+            continue;
+        };
         let deps: BTreeSet<String> = node["deps"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|d| d["dep_kinds"].as_array().into_iter().flatten().any(|k| k["kind"].is_null()))
-            .filter_map(|d| d["pkg"].as_str().and_then(|id| names.get(id)).map(|n| n.to_string()))
+            .filter(|d| {
+                d["dep_kinds"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|k| k["kind"].is_null())
+            })
+            .filter_map(|d| {
+                d["pkg"]
+                    .as_str()
+                    .and_then(|id| names.get(id))
+                    .map(|n| n.to_string())
+            })
             .collect();
-        graph.entry(name.to_string()).or_insert_with(BTreeSet::new).extend(deps);
+        graph
+            .entry(name.to_string())
+            .or_insert_with(BTreeSet::new)
+            .extend(deps);
     }
     Ok(graph)
 }
@@ -82,7 +103,9 @@ pub fn check(root: &Path) -> Result<()> {
     let sqlite = migration_names(&migrations.join("sqlite"))?;
     let postgres = migration_names(&migrations.join("postgres"))?;
     if sqlite != postgres {
-        broken.push(format!("migration folders differ: sqlite {sqlite:?}, postgres {postgres:?}"));
+        broken.push(format!(
+            "migration folders differ: sqlite {sqlite:?}, postgres {postgres:?}"
+        ));
     }
     if !broken.is_empty() {
         bail!("tidy: {}", broken.join("; "));
@@ -103,7 +126,10 @@ mod tests {
     #[test]
     fn a_forbidden_edge_is_found_transitively() {
         let graph: BTreeMap<String, BTreeSet<String>> = [
-            ("merit-domain".to_string(), BTreeSet::from(["helper".to_string()])),
+            (
+                "merit-domain".to_string(),
+                BTreeSet::from(["helper".to_string()]),
+            ),
             ("helper".to_string(), BTreeSet::from(["tokio".to_string()])),
         ]
         .into_iter()

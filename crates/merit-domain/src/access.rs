@@ -75,7 +75,10 @@ mod tests {
         for bad in ["", "team:", "teams:a", "Centre"] {
             assert!(Scope::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(Role::parse("compensation_admin"), Some(Role::CompensationAdmin));
+        assert_eq!(
+            Role::parse("compensation_admin"),
+            Some(Role::CompensationAdmin)
+        );
         assert_eq!(Role::ALL.len(), 9);
     }
 }

@@ -216,13 +216,23 @@ impl Contact {
             Outcome::SystemDrop => {}
         }
         for hold in &self.holds {
-            before("holds", "its own start (negative hold)", hold.start_ms, hold.end_ms)?;
+            before(
+                "holds",
+                "its own start (negative hold)",
+                hold.start_ms,
+                hold.end_ms,
+            )?;
             let answer = self.answer_ms.ok_or(TimelineError {
                 field: "holds",
                 reason: "hold on a contact that was never answered".into(),
             })?;
             before("holds", "answer", answer, hold.start_ms)?;
-            before("holds", "the hold's end (hold after end)", hold.end_ms, self.end_ms)?;
+            before(
+                "holds",
+                "the hold's end (hold after end)",
+                hold.end_ms,
+                self.end_ms,
+            )?;
         }
         for transfer in &self.transfers {
             before("transfers", "arrival", arrival, transfer.at_ms)?;
@@ -261,7 +271,10 @@ mod tests {
             queue_entry_ms: Some(10_000),
             queue_exit_ms: Some(25_000),
             answer_ms: Some(25_000),
-            holds: vec![HoldSegment { start_ms: 60_000, end_ms: 90_000 }],
+            holds: vec![HoldSegment {
+                start_ms: 60_000,
+                end_ms: 90_000,
+            }],
             transfers: vec![],
             end_ms: 200_000,
             after_work_end_ms: Some(230_000),
@@ -287,7 +300,8 @@ mod tests {
 
     #[test]
     fn broken_timelines_name_the_field() {
-        let cases: Vec<(fn(&mut Contact), &str)> = vec![
+        type BreakIt = fn(&mut Contact);
+        let cases: Vec<(BreakIt, &str)> = vec![
             (|c| c.end_ms = 20_000, "end"),
             (|c| c.after_work_end_ms = Some(100), "after_work_end"),
             (|c| c.holds[0].end_ms = 50_000, "holds"),

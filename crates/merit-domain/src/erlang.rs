@@ -13,7 +13,10 @@ pub struct Load {
 impl Load {
     /// Load from a count of arrivals in an interval, as forecasts state it.
     pub fn per_interval(arrivals: f64, interval_s: f64, handle_time_s: f64) -> Self {
-        Load { arrivals_per_s: arrivals / interval_s, handle_time_s }
+        Load {
+            arrivals_per_s: arrivals / interval_s,
+            handle_time_s,
+        }
     }
 
     /// Offered load A in Erlangs = arrival rate × handle time.
@@ -125,7 +128,10 @@ fn erlang_a_tail(agents: u32, load: Load, patience_s: f64) -> ErlangATail {
             break;
         }
     }
-    ErlangATail { pi_at_agents: 1.0 / (below + sum), tail }
+    ErlangATail {
+        pi_at_agents: 1.0 / (below + sum),
+        tail,
+    }
 }
 
 pub fn erlang_a(agents: u32, load: Load, patience_s: f64) -> ErlangA {
@@ -184,8 +190,12 @@ pub fn erlang_a_service_level(agents: u32, load: Load, patience_s: f64, threshol
         }
     };
     let mut u = vec![0.0; states];
-    let (mut k1, mut k2, mut k3, mut k4) =
-        (vec![0.0; states], vec![0.0; states], vec![0.0; states], vec![0.0; states]);
+    let (mut k1, mut k2, mut k3, mut k4) = (
+        vec![0.0; states],
+        vec![0.0; states],
+        vec![0.0; states],
+        vec![0.0; states],
+    );
     let mut scratch = vec![0.0; states];
     for _ in 0..steps {
         derivative(&u, &mut k1);
@@ -266,7 +276,9 @@ mod tests {
 
     #[test]
     fn erlang_a_with_patience_equal_to_handle_time_is_poisson() {
-        for (agents, arrivals, handle_time_s) in [(14, 100.0, 180.0), (5, 20.0, 300.0), (30, 400.0, 120.0)] {
+        for (agents, arrivals, handle_time_s) in
+            [(14, 100.0, 180.0), (5, 20.0, 300.0), (30, 400.0, 120.0)]
+        {
             let load = Load::per_interval(arrivals, 1800.0, handle_time_s);
             let a = load.erlangs();
             let pmf = poisson_pmf(a, 400);
@@ -278,7 +290,10 @@ mod tests {
                 .map(|(n, p)| (n - agents as usize) as f64 * p)
                 .sum();
             let figures = erlang_a(agents, load, handle_time_s);
-            assert!((figures.wait_probability - wait).abs() < 1e-9, "{figures:?} vs {wait}");
+            assert!(
+                (figures.wait_probability - wait).abs() < 1e-9,
+                "{figures:?} vs {wait}"
+            );
             assert!((figures.abandon_probability - excess / a).abs() < 1e-9);
         }
     }
@@ -302,7 +317,10 @@ mod tests {
             let c = erlang_c(agents, load);
             let sl = erlang_c_service_level(agents, load, 20.0);
             let a = erlang_a(agents, load, 90.0);
-            assert!(a.wait_probability <= c.wait_probability, "Erlang A waits less");
+            assert!(
+                a.wait_probability <= c.wait_probability,
+                "Erlang A waits less"
+            );
             assert!(a.average_speed_of_answer_s <= c.average_speed_of_answer_s);
             if let Some((previous_sl, previous_asa, previous_abandon)) = previous {
                 assert!(sl > previous_sl && c.average_speed_of_answer_s < previous_asa);

@@ -141,7 +141,16 @@ impl Organisation {
         let teams = self.teams.iter().cloned().map(OrganisationRecord::Team);
         let queues = self.queues.iter().cloned().map(OrganisationRecord::Queue);
         let agents = self.agents.iter().cloned().map(OrganisationRecord::Agent);
-        let memberships = self.memberships.iter().cloned().map(OrganisationRecord::Membership);
-        sites.chain(teams).chain(queues).chain(agents).chain(memberships).collect()
+        let memberships = self
+            .memberships
+            .iter()
+            .cloned()
+            .map(OrganisationRecord::Membership);
+        sites
+            .chain(teams)
+            .chain(queues)
+            .chain(agents)
+            .chain(memberships)
+            .collect()
     }
 }

@@ -53,7 +53,11 @@ pub struct RowProblem {
 
 impl fmt::Display for RowProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}: {}", self.file, self.line, self.field, self.reason)
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.file, self.line, self.field, self.reason
+        )
     }
 }
 
@@ -61,7 +65,10 @@ impl fmt::Display for RowProblem {
 #[derive(Debug, thiserror::Error)]
 pub enum FileRefused {
     #[error("{file}: cannot read: {source}")]
-    Unreadable { file: String, source: std::io::Error },
+    Unreadable {
+        file: String,
+        source: std::io::Error,
+    },
     #[error("{file}: {reason}")]
     NotThisFormat { file: String, reason: String },
 }

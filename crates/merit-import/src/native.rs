@@ -7,7 +7,9 @@ use crate::{FileRefused, ImportKind, RowProblem};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use merit_domain::UtcMs;
-use merit_domain::activity::{Absence, AbsenceKind, Activity, AgentState, AgentStateEvent, ScheduleSegment};
+use merit_domain::activity::{
+    Absence, AbsenceKind, Activity, AgentState, AgentStateEvent, ScheduleSegment,
+};
 use merit_domain::contact::{Contact, HoldSegment, Outcome, Sale, Transfer};
 use merit_domain::money::Money;
 use merit_domain::organisation::{
@@ -27,24 +29,68 @@ pub fn columns(kind: ImportKind) -> (&'static [&'static str], &'static [&'static
         ImportKind::Contacts => (
             &["source_id", "channel", "arrival", "end", "outcome"],
             &[
-                "source_system", "queue_id", "contact_type", "customer_id", "agent_id", "menu_exit",
-                "queue_entry", "queue_exit", "answer", "after_work_end", "holds", "transfers",
-                "wrap_up_code", "recording_url", "first_response", "resolution", "sale_value",
-                "sale_currency", "sale_cancelled",
+                "source_system",
+                "queue_id",
+                "contact_type",
+                "customer_id",
+                "agent_id",
+                "menu_exit",
+                "queue_entry",
+                "queue_exit",
+                "answer",
+                "after_work_end",
+                "holds",
+                "transfers",
+                "wrap_up_code",
+                "recording_url",
+                "first_response",
+                "resolution",
+                "sale_value",
+                "sale_currency",
+                "sale_cancelled",
             ],
         ),
-        ImportKind::States => (&["source_id", "agent_id", "at", "state"], &["source_system", "reason"]),
-        ImportKind::Schedules => (&["source_id", "agent_id", "start", "end", "activity"], &["source_system"]),
-        ImportKind::Absences => (&["source_id", "agent_id", "start", "end", "kind", "reason"], &["source_system"]),
+        ImportKind::States => (
+            &["source_id", "agent_id", "at", "state"],
+            &["source_system", "reason"],
+        ),
+        ImportKind::Schedules => (
+            &["source_id", "agent_id", "start", "end", "activity"],
+            &["source_system"],
+        ),
+        ImportKind::Absences => (
+            &["source_id", "agent_id", "start", "end", "kind", "reason"],
+            &["source_system"],
+        ),
         ImportKind::Surveys => (
-            &["source_id", "answered_at", "asked_by", "question_id", "scale"],
-            &["source_system", "contact_source_id", "agent_id", "value", "text"],
+            &[
+                "source_id",
+                "answered_at",
+                "asked_by",
+                "question_id",
+                "scale",
+            ],
+            &[
+                "source_system",
+                "contact_source_id",
+                "agent_id",
+                "value",
+                "text",
+            ],
         ),
         ImportKind::Organisation => (
             &["record", "id"],
             &[
-                "name", "site_id", "time_zone", "channel", "hire_date", "employment_end_date",
-                "employment_end_reason", "team_id", "from_date", "to_date",
+                "name",
+                "site_id",
+                "time_zone",
+                "channel",
+                "hire_date",
+                "employment_end_date",
+                "employment_end_reason",
+                "team_id",
+                "from_date",
+                "to_date",
             ],
         ),
     }
@@ -53,7 +99,7 @@ pub fn columns(kind: ImportKind) -> (&'static [&'static str], &'static [&'static
 /// One record read from a native file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NativeRecord {
-    Contact(Contact),
+    Contact(Box<Contact>),
     State(String, AgentStateEvent),
     Schedule(String, ScheduleSegment),
     Absence(String, Absence),
@@ -63,7 +109,10 @@ pub enum NativeRecord {
 
 enum Source {
     Csv(csv::Reader<Box<dyn Read>>),
-    JsonLines { lines: std::io::Lines<BufReader<Box<dyn Read>>>, line: u64 },
+    JsonLines {
+        lines: std::io::Lines<BufReader<Box<dyn Read>>>,
+        line: u64,
+    },
 }
 
 /// Streams a native file: yields `(line, record)` or a row problem.
@@ -79,36 +128,65 @@ pub struct NativeReader {
 }
 
 fn refuse(file: &str, reason: impl Into<String>) -> FileRefused {
-    FileRefused::NotThisFormat { file: file.to_owned(), reason: reason.into() }
+    FileRefused::NotThisFormat {
+        file: file.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 /// Opens `path` as a native file of `kind`, refusing it whole if it is empty,
 /// binary, or lacks the kind's required columns.
 pub fn open(path: &Path, kind: ImportKind) -> Result<NativeReader, FileRefused> {
     let file = path.display().to_string();
-    let unreadable = |source| FileRefused::Unreadable { file: file.clone(), source };
+    let unreadable = |source| FileRefused::Unreadable {
+        file: file.clone(),
+        source,
+    };
     let mut head = Vec::with_capacity(8192);
-    File::open(path).and_then(|f| f.take(8192).read_to_end(&mut head)).map_err(unreadable)?;
+    File::open(path)
+        .and_then(|f| f.take(8192).read_to_end(&mut head))
+        .map_err(unreadable)?;
     if head.iter().all(u8::is_ascii_whitespace) {
         return Err(refuse(&file, "the file is empty"));
     }
     if looks_binary(&head) {
-        return Err(refuse(&file, format!("this is a binary file, not a native {} file (CSV or JSON Lines)", kind.as_str())));
+        return Err(refuse(
+            &file,
+            format!(
+                "this is a binary file, not a native {} file (CSV or JSON Lines)",
+                kind.as_str()
+            ),
+        ));
     }
     let reader: Box<dyn Read> = Box::new(decoded(File::open(path).map_err(unreadable)?));
-    let first = head.iter().copied().find(|b| !b.is_ascii_whitespace() && *b < 0x80);
+    let first = head
+        .iter()
+        .copied()
+        .find(|b| !b.is_ascii_whitespace() && *b < 0x80);
     let (required, optional) = columns(kind);
     let known: Vec<&str> = required.iter().chain(optional).copied().collect();
     if first == Some(b'{') {
         let first_line = String::from_utf8_lossy(&head);
-        let first_line = first_line.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
-        if first_line.len() < head.len() && serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(first_line).is_err() {
-            return Err(refuse(&file, "the first line is not a JSON object, so this is not JSON Lines"));
+        let first_line = first_line
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default();
+        if first_line.len() < head.len()
+            && serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(first_line)
+                .is_err()
+        {
+            return Err(refuse(
+                &file,
+                "the first line is not a JSON object, so this is not JSON Lines",
+            ));
         }
         return Ok(NativeReader {
             file,
             kind,
-            source: Source::JsonLines { lines: BufReader::new(reader).lines(), line: 0 },
+            source: Source::JsonLines {
+                lines: BufReader::new(reader).lines(),
+                line: 0,
+            },
             positions: (0..known.len()).map(Some).collect(),
             header_len: known.len(),
             pending_survey: None,
@@ -122,11 +200,19 @@ pub fn open(path: &Path, kind: ImportKind) -> Result<NativeReader, FileRefused> 
         .iter()
         .map(|h| field_text(h).trim().to_owned())
         .collect();
-    let missing: Vec<&str> = required.iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|c| !header.iter().any(|h| h == c))
+        .collect();
     if !missing.is_empty() {
         let delimiter_hint = match header.as_slice() {
-            [only] if only.contains(';') => " (the header is separated by ';': native CSV uses ',')",
-            [only] if only.contains('\t') => " (the header is separated by tabs: native CSV uses ',')",
+            [only] if only.contains(';') => {
+                " (the header is separated by ';': native CSV uses ',')"
+            }
+            [only] if only.contains('\t') => {
+                " (the header is separated by tabs: native CSV uses ',')"
+            }
             _ => "",
         };
         return Err(refuse(
@@ -142,7 +228,10 @@ pub fn open(path: &Path, kind: ImportKind) -> Result<NativeReader, FileRefused> 
     Ok(NativeReader {
         file,
         kind,
-        positions: known.iter().map(|k| header.iter().position(|h| h == k)).collect(),
+        positions: known
+            .iter()
+            .map(|k| header.iter().position(|h| h == k))
+            .collect(),
         header_len: header.len(),
         source: Source::Csv(csv_reader),
         pending_survey: None,
@@ -165,7 +254,11 @@ fn problem(field: &str, reason: impl Into<String>) -> (String, String) {
 impl Fields {
     fn get(&self, name: &str) -> Option<&str> {
         let index = self.names.iter().position(|n| *n == name)?;
-        self.values.get(index)?.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        self.values
+            .get(index)?
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
     }
     fn text(&self, name: &str) -> Option<String> {
         self.get(name).map(str::to_owned)
@@ -181,15 +274,29 @@ impl Fields {
     }
     fn date(&self, name: &str) -> FieldResult<Option<Date>> {
         self.get(name)
-            .map(|v| v.parse::<Date>().map_err(|_| problem(name, format!("{v:?} is not a date (YYYY-MM-DD)"))))
+            .map(|v| {
+                v.parse::<Date>()
+                    .map_err(|_| problem(name, format!("{v:?} is not a date (YYYY-MM-DD)")))
+            })
             .transpose()
     }
-    fn choice<T>(&self, name: &str, parse: impl Fn(&str) -> Option<T>, allowed: &[&str]) -> FieldResult<T> {
+    fn choice<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        allowed: &[&str],
+    ) -> FieldResult<T> {
         let value = self.required(name)?;
-        parse(&value).ok_or_else(|| problem(name, format!("{value:?} is not one of {}", allowed.join(", "))))
+        parse(&value).ok_or_else(|| {
+            problem(
+                name,
+                format!("{value:?} is not one of {}", allowed.join(", ")),
+            )
+        })
     }
     fn source_system(&self) -> String {
-        self.text("source_system").unwrap_or_else(|| DEFAULT_SOURCE_SYSTEM.to_owned())
+        self.text("source_system")
+            .unwrap_or_else(|| DEFAULT_SOURCE_SYSTEM.to_owned())
     }
 }
 
@@ -197,7 +304,14 @@ fn parse_time(field: &str, value: &str) -> FieldResult<UtcMs> {
     value
         .parse::<Timestamp>()
         .map(|t| t.as_millisecond())
-        .map_err(|_| problem(field, format!("{value:?} is not an RFC 3339 time with an offset, e.g. 2026-08-03T08:15:00Z")))
+        .map_err(|_| {
+            problem(
+                field,
+                format!(
+                    "{value:?} is not an RFC 3339 time with an offset, e.g. 2026-08-03T08:15:00Z"
+                ),
+            )
+        })
 }
 
 fn names_of<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<&'static str> {
@@ -205,25 +319,35 @@ fn names_of<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<&'stati
 }
 
 fn parse_holds(f: &Fields) -> FieldResult<Vec<HoldSegment>> {
-    let Some(text) = f.get("holds") else { return Ok(vec![]) };
+    let Some(text) = f.get("holds") else {
+        return Ok(vec![]);
+    };
     text.split(';')
         .map(|part| {
             let (start, end) = part
                 .split_once('/')
                 .ok_or_else(|| problem("holds", format!("{part:?} is not start/end")))?;
-            Ok(HoldSegment { start_ms: parse_time("holds", start.trim())?, end_ms: parse_time("holds", end.trim())? })
+            Ok(HoldSegment {
+                start_ms: parse_time("holds", start.trim())?,
+                end_ms: parse_time("holds", end.trim())?,
+            })
         })
         .collect()
 }
 
 fn parse_transfers(f: &Fields) -> FieldResult<Vec<Transfer>> {
-    let Some(text) = f.get("transfers") else { return Ok(vec![]) };
+    let Some(text) = f.get("transfers") else {
+        return Ok(vec![]);
+    };
     text.split(';')
         .map(|part| {
             let (at, target) = part
                 .split_once('>')
                 .ok_or_else(|| problem("transfers", format!("{part:?} is not time>target")))?;
-            Ok(Transfer { at_ms: parse_time("transfers", at.trim())?, target: target.trim().to_owned() })
+            Ok(Transfer {
+                at_ms: parse_time("transfers", at.trim())?,
+                target: target.trim().to_owned(),
+            })
         })
         .collect()
 }
@@ -233,14 +357,22 @@ fn contact(f: &Fields) -> FieldResult<Contact> {
         None => None,
         Some(value) => {
             let currency = f.required("sale_currency")?;
-            let money = Money::parse(value, &currency).map_err(|e| problem("sale_value", e.to_string()))?;
-            Some(Sale { value: money, cancelled_at_ms: f.time("sale_cancelled")? })
+            let money =
+                Money::parse(value, &currency).map_err(|e| problem("sale_value", e.to_string()))?;
+            Some(Sale {
+                value: money,
+                cancelled_at_ms: f.time("sale_cancelled")?,
+            })
         }
     };
     let contact = Contact {
         source_system: f.source_system(),
         source_id: f.required("source_id")?,
-        channel: f.choice("channel", Channel::parse, &names_of(&Channel::ALL, Channel::as_str))?,
+        channel: f.choice(
+            "channel",
+            Channel::parse,
+            &names_of(&Channel::ALL, Channel::as_str),
+        )?,
         queue_id: f.text("queue_id"),
         contact_type: f.text("contact_type"),
         customer_id: f.text("customer_id"),
@@ -254,7 +386,11 @@ fn contact(f: &Fields) -> FieldResult<Contact> {
         transfers: parse_transfers(f)?,
         end_ms: f.required_time("end")?,
         after_work_end_ms: f.time("after_work_end")?,
-        outcome: f.choice("outcome", Outcome::parse, &names_of(&Outcome::ALL, Outcome::as_str))?,
+        outcome: f.choice(
+            "outcome",
+            Outcome::parse,
+            &names_of(&Outcome::ALL, Outcome::as_str),
+        )?,
         wrap_up_code: f.text("wrap_up_code"),
         recording_url: f.text("recording_url"),
         first_response_ms: f.time("first_response")?,
@@ -268,7 +404,10 @@ fn contact(f: &Fields) -> FieldResult<Contact> {
 fn interval(f: &Fields) -> FieldResult<(UtcMs, UtcMs)> {
     let (start, end) = (f.required_time("start")?, f.required_time("end")?);
     if end < start {
-        return Err(problem("end", format!("is {} ms before start", start - end)));
+        return Err(problem(
+            "end",
+            format!("is {} ms before start", start - end),
+        ));
     }
     Ok((start, end))
 }
@@ -277,18 +416,33 @@ fn survey_answer(f: &Fields) -> FieldResult<SurveyAnswer> {
     let scale = f.choice("scale", Scale::parse, &names_of(Scale::ALL, Scale::as_str))?;
     let question_id = f.required("question_id")?;
     if scale == Scale::Text {
-        return Ok(SurveyAnswer { question_id, scale, value: None, text: f.text("text") });
+        return Ok(SurveyAnswer {
+            question_id,
+            scale,
+            value: None,
+            text: f.text("text"),
+        });
     }
     let raw = f.required("value")?;
     let value: i32 = match (scale, raw.as_str()) {
         (Scale::YesNo, "yes") => 1,
         (Scale::YesNo, "no") => 0,
-        _ => raw.parse().map_err(|_| problem("value", format!("{raw:?} is not a whole number")))?,
+        _ => raw
+            .parse()
+            .map_err(|_| problem("value", format!("{raw:?} is not a whole number")))?,
     };
     if !scale.accepts(value) {
-        return Err(problem("value", format!("{value} is outside the {} scale", scale.as_str())));
+        return Err(problem(
+            "value",
+            format!("{value} is outside the {} scale", scale.as_str()),
+        ));
     }
-    Ok(SurveyAnswer { question_id, scale, value: Some(value), text: f.text("text") })
+    Ok(SurveyAnswer {
+        question_id,
+        scale,
+        value: Some(value),
+        text: f.text("text"),
+    })
 }
 
 fn organisation_record(f: &Fields) -> FieldResult<OrganisationRecord> {
@@ -297,44 +451,83 @@ fn organisation_record(f: &Fields) -> FieldResult<OrganisationRecord> {
     Ok(match record.as_str() {
         "site" => {
             let time_zone = f.required("time_zone")?;
-            jiff::tz::TimeZone::get(&time_zone)
-                .map_err(|_| problem("time_zone", format!("{time_zone:?} is not an IANA time zone")))?;
-            OrganisationRecord::Site(Site { id, name: f.required("name")?, time_zone })
+            jiff::tz::TimeZone::get(&time_zone).map_err(|_| {
+                problem(
+                    "time_zone",
+                    format!("{time_zone:?} is not an IANA time zone"),
+                )
+            })?;
+            OrganisationRecord::Site(Site {
+                id,
+                name: f.required("name")?,
+                time_zone,
+            })
         }
-        "team" => OrganisationRecord::Team(Team { id, name: f.required("name")?, site_id: f.required("site_id")? }),
+        "team" => OrganisationRecord::Team(Team {
+            id,
+            name: f.required("name")?,
+            site_id: f.required("site_id")?,
+        }),
         "queue" => OrganisationRecord::Queue(Queue {
             id,
             name: f.required("name")?,
-            channel: f.choice("channel", Channel::parse, &names_of(&Channel::ALL, Channel::as_str))?,
+            channel: f.choice(
+                "channel",
+                Channel::parse,
+                &names_of(&Channel::ALL, Channel::as_str),
+            )?,
             site_id: f.required("site_id")?,
         }),
         "agent" => {
             let end_date = f.date("employment_end_date")?;
             let reason = f
                 .get("employment_end_reason")
-                .map(|_| f.choice("employment_end_reason", EmploymentEndReason::parse, &["voluntary", "involuntary", "internal_move"]))
+                .map(|_| {
+                    f.choice(
+                        "employment_end_reason",
+                        EmploymentEndReason::parse,
+                        &["voluntary", "involuntary", "internal_move"],
+                    )
+                })
                 .transpose()?;
             if end_date.is_some() != reason.is_some() {
-                return Err(problem("employment_end_reason", "an end of employment needs both its date and its reason"));
+                return Err(problem(
+                    "employment_end_reason",
+                    "an end of employment needs both its date and its reason",
+                ));
             }
             OrganisationRecord::Agent(Agent {
                 id,
                 name: f.required("name")?,
                 site_id: f.required("site_id")?,
-                hire_date: f.date("hire_date")?.ok_or_else(|| problem("hire_date", "is empty"))?,
+                hire_date: f
+                    .date("hire_date")?
+                    .ok_or_else(|| problem("hire_date", "is empty"))?,
                 employment_end_date: end_date,
                 employment_end_reason: reason,
             })
         }
         "membership" => {
-            let from_date = f.date("from_date")?.ok_or_else(|| problem("from_date", "is empty"))?;
+            let from_date = f
+                .date("from_date")?
+                .ok_or_else(|| problem("from_date", "is empty"))?;
             let to_date = f.date("to_date")?;
             if to_date.is_some_and(|to| to < from_date) {
                 return Err(problem("to_date", "is before from_date"));
             }
-            OrganisationRecord::Membership(TeamMembership { agent_id: id, team_id: f.required("team_id")?, from_date, to_date })
+            OrganisationRecord::Membership(TeamMembership {
+                agent_id: id,
+                team_id: f.required("team_id")?,
+                from_date,
+                to_date,
+            })
         }
-        other => return Err(problem("record", format!("{other:?} is not one of site, team, queue, agent, membership"))),
+        other => {
+            return Err(problem(
+                "record",
+                format!("{other:?} is not one of site, team, queue, agent, membership"),
+            ));
+        }
     })
 }
 
@@ -354,7 +547,12 @@ impl NativeReader {
                     Ok(false) => None,
                     Err(e) => {
                         let line = e.position().map_or(0, |p| p.line());
-                        Some(Err(RowProblem { file: self.file.clone(), line, field: "(row)".into(), reason: e.to_string() }))
+                        Some(Err(RowProblem {
+                            file: self.file.clone(),
+                            line,
+                            field: "(row)".into(),
+                            reason: e.to_string(),
+                        }))
                     }
                     Ok(true) => {
                         let line = record.position().map_or(0, |p| p.line());
@@ -363,10 +561,21 @@ impl NativeReader {
                                 file: self.file.clone(),
                                 line,
                                 field: "(row)".into(),
-                                reason: format!("has {} fields, the header has {}", record.len(), self.header_len),
+                                reason: format!(
+                                    "has {} fields, the header has {}",
+                                    record.len(),
+                                    self.header_len
+                                ),
                             }));
                         }
-                        let values = self.positions.iter().map(|p| p.and_then(|i| record.get(i)).map(|b| field_text(b).into_owned())).collect();
+                        let values = self
+                            .positions
+                            .iter()
+                            .map(|p| {
+                                p.and_then(|i| record.get(i))
+                                    .map(|b| field_text(b).into_owned())
+                            })
+                            .collect();
                         Some(Ok((line, Fields { values, names })))
                     }
                 }
@@ -375,15 +584,30 @@ impl NativeReader {
                 *line += 1;
                 let text = match lines.next()? {
                     Ok(text) => text,
-                    Err(e) => return Some(Err(RowProblem { file: self.file.clone(), line: *line, field: "(row)".into(), reason: e.to_string() })),
+                    Err(e) => {
+                        return Some(Err(RowProblem {
+                            file: self.file.clone(),
+                            line: *line,
+                            field: "(row)".into(),
+                            reason: e.to_string(),
+                        }));
+                    }
                 };
                 if text.trim().is_empty() {
                     continue;
                 }
-                let object: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(&text) {
-                    Ok(object) => object,
-                    Err(e) => return Some(Err(RowProblem { file: self.file.clone(), line: *line, field: "(row)".into(), reason: format!("not a JSON object: {e}") })),
-                };
+                let object: serde_json::Map<String, serde_json::Value> =
+                    match serde_json::from_str(&text) {
+                        Ok(object) => object,
+                        Err(e) => {
+                            return Some(Err(RowProblem {
+                                file: self.file.clone(),
+                                line: *line,
+                                field: "(row)".into(),
+                                reason: format!("not a JSON object: {e}"),
+                            }));
+                        }
+                    };
                 let values = names
                     .iter()
                     .map(|name| match object.get(*name) {
@@ -398,7 +622,12 @@ impl NativeReader {
     }
 
     fn to_problem(&self, line: u64, (field, reason): (String, String)) -> RowProblem {
-        RowProblem { file: self.file.clone(), line, field, reason }
+        RowProblem {
+            file: self.file.clone(),
+            line,
+            field,
+            reason,
+        }
     }
 }
 
@@ -408,7 +637,10 @@ impl Iterator for NativeReader {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if self.finished {
-                return self.pending_survey.take().map(|(line, s)| Ok((line, NativeRecord::Survey(s))));
+                return self
+                    .pending_survey
+                    .take()
+                    .map(|(line, s)| Ok((line, NativeRecord::Survey(s))));
             }
             let (line, f) = match self.next_fields() {
                 None => {
@@ -419,47 +651,70 @@ impl Iterator for NativeReader {
                 Some(Ok(row)) => row,
             };
             let record = match self.kind {
-                ImportKind::Contacts => contact(&f).map(NativeRecord::Contact),
+                ImportKind::Contacts => contact(&f).map(|c| NativeRecord::Contact(Box::new(c))),
                 ImportKind::States => (|| {
-                    Ok(NativeRecord::State(f.source_system(), AgentStateEvent {
-                        source_id: f.required("source_id")?,
-                        agent_id: f.required("agent_id")?,
-                        at_ms: f.required_time("at")?,
-                        state: f.choice("state", AgentState::parse, &names_of(AgentState::ALL, AgentState::as_str))?,
-                        reason: f.text("reason"),
-                    }))
+                    Ok(NativeRecord::State(
+                        f.source_system(),
+                        AgentStateEvent {
+                            source_id: f.required("source_id")?,
+                            agent_id: f.required("agent_id")?,
+                            at_ms: f.required_time("at")?,
+                            state: f.choice(
+                                "state",
+                                AgentState::parse,
+                                &names_of(AgentState::ALL, AgentState::as_str),
+                            )?,
+                            reason: f.text("reason"),
+                        },
+                    ))
                 })(),
                 ImportKind::Schedules => (|| {
                     let (start_ms, end_ms) = interval(&f)?;
-                    Ok(NativeRecord::Schedule(f.source_system(), ScheduleSegment {
-                        source_id: f.required("source_id")?,
-                        agent_id: f.required("agent_id")?,
-                        start_ms,
-                        end_ms,
-                        activity: f.choice("activity", Activity::parse, &names_of(Activity::ALL, Activity::as_str))?,
-                    }))
+                    Ok(NativeRecord::Schedule(
+                        f.source_system(),
+                        ScheduleSegment {
+                            source_id: f.required("source_id")?,
+                            agent_id: f.required("agent_id")?,
+                            start_ms,
+                            end_ms,
+                            activity: f.choice(
+                                "activity",
+                                Activity::parse,
+                                &names_of(Activity::ALL, Activity::as_str),
+                            )?,
+                        },
+                    ))
                 })(),
                 ImportKind::Absences => (|| {
                     let (start_ms, end_ms) = interval(&f)?;
-                    Ok(NativeRecord::Absence(f.source_system(), Absence {
-                        source_id: f.required("source_id")?,
-                        agent_id: f.required("agent_id")?,
-                        start_ms,
-                        end_ms,
-                        kind: f.choice("kind", AbsenceKind::parse, &names_of(AbsenceKind::ALL, AbsenceKind::as_str))?,
-                        reason: f.required("reason")?,
-                    }))
+                    Ok(NativeRecord::Absence(
+                        f.source_system(),
+                        Absence {
+                            source_id: f.required("source_id")?,
+                            agent_id: f.required("agent_id")?,
+                            start_ms,
+                            end_ms,
+                            kind: f.choice(
+                                "kind",
+                                AbsenceKind::parse,
+                                &names_of(AbsenceKind::ALL, AbsenceKind::as_str),
+                            )?,
+                            reason: f.required("reason")?,
+                        },
+                    ))
                 })(),
                 ImportKind::Organisation => organisation_record(&f).map(NativeRecord::Organisation),
-                ImportKind::Surveys => {
-                    match self.survey_row(line, &f) {
-                        Ok(Some(done)) => return Some(Ok(done)),
-                        Ok(None) => continue,
-                        Err(e) => Err(e),
-                    }
-                }
+                ImportKind::Surveys => match self.survey_row(line, &f) {
+                    Ok(Some(done)) => return Some(Ok(done)),
+                    Ok(None) => continue,
+                    Err(e) => Err(e),
+                },
             };
-            return Some(record.map(|r| (line, r)).map_err(|e| self.to_problem(line, e)));
+            return Some(
+                record
+                    .map(|r| (line, r))
+                    .map_err(|e| self.to_problem(line, e)),
+            );
         }
     }
 }
@@ -470,11 +725,12 @@ impl NativeReader {
     fn survey_row(&mut self, line: u64, f: &Fields) -> FieldResult<Option<(u64, NativeRecord)>> {
         let source_id = f.required("source_id")?;
         let answer = survey_answer(f)?;
-        if let Some((_, pending)) = &mut self.pending_survey {
-            if pending.source_id == source_id && pending.source_system == f.source_system() {
-                pending.answers.push(answer);
-                return Ok(None);
-            }
+        if let Some((_, pending)) = &mut self.pending_survey
+            && pending.source_id == source_id
+            && pending.source_system == f.source_system()
+        {
+            pending.answers.push(answer);
+            return Ok(None);
         }
         let response = SurveyResponse {
             source_system: f.source_system(),
@@ -482,15 +738,24 @@ impl NativeReader {
             contact_source_id: f.text("contact_source_id"),
             agent_id: f.text("agent_id"),
             answered_ms: f.required_time("answered_at")?,
-            asked_by: f.choice("asked_by", Asker::parse, &names_of(Asker::ALL, Asker::as_str))?,
+            asked_by: f.choice(
+                "asked_by",
+                Asker::parse,
+                &names_of(Asker::ALL, Asker::as_str),
+            )?,
             answers: vec![answer],
         };
-        Ok(self.pending_survey.replace((line, response)).map(|(l, s)| (l, NativeRecord::Survey(s))))
+        Ok(self
+            .pending_survey
+            .replace((line, response))
+            .map(|(l, s)| (l, NativeRecord::Survey(s))))
     }
 }
 
 fn time_text(ms: UtcMs) -> String {
-    Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
+    Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 fn optional_time(ms: Option<UtcMs>) -> String {
@@ -516,8 +781,16 @@ impl<W: Write> NativeWriter<W> {
     }
 
     pub fn contact(&mut self, c: &Contact) -> csv::Result<()> {
-        let holds: Vec<String> = c.holds.iter().map(|h| format!("{}/{}", time_text(h.start_ms), time_text(h.end_ms))).collect();
-        let transfers: Vec<String> = c.transfers.iter().map(|t| format!("{}>{}", time_text(t.at_ms), t.target)).collect();
+        let holds: Vec<String> = c
+            .holds
+            .iter()
+            .map(|h| format!("{}/{}", time_text(h.start_ms), time_text(h.end_ms)))
+            .collect();
+        let transfers: Vec<String> = c
+            .transfers
+            .iter()
+            .map(|t| format!("{}>{}", time_text(t.at_ms), t.target))
+            .collect();
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         self.row(&[
             c.source_id.clone(),
@@ -541,22 +814,50 @@ impl<W: Write> NativeWriter<W> {
             text(&c.recording_url),
             optional_time(c.first_response_ms),
             optional_time(c.resolution_ms),
-            c.sale.as_ref().map(|s| s.value.amount_text()).unwrap_or_default(),
-            c.sale.as_ref().map(|s| s.value.currency.clone()).unwrap_or_default(),
+            c.sale
+                .as_ref()
+                .map(|s| s.value.amount_text())
+                .unwrap_or_default(),
+            c.sale
+                .as_ref()
+                .map(|s| s.value.currency.clone())
+                .unwrap_or_default(),
             optional_time(c.sale.as_ref().and_then(|s| s.cancelled_at_ms)),
         ])
     }
 
     pub fn state(&mut self, source_system: &str, s: &AgentStateEvent) -> csv::Result<()> {
-        self.row(&[s.source_id.clone(), s.agent_id.clone(), time_text(s.at_ms), s.state.as_str().into(), source_system.into(), s.reason.clone().unwrap_or_default()])
+        self.row(&[
+            s.source_id.clone(),
+            s.agent_id.clone(),
+            time_text(s.at_ms),
+            s.state.as_str().into(),
+            source_system.into(),
+            s.reason.clone().unwrap_or_default(),
+        ])
     }
 
     pub fn schedule(&mut self, source_system: &str, s: &ScheduleSegment) -> csv::Result<()> {
-        self.row(&[s.source_id.clone(), s.agent_id.clone(), time_text(s.start_ms), time_text(s.end_ms), s.activity.as_str().into(), source_system.into()])
+        self.row(&[
+            s.source_id.clone(),
+            s.agent_id.clone(),
+            time_text(s.start_ms),
+            time_text(s.end_ms),
+            s.activity.as_str().into(),
+            source_system.into(),
+        ])
     }
 
     pub fn absence(&mut self, source_system: &str, a: &Absence) -> csv::Result<()> {
-        self.row(&[a.source_id.clone(), a.agent_id.clone(), time_text(a.start_ms), time_text(a.end_ms), a.kind.as_str().into(), a.reason.clone(), source_system.into()])
+        self.row(&[
+            a.source_id.clone(),
+            a.agent_id.clone(),
+            time_text(a.start_ms),
+            time_text(a.end_ms),
+            a.kind.as_str().into(),
+            a.reason.clone(),
+            source_system.into(),
+        ])
     }
 
     pub fn survey(&mut self, s: &SurveyResponse) -> csv::Result<()> {
@@ -606,8 +907,14 @@ impl<W: Write> NativeWriter<W> {
                 row[2] = a.name.clone();
                 row[3] = a.site_id.clone();
                 row[6] = a.hire_date.to_string();
-                row[7] = a.employment_end_date.map(|d| d.to_string()).unwrap_or_default();
-                row[8] = a.employment_end_reason.map(|r| r.as_str().to_owned()).unwrap_or_default();
+                row[7] = a
+                    .employment_end_date
+                    .map(|d| d.to_string())
+                    .unwrap_or_default();
+                row[8] = a
+                    .employment_end_reason
+                    .map(|r| r.as_str().to_owned())
+                    .unwrap_or_default();
             }
             OrganisationRecord::Membership(m) => {
                 row[0] = "membership".into();

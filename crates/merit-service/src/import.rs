@@ -85,16 +85,8 @@ struct Unknown {
 
 impl Unknown {
     fn note(&mut self, queue: Option<&str>, agent: Option<&str>) {
-        if let Some(q) = queue.filter(|q| !self.known_queues.contains(*q)) {
-            if self.queues.len() < KEPT_UNKNOWN || self.queues.contains_key(q) {
-                *self.queues.entry(q.to_owned()).or_default() += 1;
-            }
-        }
-        if let Some(a) = agent.filter(|a| !self.known_agents.contains(*a)) {
-            if self.agents.len() < KEPT_UNKNOWN || self.agents.contains_key(a) {
-                *self.agents.entry(a.to_owned()).or_default() += 1;
-            }
-        }
+        count_unknown(&self.known_queues, &mut self.queues, queue);
+        count_unknown(&self.known_agents, &mut self.agents, agent);
     }
 
     fn notices(&self) -> Vec<String> {
@@ -107,9 +99,23 @@ impl Unknown {
     }
 }
 
+/// Counts a reference to an id the organisation lacks, listing at most `KEPT_UNKNOWN` ids.
+fn count_unknown(known: &BTreeSet<String>, counts: &mut BTreeMap<String, u64>, id: Option<&str>) {
+    let Some(id) = id.filter(|id| !known.contains(*id)) else {
+        return;
+    };
+    if counts.len() < KEPT_UNKNOWN || counts.contains_key(id) {
+        *counts.entry(id.to_owned()).or_default() += 1;
+    }
+}
+
 /// Imports one native file as one batch. A file of the wrong format is
 /// refused before anything is written; bad rows are reported and skipped.
-pub async fn import_file(store: &Store, clock: &dyn Clock, request: ImportRequest<'_>) -> Result<ImportReport, ServiceError> {
+pub async fn import_file(
+    store: &Store,
+    clock: &dyn Clock,
+    request: ImportRequest<'_>,
+) -> Result<ImportReport, ServiceError> {
     let reader = native::open(request.path, request.kind)?;
     let started_ms = clock.now_ms();
     let checksum = checksum(request.path)?;
@@ -124,7 +130,10 @@ pub async fn import_file(store: &Store, clock: &dyn Clock, request: ImportReques
         queues: BTreeMap::new(),
         agents: BTreeMap::new(),
     };
-    let mut report = ImportReport { file: file.clone(), ..ImportReport::default() };
+    let mut report = ImportReport {
+        file: file.clone(),
+        ..ImportReport::default()
+    };
     let mut tx = ImportTx::begin(store, request.tenant).await?;
     let mut rows: Vec<Row> = Vec::with_capacity(CHUNK_ROWS);
     let mut lines: Vec<u64> = Vec::with_capacity(CHUNK_ROWS);
@@ -176,7 +185,10 @@ pub async fn import_file(store: &Store, clock: &dyn Clock, request: ImportReques
                     file: file.clone(),
                     line: lines[position],
                     field: "source_id".into(),
-                    reason: format!("{:?} appears earlier in this file", rows[position].source_id),
+                    reason: format!(
+                        "{:?} appears earlier in this file",
+                        rows[position].source_id
+                    ),
                 });
             }
             rows.clear();
@@ -189,12 +201,26 @@ pub async fn import_file(store: &Store, clock: &dyn Clock, request: ImportReques
     }
     report.problems.sort_by_key(|p| p.line);
     report.notices = unknown.notices();
-    let batch = tx.finish(batch_record(&request, &report, checksum, started_ms, clock.now_ms())).await?;
+    let batch = tx
+        .finish(batch_record(
+            &request,
+            &report,
+            checksum,
+            started_ms,
+            clock.now_ms(),
+        ))
+        .await?;
     report.batch_id = batch.id;
     Ok(report)
 }
 
-fn batch_record(request: &ImportRequest<'_>, report: &ImportReport, checksum: String, started_ms: i64, finished_ms: i64) -> ImportBatchRecord {
+fn batch_record(
+    request: &ImportRequest<'_>,
+    report: &ImportReport,
+    checksum: String,
+    started_ms: i64,
+    finished_ms: i64,
+) -> ImportBatchRecord {
     let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     ImportBatchRecord {
         id: 0,
@@ -226,7 +252,9 @@ fn record_key(record: &OrganisationRecord) -> (&'static str, String) {
         OrganisationRecord::Team(t) => ("team", t.id.clone()),
         OrganisationRecord::Queue(q) => ("queue", q.id.clone()),
         OrganisationRecord::Agent(a) => ("agent", a.id.clone()),
-        OrganisationRecord::Membership(m) => ("membership", format!("{}@{}", m.agent_id, m.from_date)),
+        OrganisationRecord::Membership(m) => {
+            ("membership", format!("{}@{}", m.agent_id, m.from_date))
+        }
     }
 }
 
@@ -241,10 +269,16 @@ async fn import_organisation(
 ) -> Result<ImportReport, ServiceError> {
     let file = request.path.display().to_string();
     let started_ms = clock.now_ms();
-    let mut report = ImportReport { file: file.clone(), ..ImportReport::default() };
+    let mut report = ImportReport {
+        file: file.clone(),
+        ..ImportReport::default()
+    };
     let stored = store.load_organisation(request.tenant).await?;
-    let mut current: BTreeMap<(&'static str, String), OrganisationRecord> =
-        stored.records().into_iter().map(|r| (record_key(&r), r)).collect();
+    let mut current: BTreeMap<(&'static str, String), OrganisationRecord> = stored
+        .records()
+        .into_iter()
+        .map(|r| (record_key(&r), r))
+        .collect();
     let mut seen = BTreeSet::new();
     let mut changes = Vec::new();
     let mut audit = Vec::new();
@@ -258,9 +292,17 @@ async fn import_organisation(
             Ok(_) => continue,
         };
         let key = record_key(&record);
-        let problem = |field: &str, reason: String| RowProblem { file: file.clone(), line, field: field.into(), reason };
+        let problem = |field: &str, reason: String| RowProblem {
+            file: file.clone(),
+            line,
+            field: field.into(),
+            reason,
+        };
         if !seen.insert(key.clone()) {
-            report.reject(problem("id", format!("{} {:?} appears earlier in this file", key.0, key.1)));
+            report.reject(problem(
+                "id",
+                format!("{} {:?} appears earlier in this file", key.0, key.1),
+            ));
             continue;
         }
         if let Some((field, reason)) = missing_reference(&record, &current) {
@@ -275,7 +317,12 @@ async fn import_organisation(
         audit.push(AuditEntry {
             at_ms: clock.now_ms(),
             actor: request.actor.into(),
-            action: if before.is_some() { "organisation.update" } else { "organisation.create" }.into(),
+            action: if before.is_some() {
+                "organisation.update"
+            } else {
+                "organisation.create"
+            }
+            .into(),
             record_kind: key.0.into(),
             record_id: key.1.clone(),
             before_json: before.and_then(|b| serde_json::to_string(b).ok()),
@@ -291,17 +338,37 @@ async fn import_organisation(
     }
     report.problems.sort_by_key(|p| p.line);
     (request.progress)(report.total_rows());
-    store.save_organisation(request.tenant, &changes, &audit).await?;
+    store
+        .save_organisation(request.tenant, &changes, &audit)
+        .await?;
     let tx = ImportTx::begin(store, request.tenant).await?;
-    let batch = tx.finish(batch_record(&request, &report, checksum, started_ms, clock.now_ms())).await?;
+    let batch = tx
+        .finish(batch_record(
+            &request,
+            &report,
+            checksum,
+            started_ms,
+            clock.now_ms(),
+        ))
+        .await?;
     report.batch_id = batch.id;
     Ok(report)
 }
 
 /// A site, team or agent the record points to that neither the store nor the file (so far) has.
-fn missing_reference(record: &OrganisationRecord, known: &BTreeMap<(&'static str, String), OrganisationRecord>) -> Option<(&'static str, String)> {
+fn missing_reference(
+    record: &OrganisationRecord,
+    known: &BTreeMap<(&'static str, String), OrganisationRecord>,
+) -> Option<(&'static str, String)> {
     let has = |kind: &'static str, id: &str| known.contains_key(&(kind, id.to_owned()));
-    let site = |id: &str| (!has("site", id)).then(|| ("site_id", format!("site {id:?} is not defined (define it earlier in the file)")));
+    let site = |id: &str| {
+        (!has("site", id)).then(|| {
+            (
+                "site_id",
+                format!("site {id:?} is not defined (define it earlier in the file)"),
+            )
+        })
+    };
     match record {
         OrganisationRecord::Site(_) => None,
         OrganisationRecord::Team(t) => site(&t.site_id),
@@ -309,7 +376,13 @@ fn missing_reference(record: &OrganisationRecord, known: &BTreeMap<(&'static str
         OrganisationRecord::Agent(a) => site(&a.site_id),
         OrganisationRecord::Membership(m) => {
             if !has("agent", &m.agent_id) {
-                Some(("id", format!("agent {:?} is not defined (define it earlier in the file)", m.agent_id)))
+                Some((
+                    "id",
+                    format!(
+                        "agent {:?} is not defined (define it earlier in the file)",
+                        m.agent_id
+                    ),
+                ))
             } else if !has("team", &m.team_id) {
                 Some(("team_id", format!("team {:?} is not defined", m.team_id)))
             } else {

@@ -61,24 +61,38 @@ pub struct Overview {
 
 /// Builds the overview; team membership is taken on the last day with contacts
 /// (or `today` when there are none), and days are the centre's local days.
-pub async fn overview(store: &Store, tenant: TenantId, time_zone: &str, today: Date) -> Result<Overview, ServiceError> {
+pub async fn overview(
+    store: &Store,
+    tenant: TenantId,
+    time_zone: &str,
+    today: Date,
+) -> Result<Overview, ServiceError> {
     let zone = TimeZone::get(time_zone).unwrap_or(TimeZone::UTC);
     let organisation = store.load_organisation(tenant).await?;
     let hourly = store.contacts_by_hour(tenant).await?;
-    let by_queue: BTreeMap<String, i64> = store.contacts_by_queue(tenant).await?.into_iter().collect();
+    let by_queue: BTreeMap<String, i64> =
+        store.contacts_by_queue(tenant).await?.into_iter().collect();
     let mut days: BTreeMap<Date, Vec<i64>> = BTreeMap::new();
     for count in &hourly {
-        let Ok(at) = Timestamp::from_millisecond(count.hour_start_ms) else { continue };
+        let Ok(at) = Timestamp::from_millisecond(count.hour_start_ms) else {
+            continue;
+        };
         let date = at.to_zoned(zone.clone()).date();
-        let slot = Channel::ALL.iter().position(|c| c.as_str() == count.channel).unwrap_or(0);
-        days.entry(date).or_insert_with(|| vec![0; Channel::ALL.len()])[slot] += count.n_contacts;
+        let slot = Channel::ALL
+            .iter()
+            .position(|c| c.as_str() == count.channel)
+            .unwrap_or(0);
+        days.entry(date)
+            .or_insert_with(|| vec![0; Channel::ALL.len()])[slot] += count.n_contacts;
     }
     let as_of = days.keys().next_back().copied().unwrap_or(today);
     let team_on = |agent: &str| {
         organisation
             .memberships
             .iter()
-            .find(|m| m.agent_id == agent && m.from_date <= as_of && m.to_date.is_none_or(|to| as_of < to))
+            .find(|m| {
+                m.agent_id == agent && m.from_date <= as_of && m.to_date.is_none_or(|to| as_of < to)
+            })
             .map(|m| m.team_id.clone())
     };
     let agents: Vec<AgentSummary> = organisation
@@ -90,9 +104,12 @@ pub async fn overview(store: &Store, tenant: TenantId, time_zone: &str, today: D
             site_id: a.site_id.clone(),
             team_id: team_on(&a.id),
             hire_date: a.hire_date.to_string(),
-            employment_end: a
-                .employment_end_date
-                .map(|d| format!("{d} ({})", a.employment_end_reason.map_or("", |r| r.as_str()))),
+            employment_end: a.employment_end_date.map(|d| {
+                format!(
+                    "{d} ({})",
+                    a.employment_end_reason.map_or("", |r| r.as_str())
+                )
+            }),
         })
         .collect();
     let teams = organisation
@@ -102,7 +119,10 @@ pub async fn overview(store: &Store, tenant: TenantId, time_zone: &str, today: D
             id: t.id.clone(),
             name: t.name.clone(),
             site_id: t.site_id.clone(),
-            n_agents: agents.iter().filter(|a| a.team_id.as_deref() == Some(&t.id)).count(),
+            n_agents: agents
+                .iter()
+                .filter(|a| a.team_id.as_deref() == Some(&t.id))
+                .count(),
         })
         .collect();
     let queues = organisation
@@ -117,7 +137,11 @@ pub async fn overview(store: &Store, tenant: TenantId, time_zone: &str, today: D
         .collect();
     let days: Vec<DayCount> = days
         .into_iter()
-        .map(|(date, by_channel)| DayCount { date: date.to_string(), total: by_channel.iter().sum(), by_channel })
+        .map(|(date, by_channel)| DayCount {
+            date: date.to_string(),
+            total: by_channel.iter().sum(),
+            by_channel,
+        })
         .collect();
     Ok(Overview {
         time_zone: time_zone.into(),

@@ -11,7 +11,8 @@ use merit_service::import::{ImportReport, ImportRequest, import_file};
 use merit_store::{RecordKind, Store};
 use std::path::Path;
 
-const HEADER: &str = "source_id,channel,arrival,end,outcome,queue_id,agent_id,queue_entry,answer,holds";
+const HEADER: &str =
+    "source_id,channel,arrival,end,outcome,queue_id,agent_id,queue_entry,answer,holds";
 
 /// Two good contacts: an answered call with a hold, and a queue abandon.
 fn two_contacts() -> String {
@@ -22,8 +23,18 @@ fn two_contacts() -> String {
     )
 }
 
-async fn import(store: &Store, kind: ImportKind, path: &Path) -> Result<ImportReport, merit_service::ServiceError> {
-    let request = ImportRequest { tenant: DEFAULT_TENANT, actor: "test", kind, path, progress: &|_| {} };
+async fn import(
+    store: &Store,
+    kind: ImportKind,
+    path: &Path,
+) -> Result<ImportReport, merit_service::ServiceError> {
+    let request = ImportRequest {
+        tenant: DEFAULT_TENANT,
+        actor: "test",
+        kind,
+        path,
+        progress: &|_| {},
+    };
     import_file(store, &FixedClock(1_000), request).await
 }
 
@@ -39,9 +50,20 @@ async fn importing_twice_adds_nothing_and_a_changed_record_becomes_a_revision() 
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "contacts.csv", two_contacts().as_bytes());
         let first = import(&store, ImportKind::Contacts, &path).await.unwrap();
-        assert_eq!((first.inserted, first.updated, first.unchanged, first.rejected), (2, 0, 0, 0));
+        assert_eq!(
+            (
+                first.inserted,
+                first.updated,
+                first.unchanged,
+                first.rejected
+            ),
+            (2, 0, 0, 0)
+        );
         let second = import(&store, ImportKind::Contacts, &path).await.unwrap();
-        assert_eq!((second.inserted, second.updated, second.unchanged), (0, 0, 2));
+        assert_eq!(
+            (second.inserted, second.updated, second.unchanged),
+            (0, 0, 2)
+        );
         // c2 is now recorded as a short call that was answered: a new revision.
         let changed = two_contacts().replace(
             "c2,voice_inbound,2026-08-03T08:02:00Z,2026-08-03T08:03:00Z,queue_abandon,billing,,2026-08-03T08:02:05Z,,",
@@ -49,9 +71,26 @@ async fn importing_twice_adds_nothing_and_a_changed_record_becomes_a_revision() 
         );
         let path = write(&dir, "contacts2.csv", changed.as_bytes());
         let third = import(&store, ImportKind::Contacts, &path).await.unwrap();
-        assert_eq!((third.inserted, third.updated, third.unchanged), (0, 1, 1), "{}", store.backend_name());
-        assert_eq!(store.count_current(DEFAULT_TENANT, RecordKind::Contacts).await.unwrap(), 2);
-        assert_eq!(store.count_revisions(DEFAULT_TENANT, RecordKind::Contacts).await.unwrap(), 3);
+        assert_eq!(
+            (third.inserted, third.updated, third.unchanged),
+            (0, 1, 1),
+            "{}",
+            store.backend_name()
+        );
+        assert_eq!(
+            store
+                .count_current(DEFAULT_TENANT, RecordKind::Contacts)
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store
+                .count_revisions(DEFAULT_TENANT, RecordKind::Contacts)
+                .await
+                .unwrap(),
+            3
+        );
         let batches = store.import_batches(DEFAULT_TENANT).await.unwrap();
         assert_eq!(batches.len(), 3);
         assert_eq!((batches[2].n_updated, batches[2].n_unchanged), (1, 1));
@@ -81,21 +120,55 @@ async fn bad_rows_are_reported_with_line_and_field_while_good_rows_go_in() {
             // line 9: good, unknown queue and agent
             "g2,chat,2026-08-03T08:00:00Z,2026-08-03T08:09:00Z,handled,nowhere,ghost,2026-08-03T08:00:00Z,2026-08-03T08:01:00Z,",
         ];
-        let path = write(&dir, "bad.csv", format!("{HEADER}\n{}\n", rows.join("\n")).as_bytes());
+        let path = write(
+            &dir,
+            "bad.csv",
+            format!("{HEADER}\n{}\n", rows.join("\n")).as_bytes(),
+        );
         let report = import(&store, ImportKind::Contacts, &path).await.unwrap();
         assert_eq!((report.inserted, report.rejected), (2, 6));
-        let found: Vec<(u64, &str)> = report.problems.iter().map(|p| (p.line, p.field.as_str())).collect();
+        let found: Vec<(u64, &str)> = report
+            .problems
+            .iter()
+            .map(|p| (p.line, p.field.as_str()))
+            .collect();
         assert_eq!(
             found,
-            vec![(3, "arrival"), (4, "end"), (5, "holds"), (6, "(row)"), (7, "outcome"), (8, "source_id")]
+            vec![
+                (3, "arrival"),
+                (4, "end"),
+                (5, "holds"),
+                (6, "(row)"),
+                (7, "outcome"),
+                (8, "source_id")
+            ]
         );
         let shown = report.problems[0].to_string();
-        assert!(shown.starts_with(&format!("{}:3: arrival: ", path.display())), "{shown}");
+        assert!(
+            shown.starts_with(&format!("{}:3: arrival: ", path.display())),
+            "{shown}"
+        );
         // No organisation is loaded here, so every queue and agent is unknown: kept and listed.
         assert_eq!(report.notices.len(), 4, "{:?}", report.notices);
-        assert!(report.notices.iter().any(|n| n.starts_with("queue \"nowhere\" is not in the organisation (1 rows")));
-        assert!(report.notices.iter().any(|n| n.starts_with("agent \"ghost\"")));
-        assert_eq!(store.count_current(DEFAULT_TENANT, RecordKind::Contacts).await.unwrap(), 2);
+        assert!(
+            report
+                .notices
+                .iter()
+                .any(|n| n.starts_with("queue \"nowhere\" is not in the organisation (1 rows"))
+        );
+        assert!(
+            report
+                .notices
+                .iter()
+                .any(|n| n.starts_with("agent \"ghost\""))
+        );
+        assert_eq!(
+            store
+                .count_current(DEFAULT_TENANT, RecordKind::Contacts)
+                .await
+                .unwrap(),
+            2
+        );
     }
 }
 
@@ -106,18 +179,52 @@ async fn files_not_of_the_format_are_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.csv", vec![], "empty"),
-        ("binary.csv", vec![0x89, b'P', b'N', b'G', 0, 0, 1, 2, 0, 5], "binary"),
-        ("semicolons.csv", HEADER.replace(',', ";").into_bytes(), "separated by ';'"),
-        ("other.csv", b"name,amount\nx,1\n".to_vec(), "missing column(s) source_id, channel"),
-        ("broken.jsonl", b"{not json\n{}\n".to_vec(), "not a JSON object"),
+        (
+            "binary.csv",
+            vec![0x89, b'P', b'N', b'G', 0, 0, 1, 2, 0, 5],
+            "binary",
+        ),
+        (
+            "semicolons.csv",
+            HEADER.replace(',', ";").into_bytes(),
+            "separated by ';'",
+        ),
+        (
+            "other.csv",
+            b"name,amount\nx,1\n".to_vec(),
+            "missing column(s) source_id, channel",
+        ),
+        (
+            "broken.jsonl",
+            b"{not json\n{}\n".to_vec(),
+            "not a JSON object",
+        ),
     ];
     for (name, bytes, expect) in cases {
         let path = write(&dir, name, &bytes);
-        let error = import(&store, ImportKind::Contacts, &path).await.unwrap_err().to_string();
-        assert!(error.contains(expect) && error.contains(name), "{name}: {error}");
+        let error = import(&store, ImportKind::Contacts, &path)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(expect) && error.contains(name),
+            "{name}: {error}"
+        );
     }
-    assert!(store.import_batches(DEFAULT_TENANT).await.unwrap().is_empty());
-    assert_eq!(store.count_revisions(DEFAULT_TENANT, RecordKind::Contacts).await.unwrap(), 0);
+    assert!(
+        store
+            .import_batches(DEFAULT_TENANT)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .count_revisions(DEFAULT_TENANT, RecordKind::Contacts)
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 #[tokio::test]
@@ -126,26 +233,46 @@ async fn header_only_bom_latin1_and_json_lines_are_read() {
     store.migrate().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let header_only = write(&dir, "header.csv", format!("{HEADER}\n").as_bytes());
-    let report = import(&store, ImportKind::Contacts, &header_only).await.unwrap();
+    let report = import(&store, ImportKind::Contacts, &header_only)
+        .await
+        .unwrap();
     assert_eq!(report.total_rows(), 0);
 
     let mut bom = vec![0xEF, 0xBB, 0xBF];
     bom.extend_from_slice(two_contacts().as_bytes());
-    let report = import(&store, ImportKind::Contacts, &write(&dir, "bom.csv", &bom)).await.unwrap();
+    let report = import(&store, ImportKind::Contacts, &write(&dir, "bom.csv", &bom))
+        .await
+        .unwrap();
     assert_eq!(report.inserted, 2, "{:?}", report.problems);
 
     // "Müller" in Latin-1: ü is the single byte 0xFC.
-    let mut latin1 = b"source_id,agent_id,at,state,reason\ns1,ag001,2026-08-03T08:00:00Z,not_ready,M".to_vec();
+    let mut latin1 =
+        b"source_id,agent_id,at,state,reason\ns1,ag001,2026-08-03T08:00:00Z,not_ready,M".to_vec();
     latin1.extend_from_slice(&[0xFC]);
     latin1.extend_from_slice(b"ller\n");
-    let report = import(&store, ImportKind::States, &write(&dir, "latin1.csv", &latin1)).await.unwrap();
+    let report = import(
+        &store,
+        ImportKind::States,
+        &write(&dir, "latin1.csv", &latin1),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.inserted, 1, "{:?}", report.problems);
 
     let lines = "{\"source_id\":\"j1\",\"agent_id\":\"ag001\",\"start\":\"2026-08-03T00:00:00Z\",\"end\":\"2026-08-04T00:00:00Z\",\"kind\":\"unplanned\",\"reason\":\"sickness\"}\n\
                  {\"source_id\":\"j2\",\"agent_id\":\"ag001\",\"start\":\"2026-08-05T00:00:00Z\",\"end\":\"2026-08-04T00:00:00Z\",\"kind\":\"planned\",\"reason\":\"holiday\"}\n";
-    let report = import(&store, ImportKind::Absences, &write(&dir, "absences.jsonl", lines.as_bytes())).await.unwrap();
+    let report = import(
+        &store,
+        ImportKind::Absences,
+        &write(&dir, "absences.jsonl", lines.as_bytes()),
+    )
+    .await
+    .unwrap();
     assert_eq!((report.inserted, report.rejected), (1, 1));
-    assert_eq!((report.problems[0].line, report.problems[0].field.as_str()), (2, "end"));
+    assert_eq!(
+        (report.problems[0].line, report.problems[0].field.as_str()),
+        (2, "end")
+    );
 }
 
 #[tokio::test]
@@ -157,9 +284,18 @@ async fn surveys_group_answers_and_check_scales() {
                    s1,2026-08-03T09:00:00Z,agent,resolved,yes_no,yes,\n\
                    s1,2026-08-03T09:00:00Z,agent,anything_else,text,,Très bien\n\
                    s2,2026-08-03T09:10:00Z,automated,recommend,0-10,11,\n";
-        let report = import(&store, ImportKind::Surveys, &write(&dir, "surveys.csv", csv.as_bytes())).await.unwrap();
+        let report = import(
+            &store,
+            ImportKind::Surveys,
+            &write(&dir, "surveys.csv", csv.as_bytes()),
+        )
+        .await
+        .unwrap();
         assert_eq!((report.inserted, report.rejected), (1, 1));
-        assert_eq!((report.problems[0].line, report.problems[0].field.as_str()), (5, "value"));
+        assert_eq!(
+            (report.problems[0].line, report.problems[0].field.as_str()),
+            (5, "value")
+        );
     }
 }
 
@@ -175,19 +311,52 @@ async fn organisation_changes_are_audited_and_the_audit_log_is_append_only() {
                    membership,ag001,,,,,,team-a,2024-01-15\n\
                    team,team-x,Team X,mars,,,,,\n\
                    site,moon,Moon,,Moon/Crater,,,,\n";
-        let report = import(&store, ImportKind::Organisation, &write(&dir, "org.csv", org.as_bytes())).await.unwrap();
-        assert_eq!((report.inserted, report.rejected), (5, 2), "{:?}", report.problems);
+        let report = import(
+            &store,
+            ImportKind::Organisation,
+            &write(&dir, "org.csv", org.as_bytes()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (report.inserted, report.rejected),
+            (5, 2),
+            "{:?}",
+            report.problems
+        );
         let renamed = org.replace("Anna Albers", "Anna Brandt");
-        let report = import(&store, ImportKind::Organisation, &write(&dir, "org2.csv", renamed.as_bytes())).await.unwrap();
-        assert_eq!((report.inserted, report.updated, report.unchanged), (0, 1, 4));
+        let report = import(
+            &store,
+            ImportKind::Organisation,
+            &write(&dir, "org2.csv", renamed.as_bytes()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (report.inserted, report.updated, report.unchanged),
+            (0, 1, 4)
+        );
         let audit = store.audit_entries(DEFAULT_TENANT).await.unwrap();
         assert_eq!(audit.len(), 6);
         let last = audit.last().unwrap();
-        assert_eq!((last.action.as_str(), last.record_id.as_str()), ("organisation.update", "ag001"));
+        assert_eq!(
+            (last.action.as_str(), last.record_id.as_str()),
+            ("organisation.update", "ag001")
+        );
         assert!(last.before_json.as_deref().unwrap().contains("Anna Albers"));
         assert!(last.after_json.as_deref().unwrap().contains("Anna Brandt"));
-        assert!(store.execute_raw("UPDATE audit_log SET actor = 'someone else'").await.is_err());
+        assert!(
+            store
+                .execute_raw("UPDATE audit_log SET actor = 'someone else'")
+                .await
+                .is_err()
+        );
         assert!(store.execute_raw("DELETE FROM audit_log").await.is_err());
-        assert_eq!(store.audit_entries(DEFAULT_TENANT).await.unwrap(), audit, "{}", store.backend_name());
+        assert_eq!(
+            store.audit_entries(DEFAULT_TENANT).await.unwrap(),
+            audit,
+            "{}",
+            store.backend_name()
+        );
     }
 }

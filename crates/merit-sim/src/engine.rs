@@ -4,10 +4,10 @@
 //! repeatable from a seed.
 
 use merit_domain::UtcMs;
+use merit_domain::contact::Sale;
 use merit_domain::contact::{Contact, HoldSegment, Outcome, Transfer};
 use merit_domain::money::Money;
 use merit_domain::organisation::Channel;
-use merit_domain::contact::Sale;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, LogNormal, StandardNormal};
@@ -133,13 +133,29 @@ pub struct World {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Event {
     /// An agent's window opens or closes (index into its windows; even = open).
-    Window { agent: usize, edge: usize },
-    AgentFree { agent: usize },
+    Window {
+        agent: usize,
+        edge: usize,
+    },
+    AgentFree {
+        agent: usize,
+    },
     /// A waiting contact's patience runs out; `ticket` tells a reused slot apart.
-    Abandon { slot: usize, ticket: u64 },
-    Arrival { queue: usize },
-    Repeat { queue: usize, customer: u64, contact_type: usize },
-    Dial { agent: usize },
+    Abandon {
+        slot: usize,
+        ticket: u64,
+    },
+    Arrival {
+        queue: usize,
+    },
+    Repeat {
+        queue: usize,
+        customer: u64,
+        contact_type: usize,
+    },
+    Dial {
+        agent: usize,
+    },
 }
 
 struct Waiting {
@@ -191,7 +207,11 @@ impl<'w> Engine<'w> {
             agents: w
                 .agents
                 .iter()
-                .map(|_| AgentRuntime { in_window: false, busy: false, idle_since_ms: w.start_ms })
+                .map(|_| AgentRuntime {
+                    in_window: false,
+                    busy: false,
+                    idle_since_ms: w.start_ms,
+                })
                 .collect(),
             n_arrived: 0,
             n_contacts: 0,
@@ -230,13 +250,22 @@ impl<'w> Engine<'w> {
                     let contact_type = self.pick_type(queue);
                     self.arrive(now, queue, customer, contact_type, sink);
                 }
-                Event::Repeat { queue, customer, contact_type } => {
-                    match self.next_open(queue, now) {
-                        Some(open) if open > now => self.push(open, Event::Repeat { queue, customer, contact_type }),
-                        Some(_) => self.arrive(now, queue, customer, contact_type, sink),
-                        None => {}
-                    }
-                }
+                Event::Repeat {
+                    queue,
+                    customer,
+                    contact_type,
+                } => match self.next_open(queue, now) {
+                    Some(open) if open > now => self.push(
+                        open,
+                        Event::Repeat {
+                            queue,
+                            customer,
+                            contact_type,
+                        },
+                    ),
+                    Some(_) => self.arrive(now, queue, customer, contact_type, sink),
+                    None => {}
+                },
                 Event::Abandon { slot, ticket } => {
                     if self.waiting[slot].ticket == ticket {
                         self.abandon(now, slot, sink);
@@ -253,7 +282,13 @@ impl<'w> Engine<'w> {
                     let next_edge = edge + 1;
                     if let Some(&(start, end)) = windows.get(next_edge / 2) {
                         let at = if next_edge % 2 == 0 { start } else { end };
-                        self.push(at, Event::Window { agent, edge: next_edge });
+                        self.push(
+                            at,
+                            Event::Window {
+                                agent,
+                                edge: next_edge,
+                            },
+                        );
                     }
                     if edge % 2 == 0 && !self.agents[agent].busy {
                         self.agents[agent].idle_since_ms = now;
@@ -314,7 +349,14 @@ impl<'w> Engine<'w> {
         types.len().saturating_sub(1)
     }
 
-    fn arrive(&mut self, now: UtcMs, queue: usize, customer: u64, contact_type: usize, sink: &mut impl Sink) {
+    fn arrive(
+        &mut self,
+        now: UtcMs,
+        queue: usize,
+        customer: u64,
+        contact_type: usize,
+        sink: &mut impl Sink,
+    ) {
         self.n_arrived += 1;
         let spec = &self.w.queues[queue];
         let mut menu_exit_ms = None;
@@ -325,7 +367,12 @@ impl<'w> Engine<'w> {
                 let contact = self.record(queue, customer, contact_type, now, None);
                 let end = now + menu_ms;
                 sink.contact(
-                    Contact { queue_id: None, end_ms: end, outcome: Outcome::MenuAbandon, ..contact },
+                    Contact {
+                        queue_id: None,
+                        end_ms: end,
+                        outcome: Outcome::MenuAbandon,
+                        ..contact
+                    },
                     None,
                 );
                 return;
@@ -346,8 +393,16 @@ impl<'w> Engine<'w> {
             });
             self.waiting.len() - 1
         });
-        self.waiting[slot] =
-            Waiting { queue, arrival_ms: now, menu_exit_ms, entry_ms, customer, contact_type, active: true, ticket: self.n_arrived };
+        self.waiting[slot] = Waiting {
+            queue,
+            arrival_ms: now,
+            menu_exit_ms,
+            entry_ms,
+            customer,
+            contact_type,
+            active: true,
+            ticket: self.n_arrived,
+        };
         // An idle agent with the skill takes it at once (longest idle first).
         let idle = (0..self.agents.len())
             .filter(|&a| {
@@ -368,7 +423,14 @@ impl<'w> Engine<'w> {
         }
     }
 
-    fn record(&mut self, queue: usize, customer: u64, contact_type: usize, arrival_ms: UtcMs, agent: Option<usize>) -> Contact {
+    fn record(
+        &mut self,
+        queue: usize,
+        customer: u64,
+        contact_type: usize,
+        arrival_ms: UtcMs,
+        agent: Option<usize>,
+    ) -> Contact {
         self.n_contacts += 1;
         let spec = &self.w.queues[queue];
         Contact {
@@ -402,10 +464,22 @@ impl<'w> Engine<'w> {
             return;
         }
         self.waiting[slot].active = false;
-        let Waiting { queue, arrival_ms, menu_exit_ms, entry_ms, customer, contact_type, .. } = self.waiting[slot];
+        let Waiting {
+            queue,
+            arrival_ms,
+            menu_exit_ms,
+            entry_ms,
+            customer,
+            contact_type,
+            ..
+        } = self.waiting[slot];
         let base = self.record(queue, customer, contact_type, arrival_ms, None);
         // Short abandons are kept as what happened; metrics classify by the threshold.
-        let outcome = if now - entry_ms <= 5_000 { Outcome::ShortAbandon } else { Outcome::QueueAbandon };
+        let outcome = if now - entry_ms <= 5_000 {
+            Outcome::ShortAbandon
+        } else {
+            Outcome::QueueAbandon
+        };
         sink.contact(
             Contact {
                 menu_exit_ms,
@@ -419,7 +493,14 @@ impl<'w> Engine<'w> {
         );
         if self.w.behaviour.repeat_contacts && self.rng.random::<f64>() < 0.5 {
             let delay_ms = (exp_sample(&mut self.rng, 3_600.0 * 4.0) * 1000.0) as i64 + 60_000;
-            self.push(now + delay_ms, Event::Repeat { queue, customer, contact_type });
+            self.push(
+                now + delay_ms,
+                Event::Repeat {
+                    queue,
+                    customer,
+                    contact_type,
+                },
+            );
         }
     }
 
@@ -437,7 +518,11 @@ impl<'w> Engine<'w> {
                 self.free_slots.push(stale);
             }
             if let Some(&slot) = line.front() {
-                let key = (self.w.queues[queue].priority, self.waiting[slot].entry_ms, queue);
+                let key = (
+                    self.w.queues[queue].priority,
+                    self.waiting[slot].entry_ms,
+                    queue,
+                );
                 if best.is_none_or(|b| key < b) {
                     best = Some(key);
                 }
@@ -462,7 +547,15 @@ impl<'w> Engine<'w> {
     fn serve(&mut self, now: UtcMs, agent: usize, slot: usize, sink: &mut impl Sink) {
         self.waiting[slot].active = false;
         self.free_slots.push(slot);
-        let Waiting { queue, arrival_ms, menu_exit_ms, entry_ms, customer, contact_type, .. } = self.waiting[slot];
+        let Waiting {
+            queue,
+            arrival_ms,
+            menu_exit_ms,
+            entry_ms,
+            customer,
+            contact_type,
+            ..
+        } = self.waiting[slot];
         let answer_ms = now.max(entry_ms);
         let base = self.record(queue, customer, contact_type, arrival_ms, Some(agent));
         let mut contact = Contact {
@@ -475,34 +568,63 @@ impl<'w> Engine<'w> {
         let resolved = self.handle(answer_ms, agent, queue, contact_type, &mut contact);
         let wait_s = (answer_ms - entry_ms) as f64 / 1000.0;
         let quality = self.quality(agent, answer_ms);
-        self.finish(agent, contact, resolved, wait_s, quality, customer, contact_type, sink);
+        self.finish(
+            agent,
+            contact,
+            resolved,
+            wait_s,
+            quality,
+            customer,
+            contact_type,
+            sink,
+        );
     }
 
     fn quality(&self, agent: usize, at_ms: UtcMs) -> f64 {
         let by_day = &self.w.agents[agent].quality_by_day;
-        by_day.get(self.day_index(at_ms)).or(by_day.last()).copied().unwrap_or(0.8)
+        by_day
+            .get(self.day_index(at_ms))
+            .or(by_day.last())
+            .copied()
+            .unwrap_or(0.8)
     }
 
     /// Fills in talk, holds, transfers, drops and after-call work; returns
     /// whether the customer's issue was resolved.
-    fn handle(&mut self, answer_ms: UtcMs, agent: usize, queue: usize, contact_type: usize, contact: &mut Contact) -> bool {
+    fn handle(
+        &mut self,
+        answer_ms: UtcMs,
+        agent: usize,
+        queue: usize,
+        contact_type: usize,
+        contact: &mut Contact,
+    ) -> bool {
         let w = self.w;
         let behaviour = &w.behaviour;
         let spec = &w.queues[queue];
         let spec_agent = &w.agents[agent];
         let day = self.day_index(answer_ms);
-        let speed = spec_agent.speed_by_day.get(day).or(spec_agent.speed_by_day.last()).copied().unwrap_or(1.0);
+        let speed = spec_agent
+            .speed_by_day
+            .get(day)
+            .or(spec_agent.speed_by_day.last())
+            .copied()
+            .unwrap_or(1.0);
         let type_factor = spec.contact_types.get(contact_type).map_or(1.0, |t| t.2);
         let mut talk_s = spec.handle_time.sample_s(&mut self.rng) * speed * type_factor;
         let mut resolved = self.rng.random::<f64>() < self.quality(agent, answer_ms);
-        let gaming = spec_agent.gaming_from_ms.is_some_and(|from| answer_ms >= from);
+        let gaming = spec_agent
+            .gaming_from_ms
+            .is_some_and(|from| answer_ms >= from);
         let mut transfer_at_s = None;
         if gaming && spec.channel == Channel::VoiceInbound {
             if self.rng.random::<f64>() < 0.2 {
                 talk_s = 8.0 + self.rng.random::<f64>() * 22.0; // hang-up
                 resolved = false;
-            } else if talk_s > behaviour.gaming_threshold_s - 40.0 && self.rng.random::<f64>() < 0.7 {
-                let before_threshold = behaviour.gaming_threshold_s - 5.0 - self.rng.random::<f64>() * 35.0;
+            } else if talk_s > behaviour.gaming_threshold_s - 40.0 && self.rng.random::<f64>() < 0.7
+            {
+                let before_threshold =
+                    behaviour.gaming_threshold_s - 5.0 - self.rng.random::<f64>() * 35.0;
                 talk_s = before_threshold;
                 transfer_at_s = Some(before_threshold);
                 resolved = self.rng.random::<f64>() < 0.3;
@@ -512,8 +634,15 @@ impl<'w> Engine<'w> {
             transfer_at_s = Some(talk_s * (0.5 + 0.5 * self.rng.random::<f64>()));
         }
         if let Some(at_s) = transfer_at_s {
-            let target = w.queues.iter().find(|q| q.channel == spec.channel && q.id != spec.id).map_or("supervisor", |q| q.id.as_str());
-            contact.transfers.push(Transfer { at_ms: answer_ms + (at_s * 1000.0) as i64, target: target.to_owned() });
+            let target = w
+                .queues
+                .iter()
+                .find(|q| q.channel == spec.channel && q.id != spec.id)
+                .map_or("supervisor", |q| q.id.as_str());
+            contact.transfers.push(Transfer {
+                at_ms: answer_ms + (at_s * 1000.0) as i64,
+                target: target.to_owned(),
+            });
             talk_s = at_s;
         }
         let mut talk_ms = (talk_s.max(1.0) * 1000.0).round() as i64;
@@ -529,12 +658,19 @@ impl<'w> Engine<'w> {
             contact.outcome = Outcome::SystemDrop;
             resolved = false;
         }
-        if behaviour.holds && spec.channel.is_voice() && talk_ms > 60_000 && self.rng.random::<f64>() < 0.25 {
+        if behaviour.holds
+            && spec.channel.is_voice()
+            && talk_ms > 60_000
+            && self.rng.random::<f64>() < 0.25
+        {
             let hold_ms = ((10.0 + exp_sample(&mut self.rng, 40.0)) * 1000.0) as i64;
             let start = answer_ms + talk_ms / 3;
             let end = (start + hold_ms).min(answer_ms + talk_ms - 1_000);
             if end > start {
-                contact.holds.push(HoldSegment { start_ms: start, end_ms: end });
+                contact.holds.push(HoldSegment {
+                    start_ms: start,
+                    end_ms: end,
+                });
             }
         }
         contact.end_ms = answer_ms + talk_ms;
@@ -546,7 +682,11 @@ impl<'w> Engine<'w> {
             contact.after_work_end_ms = Some(contact.end_ms + (acw_s * 1000.0) as i64);
         }
         if spec.channel.is_digital() {
-            let reply_ms = if spec.channel == Channel::Chat { 3_000 + (self.rng.random::<f64>() * 20_000.0) as i64 } else { 0 };
+            let reply_ms = if spec.channel == Channel::Chat {
+                3_000 + (self.rng.random::<f64>() * 20_000.0) as i64
+            } else {
+                0
+            };
             contact.first_response_ms = Some(answer_ms + reply_ms.min(talk_ms));
             if resolved {
                 contact.resolution_ms = Some(contact.end_ms);
@@ -555,26 +695,58 @@ impl<'w> Engine<'w> {
         if behaviour.surveys {
             contact.wrap_up_code = Some(if resolved { "resolved" } else { "follow_up" }.into());
             if spec.channel.is_voice() {
-                contact.recording_url = Some(format!("https://recordings.example/{}", contact.source_id));
+                contact.recording_url =
+                    Some(format!("https://recordings.example/{}", contact.source_id));
             }
         }
         resolved
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn finish(&mut self, agent: usize, contact: Contact, resolved: bool, wait_s: f64, quality: f64, customer: u64, contact_type: usize, sink: &mut impl Sink) {
+    fn finish(
+        &mut self,
+        agent: usize,
+        contact: Contact,
+        resolved: bool,
+        wait_s: f64,
+        quality: f64,
+        customer: u64,
+        contact_type: usize,
+        sink: &mut impl Sink,
+    ) {
         let busy_until = contact.after_work_end_ms.unwrap_or(contact.end_ms);
         self.agents[agent].busy = true;
         self.push(busy_until, Event::AgentFree { agent });
-        let queue = self.w.queues.iter().position(|q| Some(&q.id) == contact.queue_id.as_ref()).unwrap_or(0);
+        let queue = self
+            .w
+            .queues
+            .iter()
+            .position(|q| Some(&q.id) == contact.queue_id.as_ref())
+            .unwrap_or(0);
         if self.w.behaviour.repeat_contacts && !self.w.queues[queue].outbound {
             let repeat_probability = if resolved { 0.04 } else { 0.6 };
             if self.rng.random::<f64>() < repeat_probability {
-                let delay_ms = ((600.0 + exp_sample(&mut self.rng, 86_400.0 * 1.5)) * 1000.0) as i64;
-                self.push(contact.end_ms + delay_ms, Event::Repeat { queue, customer, contact_type });
+                let delay_ms =
+                    ((600.0 + exp_sample(&mut self.rng, 86_400.0 * 1.5)) * 1000.0) as i64;
+                self.push(
+                    contact.end_ms + delay_ms,
+                    Event::Repeat {
+                        queue,
+                        customer,
+                        contact_type,
+                    },
+                );
             }
         }
-        sink.contact(contact, Some(ServedFacts { agent_index: agent, resolved, wait_s, quality }));
+        sink.contact(
+            contact,
+            Some(ServedFacts {
+                agent_index: agent,
+                resolved,
+                wait_s,
+                quality,
+            }),
+        );
     }
 
     fn dial(&mut self, now: UtcMs, agent: usize, sink: &mut impl Sink) {
@@ -582,7 +754,11 @@ impl<'w> Engine<'w> {
         if !self.agents[agent].in_window {
             return;
         }
-        let Some(&queue) = self.w.agents[agent].skills.iter().find(|&&q| self.w.queues[q].outbound) else {
+        let Some(&queue) = self.w.agents[agent]
+            .skills
+            .iter()
+            .find(|&&q| self.w.queues[q].outbound)
+        else {
             return;
         };
         if self.rng.random::<f64>() >= 0.45 {
@@ -594,17 +770,37 @@ impl<'w> Engine<'w> {
         let customer = self.next_customer;
         let contact_type = self.pick_type(queue);
         let base = self.record(queue, customer, contact_type, now, Some(agent));
-        let mut contact = Contact { queue_entry_ms: None, answer_ms: Some(now), ..base };
+        let mut contact = Contact {
+            queue_entry_ms: None,
+            answer_ms: Some(now),
+            ..base
+        };
         let resolved = self.handle(now, agent, queue, contact_type, &mut contact);
         if contact.outcome == Outcome::Handled && resolved && self.rng.random::<f64>() < 0.35 {
             let value_cents = 20_000 + (self.rng.random::<f64>() * 180_000.0) as i64;
-            let cancelled_at_ms = (self.rng.random::<f64>() < 0.1)
-                .then(|| contact.end_ms + ((1.0 + self.rng.random::<f64>() * 29.0) * 86_400_000.0) as i64);
-            contact.sale = Some(Sale { value: Money { amount_minor: value_cents, currency: "EUR".into() }, cancelled_at_ms });
+            let cancelled_at_ms = (self.rng.random::<f64>() < 0.1).then(|| {
+                contact.end_ms + ((1.0 + self.rng.random::<f64>() * 29.0) * 86_400_000.0) as i64
+            });
+            contact.sale = Some(Sale {
+                value: Money {
+                    amount_minor: value_cents,
+                    currency: "EUR".into(),
+                },
+                cancelled_at_ms,
+            });
             contact.wrap_up_code = Some("retained".into());
         }
         let quality = self.quality(agent, now);
-        self.finish(agent, contact, resolved, 0.0, quality, customer, contact_type, sink);
+        self.finish(
+            agent,
+            contact,
+            resolved,
+            0.0,
+            quality,
+            customer,
+            contact_type,
+            sink,
+        );
     }
 }
 

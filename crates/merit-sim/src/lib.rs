@@ -29,7 +29,8 @@ pub struct SingleQueue {
 /// Runs the single-queue model and returns its contacts.
 pub fn simulate_single_queue(model: SingleQueue) -> Vec<Contact> {
     // Long enough for n_contacts arrivals with room to spare; arrivals stop at the count.
-    let horizon_ms = ((model.n_contacts as f64 / model.arrivals_per_s) * 1.2 * 1000.0) as i64 + 3_600_000;
+    let horizon_ms =
+        ((model.n_contacts as f64 / model.arrivals_per_s) * 1.2 * 1000.0) as i64 + 3_600_000;
     let world = World {
         start_ms: 0,
         end_ms: horizon_ms * 2,
@@ -38,7 +39,9 @@ pub fn simulate_single_queue(model: SingleQueue) -> Vec<Contact> {
             id: "q".into(),
             channel: Channel::VoiceInbound,
             arrival_rate_per_s: vec![model.arrivals_per_s],
-            handle_time: HandleTime::Exponential { mean_s: model.mean_handle_time_s },
+            handle_time: HandleTime::Exponential {
+                mean_s: model.mean_handle_time_s,
+            },
             mean_patience_s: model.mean_patience_s,
             contact_types: vec![("call".into(), 1.0, 1.0)],
             priority: 0,

@@ -6,12 +6,25 @@ use merit_domain::organisation::Channel;
 use merit_sim::{Collected, ScenarioConfig, simulate_centre};
 
 fn queue_figures(contacts: &[Contact], queue: &str) -> (f64, f64, usize) {
-    let of_queue: Vec<&Contact> = contacts.iter().filter(|c| c.queue_id.as_deref() == Some(queue)).collect();
+    let of_queue: Vec<&Contact> = contacts
+        .iter()
+        .filter(|c| c.queue_id.as_deref() == Some(queue))
+        .collect();
     let answered: Vec<&&Contact> = of_queue.iter().filter(|c| c.answer_ms.is_some()).collect();
-    let abandoned = of_queue.iter().filter(|c| c.outcome == Outcome::QueueAbandon).count();
-    let within = answered.iter().filter(|c| c.wait_ms().unwrap_or(0) <= 20_000).count();
+    let abandoned = of_queue
+        .iter()
+        .filter(|c| c.outcome == Outcome::QueueAbandon)
+        .count();
+    let within = answered
+        .iter()
+        .filter(|c| c.wait_ms().unwrap_or(0) <= 20_000)
+        .count();
     let offered = answered.len() + abandoned;
-    (within as f64 / offered as f64, abandoned as f64 / offered as f64, offered)
+    (
+        within as f64 / offered as f64,
+        abandoned as f64 / offered as f64,
+        offered,
+    )
 }
 
 #[test]
@@ -23,23 +36,43 @@ fn default_scenario_lands_in_realistic_ranges() {
     assert_eq!(records.organisation.queues.len(), 6);
     for queue in ["billing", "outages", "moving_home"] {
         let (service_level, abandon_rate, offered) = queue_figures(&collected.contacts, queue);
-        eprintln!("{queue}: offered {offered}, SL(20) {service_level:.3}, abandoned {abandon_rate:.3}");
-        assert!((0.70..=0.90).contains(&service_level), "{queue} SL {service_level}");
-        assert!((0.03..=0.10).contains(&abandon_rate), "{queue} abandon {abandon_rate}");
+        eprintln!(
+            "{queue}: offered {offered}, SL(20) {service_level:.3}, abandoned {abandon_rate:.3}"
+        );
+        assert!(
+            (0.70..=0.90).contains(&service_level),
+            "{queue} SL {service_level}"
+        );
+        assert!(
+            (0.03..=0.10).contains(&abandon_rate),
+            "{queue} abandon {abandon_rate}"
+        );
     }
     for channel in [Channel::Chat, Channel::Email, Channel::VoiceOutbound] {
-        assert!(collected.contacts.iter().any(|c| c.channel == channel), "{channel:?}");
+        assert!(
+            collected.contacts.iter().any(|c| c.channel == channel),
+            "{channel:?}"
+        );
     }
     for contact in &collected.contacts {
-        contact.validate().unwrap_or_else(|e| panic!("{}: {e}", contact.source_id));
+        contact
+            .validate()
+            .unwrap_or_else(|e| panic!("{}: {e}", contact.source_id));
     }
     assert!(collected.surveys.len() > 1000);
-    assert!(!records.states.is_empty() && !records.schedules.is_empty() && !records.absences.is_empty());
+    assert!(
+        !records.states.is_empty() && !records.schedules.is_empty() && !records.absences.is_empty()
+    );
 }
 
 #[test]
 fn same_seed_same_centre() {
-    let config = ScenarioConfig { days: 7, agents: 20, seed: 3, ..ScenarioConfig::default() };
+    let config = ScenarioConfig {
+        days: 7,
+        agents: 20,
+        seed: 3,
+        ..ScenarioConfig::default()
+    };
     let run = || {
         let mut collected = Collected::default();
         let records = simulate_centre(&config, &mut collected);

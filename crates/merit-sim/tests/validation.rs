@@ -3,7 +3,9 @@
 //! Erlang A's, within 2 percentage points over 200,000 contacts.
 
 use merit_domain::contact::{Contact, Outcome};
-use merit_domain::erlang::{Load, erlang_a, erlang_a_service_level, erlang_c, erlang_c_service_level};
+use merit_domain::erlang::{
+    Load, erlang_a, erlang_a_service_level, erlang_c, erlang_c_service_level,
+};
 use merit_sim::{SingleQueue, simulate_single_queue};
 
 /// Share of arrivals that waited, and share answered within 20 s of all
@@ -13,7 +15,10 @@ fn measured(contacts: &[Contact]) -> (f64, f64, f64) {
     sorted.sort_by_key(|c| c.arrival_ms);
     let steady = &sorted[sorted.len() / 20..];
     let n = steady.len() as f64;
-    let waited = steady.iter().filter(|c| c.wait_ms().unwrap_or(0) > 0).count() as f64;
+    let waited = steady
+        .iter()
+        .filter(|c| c.wait_ms().unwrap_or(0) > 0)
+        .count() as f64;
     let within = steady
         .iter()
         .filter(|c| c.outcome == Outcome::Handled && c.wait_ms().unwrap_or(0) <= 20_000)
@@ -39,12 +44,21 @@ fn matches_erlang_c_without_abandonment() {
     let contacts = simulate_single_queue(model);
     assert_eq!(contacts.len(), 200_000);
     let (wait, service_level, abandoned) = measured(&contacts);
-    let load = Load { arrivals_per_s: model.arrivals_per_s, handle_time_s: 180.0 };
+    let load = Load {
+        arrivals_per_s: model.arrivals_per_s,
+        handle_time_s: 180.0,
+    };
     let theory_wait = erlang_c(14, load).wait_probability;
     let theory_sl = erlang_c_service_level(14, load, 20.0);
     assert_eq!(abandoned, 0.0);
-    assert!((wait - theory_wait).abs() < 0.02, "P(wait) {wait} vs Erlang C {theory_wait}");
-    assert!((service_level - theory_sl).abs() < 0.02, "SL {service_level} vs Erlang C {theory_sl}");
+    assert!(
+        (wait - theory_wait).abs() < 0.02,
+        "P(wait) {wait} vs Erlang C {theory_wait}"
+    );
+    assert!(
+        (service_level - theory_sl).abs() < 0.02,
+        "SL {service_level} vs Erlang C {theory_sl}"
+    );
 }
 
 #[test]
@@ -60,10 +74,22 @@ fn matches_erlang_a_with_exponential_patience() {
     };
     let contacts = simulate_single_queue(model);
     let (wait, service_level, abandoned) = measured(&contacts);
-    let load = Load { arrivals_per_s: model.arrivals_per_s, handle_time_s: 180.0 };
+    let load = Load {
+        arrivals_per_s: model.arrivals_per_s,
+        handle_time_s: 180.0,
+    };
     let theory = erlang_a(12, load, 60.0);
     let theory_sl = erlang_a_service_level(12, load, 60.0, 20.0);
-    assert!((wait - theory.wait_probability).abs() < 0.02, "P(wait) {wait} vs {theory:?}");
-    assert!((abandoned - theory.abandon_probability).abs() < 0.02, "abandon {abandoned} vs {theory:?}");
-    assert!((service_level - theory_sl).abs() < 0.02, "SL {service_level} vs Erlang A {theory_sl}");
+    assert!(
+        (wait - theory.wait_probability).abs() < 0.02,
+        "P(wait) {wait} vs {theory:?}"
+    );
+    assert!(
+        (abandoned - theory.abandon_probability).abs() < 0.02,
+        "abandon {abandoned} vs {theory:?}"
+    );
+    assert!(
+        (service_level - theory_sl).abs() < 0.02,
+        "SL {service_level} vs Erlang A {theory_sl}"
+    );
 }

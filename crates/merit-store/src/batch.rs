@@ -46,10 +46,29 @@ impl RecordKind {
     fn columns(self) -> &'static [&'static str] {
         match self {
             RecordKind::Contacts => &[
-                "channel", "queue_id", "contact_type", "customer_id", "agent_id", "menu_exit_ms",
-                "queue_entry_ms", "queue_exit_ms", "answer_ms", "end_ms", "after_work_end_ms", "outcome",
-                "holds_json", "hold_ms", "transfers_json", "n_transfers", "wrap_up_code", "recording_url",
-                "first_response_ms", "resolution_ms", "sale_amount_minor", "sale_currency", "sale_cancelled_ms",
+                "channel",
+                "queue_id",
+                "contact_type",
+                "customer_id",
+                "agent_id",
+                "menu_exit_ms",
+                "queue_entry_ms",
+                "queue_exit_ms",
+                "answer_ms",
+                "end_ms",
+                "after_work_end_ms",
+                "outcome",
+                "holds_json",
+                "hold_ms",
+                "transfers_json",
+                "n_transfers",
+                "wrap_up_code",
+                "recording_url",
+                "first_response_ms",
+                "resolution_ms",
+                "sale_amount_minor",
+                "sale_currency",
+                "sale_cancelled_ms",
             ],
             RecordKind::AgentStates => &["agent_id", "state", "reason"],
             RecordKind::Schedules => &["agent_id", "end_ms", "activity"],
@@ -69,7 +88,11 @@ fn canonical_hash<T: serde::Serialize>(record: &T) -> i64 {
 impl Row {
     pub fn from_contact(c: &Contact) -> Row {
         let holds: Vec<[i64; 2]> = c.holds.iter().map(|h| [h.start_ms, h.end_ms]).collect();
-        let transfers: Vec<(i64, &str)> = c.transfers.iter().map(|t| (t.at_ms, t.target.as_str())).collect();
+        let transfers: Vec<(i64, &str)> = c
+            .transfers
+            .iter()
+            .map(|t| (t.at_ms, t.target.as_str()))
+            .collect();
         Row {
             source_system: c.source_system.clone(),
             source_id: c.source_id.clone(),
@@ -110,7 +133,11 @@ impl Row {
             source_id: s.source_id.clone(),
             time_ms: s.at_ms,
             content_hash: canonical_hash(s),
-            values: vec![s.agent_id.clone().into(), s.state.as_str().into(), s.reason.clone().into()],
+            values: vec![
+                s.agent_id.clone().into(),
+                s.state.as_str().into(),
+                s.reason.clone().into(),
+            ],
             children: vec![],
         }
     }
@@ -121,7 +148,11 @@ impl Row {
             source_id: s.source_id.clone(),
             time_ms: s.start_ms,
             content_hash: canonical_hash(s),
-            values: vec![s.agent_id.clone().into(), s.end_ms.into(), s.activity.as_str().into()],
+            values: vec![
+                s.agent_id.clone().into(),
+                s.end_ms.into(),
+                s.activity.as_str().into(),
+            ],
             children: vec![],
         }
     }
@@ -132,7 +163,12 @@ impl Row {
             source_id: a.source_id.clone(),
             time_ms: a.start_ms,
             content_hash: canonical_hash(a),
-            values: vec![a.agent_id.clone().into(), a.end_ms.into(), a.kind.as_str().into(), a.reason.clone().into()],
+            values: vec![
+                a.agent_id.clone().into(),
+                a.end_ms.into(),
+                a.kind.as_str().into(),
+                a.reason.clone().into(),
+            ],
             children: vec![],
         }
     }
@@ -143,7 +179,11 @@ impl Row {
             source_id: s.source_id.clone(),
             time_ms: s.answered_ms,
             content_hash: canonical_hash(s),
-            values: vec![s.contact_source_id.clone().into(), s.agent_id.clone().into(), s.asked_by.as_str().into()],
+            values: vec![
+                s.contact_source_id.clone().into(),
+                s.agent_id.clone().into(),
+                s.asked_by.as_str().into(),
+            ],
             children: s
                 .answers
                 .iter()
@@ -208,17 +248,29 @@ impl ImportTx {
             Store::Sqlite(pool) => {
                 // BEGIN IMMEDIATE: take the write lock now, so two imports queue instead of failing later.
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let id: i64 = sqlx::query_scalar(next_id).bind(tenant).fetch_one(&mut *tx).await?;
+                let id: i64 = sqlx::query_scalar(next_id)
+                    .bind(tenant)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 (Tx::Sqlite(tx), id)
             }
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                sqlx::query("LOCK TABLE import_batches IN EXCLUSIVE MODE").execute(&mut *tx).await?;
-                let id: i64 = sqlx::query_scalar(next_id).bind(tenant).fetch_one(&mut *tx).await?;
+                sqlx::query("LOCK TABLE import_batches IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+                let id: i64 = sqlx::query_scalar(next_id)
+                    .bind(tenant)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 (Tx::Postgres(tx), id)
             }
         };
-        Ok(ImportTx { tx, tenant, batch_id })
+        Ok(ImportTx {
+            tx,
+            tenant,
+            batch_id,
+        })
     }
 
     pub fn batch_id(&self) -> i64 {
@@ -226,7 +278,11 @@ impl ImportTx {
     }
 
     /// Writes a chunk of rows of one kind.
-    pub async fn write_chunk(&mut self, kind: RecordKind, rows: &[Row]) -> StoreResult<ChunkOutcome> {
+    pub async fn write_chunk(
+        &mut self,
+        kind: RecordKind,
+        rows: &[Row],
+    ) -> StoreResult<ChunkOutcome> {
         let existing = self.existing(kind, rows).await?;
         let mut outcome = ChunkOutcome::default();
         let mut seen_in_chunk: HashMap<(&str, &str), ()> = HashMap::new();
@@ -269,17 +325,28 @@ impl ImportTx {
                      WHERE tenant_id = $1 AND is_current AND source_id IN (SELECT value FROM json_each($2))"
                 );
                 let ids_json = serde_json::to_string(&ids).unwrap_or_default();
-                sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(self.tenant).bind(ids_json).fetch_all(&mut **tx).await?
+                sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                    .bind(self.tenant)
+                    .bind(ids_json)
+                    .fetch_all(&mut **tx)
+                    .await?
             }
             Tx::Postgres(tx) => {
                 let sql = format!(
                     "SELECT source_system, source_id, revision, content_hash, batch_id FROM {table}
                      WHERE tenant_id = $1 AND is_current AND source_id = ANY($2)"
                 );
-                sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(self.tenant).bind(&ids).fetch_all(&mut **tx).await?
+                sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                    .bind(self.tenant)
+                    .bind(&ids)
+                    .fetch_all(&mut **tx)
+                    .await?
             }
         };
-        Ok(found.into_iter().map(|(system, id, revision, hash, batch)| ((system, id), (revision, hash, batch))).collect())
+        Ok(found
+            .into_iter()
+            .map(|(system, id, revision, hash, batch)| ((system, id), (revision, hash, batch)))
+            .collect())
     }
 
     async fn retire(&mut self, kind: RecordKind, rows: &[(&Row, i64)]) -> StoreResult<()> {
@@ -296,7 +363,8 @@ impl ImportTx {
                         .bind(&row.source_id)
                         .bind(*revision)
                         .execute(&mut **$tx)
-                        .await.map(|_| ())?
+                        .await
+                        .map(|_| ())?
                 };
             }
             match &mut self.tx {
@@ -311,7 +379,16 @@ impl ImportTx {
         if rows.is_empty() {
             return Ok(());
         }
-        let mut columns = vec!["tenant_id", kind.time_column(), "source_system", "source_id", "revision", "is_current", "batch_id", "content_hash"];
+        let mut columns = vec![
+            "tenant_id",
+            kind.time_column(),
+            "source_system",
+            "source_id",
+            "revision",
+            "is_current",
+            "batch_id",
+            "content_hash",
+        ];
         columns.extend_from_slice(kind.columns());
         let (tenant, batch_id) = (self.tenant, self.batch_id);
         let full_rows: Vec<Vec<Value>> = rows
@@ -332,7 +409,13 @@ impl ImportTx {
             })
             .collect();
         self.bulk_insert(kind.table(), &columns, &full_rows).await?;
-        let mut child_columns = vec!["tenant_id", "answered_ms", "source_system", "source_id", "revision"];
+        let mut child_columns = vec![
+            "tenant_id",
+            "answered_ms",
+            "source_system",
+            "source_id",
+            "revision",
+        ];
         child_columns.extend_from_slice(&CHILD_COLUMNS);
         let child_rows: Vec<Vec<Value>> = rows
             .iter()
@@ -351,14 +434,20 @@ impl ImportTx {
             })
             .collect();
         if !child_rows.is_empty() {
-            self.bulk_insert(CHILD_TABLE, &child_columns, &child_rows).await?;
+            self.bulk_insert(CHILD_TABLE, &child_columns, &child_rows)
+                .await?;
         }
         Ok(())
     }
 
     /// Multi-row INSERTs on SQLite (as many rows per statement as the bind
     /// limit allows); COPY on PostgreSQL.
-    async fn bulk_insert(&mut self, table: &str, columns: &[&str], rows: &[Vec<Value>]) -> StoreResult<()> {
+    async fn bulk_insert(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Value>],
+    ) -> StoreResult<()> {
         match &mut self.tx {
             Tx::Sqlite(tx) => {
                 // Anonymous `?` parameters: sqlx looks `$N` names up one by one,
@@ -392,7 +481,10 @@ impl ImportTx {
                 }
             }
             Tx::Postgres(tx) => {
-                let statement = format!("COPY {table} ({}) FROM STDIN WITH (FORMAT csv)", columns.join(", "));
+                let statement = format!(
+                    "COPY {table} ({}) FROM STDIN WITH (FORMAT csv)",
+                    columns.join(", ")
+                );
                 let mut buffer = Vec::with_capacity(rows.len() * 200);
                 for row in rows {
                     for (i, value) in row.iter().enumerate() {
@@ -432,7 +524,8 @@ impl ImportTx {
                     .bind(record.n_unchanged)
                     .bind(record.n_rejected)
                     .execute(&mut **$tx)
-                    .await.map(|_| ())?
+                    .await
+                    .map(|_| ())?
             };
         }
         match &mut self.tx {
@@ -456,19 +549,60 @@ impl ImportTx {
     }
 }
 
-pub(crate) async fn list_batches(store: &Store, tenant: TenantId) -> StoreResult<Vec<ImportBatchRecord>> {
+pub(crate) async fn list_batches(
+    store: &Store,
+    tenant: TenantId,
+) -> StoreResult<Vec<ImportBatchRecord>> {
     let sql = "SELECT id, kind, file_name, checksum, actor, started_ms, finished_ms, n_inserted, n_updated, n_unchanged, n_rejected
                FROM import_batches WHERE tenant_id = $1 ORDER BY id";
-    type BatchRow = (i64, String, String, String, String, i64, i64, i64, i64, i64, i64);
+    type BatchRow = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+    );
     let rows: Vec<BatchRow> = match store {
         Store::Sqlite(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
         Store::Postgres(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
     };
     Ok(rows
         .into_iter()
-        .map(|(id, kind, file_name, checksum, actor, started_ms, finished_ms, n_inserted, n_updated, n_unchanged, n_rejected)| {
-            ImportBatchRecord { id, kind, file_name, checksum, actor, started_ms, finished_ms, n_inserted, n_updated, n_unchanged, n_rejected }
-        })
+        .map(
+            |(
+                id,
+                kind,
+                file_name,
+                checksum,
+                actor,
+                started_ms,
+                finished_ms,
+                n_inserted,
+                n_updated,
+                n_unchanged,
+                n_rejected,
+            )| {
+                ImportBatchRecord {
+                    id,
+                    kind,
+                    file_name,
+                    checksum,
+                    actor,
+                    started_ms,
+                    finished_ms,
+                    n_inserted,
+                    n_updated,
+                    n_unchanged,
+                    n_rejected,
+                }
+            },
+        )
         .collect())
 }
 

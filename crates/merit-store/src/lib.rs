@@ -12,9 +12,11 @@ pub use overview::HourlyCount;
 pub use rows::{Row, Value, content_hash};
 
 use merit_domain::TenantId;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::AssertSqlSafe;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -64,7 +66,9 @@ impl Store {
         let options = if target == ":memory:" {
             SqliteConnectOptions::from_str("sqlite::memory:")?
         } else {
-            SqliteConnectOptions::new().filename(target).create_if_missing(true)
+            SqliteConnectOptions::new()
+                .filename(target)
+                .create_if_missing(true)
         };
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
@@ -84,7 +88,10 @@ impl Store {
     }
 
     pub async fn open_postgres(options: PgConnectOptions) -> StoreResult<Store> {
-        let pool = PgPoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         Ok(Store::Postgres(pool))
     }
 
@@ -126,7 +133,8 @@ impl Store {
                     .bind(&entry.before_json)
                     .bind(&entry.after_json)
                     .execute($pool)
-                    .await.map(|_| ())?
+                    .await
+                    .map(|_| ())?
             };
         }
         match self {
@@ -139,36 +147,57 @@ impl Store {
     pub async fn audit_entries(&self, tenant: TenantId) -> StoreResult<Vec<AuditEntry>> {
         let sql = "SELECT at_ms, actor, action, record_kind, record_id, before_json, after_json
                    FROM audit_log WHERE tenant_id = $1 ORDER BY id";
-        type AuditRow = (i64, String, String, String, String, Option<String>, Option<String>);
+        type AuditRow = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        );
         let rows: Vec<AuditRow> = match self {
             Store::Sqlite(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
             Store::Postgres(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
         };
         Ok(rows
             .into_iter()
-            .map(|(at_ms, actor, action, record_kind, record_id, before_json, after_json)| AuditEntry {
-                at_ms,
-                actor,
-                action,
-                record_kind,
-                record_id,
-                before_json,
-                after_json,
-            })
+            .map(
+                |(at_ms, actor, action, record_kind, record_id, before_json, after_json)| {
+                    AuditEntry {
+                        at_ms,
+                        actor,
+                        action,
+                        record_kind,
+                        record_id,
+                        before_json,
+                        after_json,
+                    }
+                },
+            )
             .collect())
     }
 
     /// Runs one statement with no result (for tests proving the audit log refuses changes).
     pub async fn execute_raw(&self, sql: &str) -> StoreResult<u64> {
         Ok(match self {
-            Store::Sqlite(pool) => sqlx::query(AssertSqlSafe(sql)).execute(pool).await?.rows_affected(),
-            Store::Postgres(pool) => sqlx::query(AssertSqlSafe(sql)).execute(pool).await?.rows_affected(),
+            Store::Sqlite(pool) => sqlx::query(AssertSqlSafe(sql))
+                .execute(pool)
+                .await?
+                .rows_affected(),
+            Store::Postgres(pool) => sqlx::query(AssertSqlSafe(sql))
+                .execute(pool)
+                .await?
+                .rows_affected(),
         })
     }
 
     /// Counts the current (latest-revision) records of a kind.
     pub async fn count_current(&self, tenant: TenantId, kind: RecordKind) -> StoreResult<i64> {
-        let sql = format!("SELECT COUNT(*) FROM {} WHERE tenant_id = $1 AND is_current", kind.table());
+        let sql = format!(
+            "SELECT COUNT(*) FROM {} WHERE tenant_id = $1 AND is_current",
+            kind.table()
+        );
         self.scalar_i64(&sql, tenant).await
     }
 
@@ -184,8 +213,18 @@ impl Store {
 
     async fn scalar_i64(&self, sql: &str, tenant: TenantId) -> StoreResult<i64> {
         Ok(match self {
-            Store::Sqlite(pool) => sqlx::query_scalar(AssertSqlSafe(sql)).bind(tenant).fetch_one(pool).await?,
-            Store::Postgres(pool) => sqlx::query_scalar(AssertSqlSafe(sql)).bind(tenant).fetch_one(pool).await?,
+            Store::Sqlite(pool) => {
+                sqlx::query_scalar(AssertSqlSafe(sql))
+                    .bind(tenant)
+                    .fetch_one(pool)
+                    .await?
+            }
+            Store::Postgres(pool) => {
+                sqlx::query_scalar(AssertSqlSafe(sql))
+                    .bind(tenant)
+                    .fetch_one(pool)
+                    .await?
+            }
         })
     }
 }

@@ -40,19 +40,30 @@ impl Store {
         .bind(tenant)
         .fetch_all(pool)
         .await?);
-        type AgentRow = (String, String, String, String, Option<String>, Option<String>);
-        let agents: Vec<AgentRow> = on_store!(self, |pool| sqlx::query_as(
+        type AgentRow = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        let agents: Vec<AgentRow> = on_store!(self, |pool| {
+            sqlx::query_as(
             "SELECT id, name, site_id, hire_date, employment_end_date, employment_end_reason FROM agents WHERE tenant_id = $1 ORDER BY id"
         )
         .bind(tenant)
         .fetch_all(pool)
-        .await?);
-        let memberships: Vec<(String, String, String, Option<String>)> = on_store!(self, |pool| sqlx::query_as(
+        .await?
+        });
+        let memberships: Vec<(String, String, String, Option<String>)> = on_store!(self, |pool| {
+            sqlx::query_as(
             "SELECT agent_id, team_id, from_date, to_date FROM team_memberships WHERE tenant_id = $1 ORDER BY agent_id, from_date"
         )
         .bind(tenant)
         .fetch_all(pool)
-        .await?);
+        .await?
+        });
         let queues: Vec<(String, String, String, String)> = on_store!(self, |pool| sqlx::query_as(
             "SELECT id, name, channel, site_id FROM queues WHERE tenant_id = $1 ORDER BY id"
         )
@@ -60,8 +71,18 @@ impl Store {
         .fetch_all(pool)
         .await?);
         Ok(Organisation {
-            sites: sites.into_iter().map(|(id, name, time_zone)| Site { id, name, time_zone }).collect(),
-            teams: teams.into_iter().map(|(id, name, site_id)| Team { id, name, site_id }).collect(),
+            sites: sites
+                .into_iter()
+                .map(|(id, name, time_zone)| Site {
+                    id,
+                    name,
+                    time_zone,
+                })
+                .collect(),
+            teams: teams
+                .into_iter()
+                .map(|(id, name, site_id)| Team { id, name, site_id })
+                .collect(),
             agents: agents
                 .into_iter()
                 .map(|(id, name, site_id, hire, end, reason)| Agent {

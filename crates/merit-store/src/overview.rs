@@ -22,7 +22,11 @@ impl Store {
         };
         Ok(rows
             .into_iter()
-            .map(|(hour_start_ms, channel, n_contacts)| HourlyCount { hour_start_ms, channel, n_contacts })
+            .map(|(hour_start_ms, channel, n_contacts)| HourlyCount {
+                hour_start_ms,
+                channel,
+                n_contacts,
+            })
             .collect())
     }
 

@@ -25,12 +25,25 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store, tenant: TenantId, centre_name: String, time_zone: String, today: jiff::civil::Date) -> Self {
+    pub fn new(
+        store: Store,
+        tenant: TenantId,
+        centre_name: String,
+        time_zone: String,
+        today: jiff::civil::Date,
+    ) -> Self {
         let mut templates = Environment::new();
         templates
             .add_template("overview.html", include_str!("../templates/overview.html"))
             .unwrap_or_else(|e| unreachable!("the bundled template parses: {e}"));
-        AppState { store, tenant, centre_name, time_zone, today, templates: Arc::new(templates) }
+        AppState {
+            store,
+            tenant,
+            centre_name,
+            time_zone,
+            today,
+            templates: Arc::new(templates),
+        }
     }
 }
 
@@ -46,7 +59,10 @@ pub fn router(state: AppState) -> Router {
 async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     let set = [
-        (header::CONTENT_SECURITY_POLICY, "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "same-origin"),
@@ -58,7 +74,10 @@ async fn security_headers(mut response: Response) -> Response {
 }
 
 async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/merit.css"))
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../static/merit.css"),
+    )
 }
 
 /// A failure on our side: logged once, answered with a generic body.
@@ -68,17 +87,34 @@ fn internal_error(error: impl std::fmt::Display) -> Response {
 }
 
 async fn overview_page(State(state): State<AppState>) -> Response {
-    let overview = match merit_service::overview::overview(&state.store, state.tenant, &state.time_zone, state.today).await {
+    let overview = match merit_service::overview::overview(
+        &state.store,
+        state.tenant,
+        &state.time_zone,
+        state.today,
+    )
+    .await
+    {
         Ok(overview) => overview,
         Err(e) => return internal_error(e),
     };
-    let max_day = overview.days.iter().map(|d| d.total).max().unwrap_or(0).max(1);
+    let max_day = overview
+        .days
+        .iter()
+        .map(|d| d.total)
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let context = minijinja::context! {
         centre_name => state.centre_name,
         overview => minijinja::value::Serde(overview),
         max_day => max_day,
     };
-    match state.templates.get_template("overview.html").and_then(|t| t.render(context)) {
+    match state
+        .templates
+        .get_template("overview.html")
+        .and_then(|t| t.render(context))
+    {
         Ok(html) => Html(html).into_response(),
         Err(e) => internal_error(e),
     }

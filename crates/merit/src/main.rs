@@ -17,7 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "merit", version, about = "Contact-centre performance and pay for performance, where every figure can be explained.")]
+#[command(
+    name = "merit",
+    version,
+    about = "Contact-centre performance and pay for performance, where every figure can be explained."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -94,7 +98,8 @@ enum ConfigCommand {
 }
 
 fn parse_kind(text: &str) -> Result<ImportKind, String> {
-    ImportKind::parse(text).ok_or_else(|| "expected one of contacts, states, schedules, absences, surveys, org".into())
+    ImportKind::parse(text)
+        .ok_or_else(|| "expected one of contacts, states, schedules, absences, surveys, org".into())
 }
 
 struct SystemClock;
@@ -116,8 +121,14 @@ time_zone = \"Europe/Berlin\" # IANA zone for reporting buckets and business hou
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -134,16 +145,31 @@ fn main() -> ExitCode {
 }
 
 async fn open_store(db: &str) -> Result<Store> {
-    let store = Store::open(db).await.with_context(|| format!("cannot open database {db}"))?;
-    store.migrate().await.context("cannot migrate the database")?;
+    let store = Store::open(db)
+        .await
+        .with_context(|| format!("cannot open database {db}"))?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
     Ok(store)
 }
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Demo { db, days, agents, seed, start, listen, fresh } => {
+        Command::Demo {
+            db,
+            days,
+            agents,
+            seed,
+            start,
+            listen,
+            fresh,
+        } => {
             if !listen.ip().is_loopback() {
-                bail!("--listen {listen}: until sign-in exists, Merit serves on a loopback address only");
+                bail!(
+                    "--listen {listen}: until sign-in exists, Merit serves on a loopback address only"
+                );
             }
             let exists = Path::new(&db).exists();
             if fresh && exists {
@@ -154,8 +180,15 @@ async fn run(cli: Cli) -> Result<()> {
             let store = open_store(&db).await?;
             if fresh || !exists {
                 let dir = std::env::temp_dir().join(format!("merit-demo-{}", std::process::id()));
-                eprintln!("Simulating {days} days of Riverside Energy ({agents} agents, seed {seed})...");
-                let config = merit_sim::ScenarioConfig { days, agents, seed, start };
+                eprintln!(
+                    "Simulating {days} days of Riverside Energy ({agents} agents, seed {seed})..."
+                );
+                let config = merit_sim::ScenarioConfig {
+                    days,
+                    agents,
+                    seed,
+                    start,
+                };
                 simulate::write_native_files(&config, &dir)?;
                 for kind in ImportKind::ALL {
                     import_files(&store, kind, &[simulate::file_for(&dir, kind)]).await?;
@@ -168,17 +201,35 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Serve { db, listen } => {
             if !listen.ip().is_loopback() {
-                bail!("--listen {listen}: until sign-in exists, Merit serves on a loopback address only");
+                bail!(
+                    "--listen {listen}: until sign-in exists, Merit serves on a loopback address only"
+                );
             }
             serve(open_store(&db).await?, listen).await
         }
-        Command::Simulate { days, agents, seed, start, out } => {
-            let config = merit_sim::ScenarioConfig { days, agents, seed, start };
+        Command::Simulate {
+            days,
+            agents,
+            seed,
+            start,
+            out,
+        } => {
+            let config = merit_sim::ScenarioConfig {
+                days,
+                agents,
+                seed,
+                start,
+            };
             let counts = simulate::write_native_files(&config, &out)?;
             println!("{counts}");
             Ok(())
         }
-        Command::Import { kind, db, format: _, files } => {
+        Command::Import {
+            kind,
+            db,
+            format: _,
+            files,
+        } => {
             let store = open_store(&db).await?;
             import_files(&store, kind, &files).await
         }
@@ -187,7 +238,9 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{} database is up to date", store.backend_name());
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Example } => {
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => {
             print!("{CONFIG_EXAMPLE}");
             Ok(())
         }
@@ -199,7 +252,10 @@ async fn import_files(store: &Store, kind: ImportKind, files: &[PathBuf]) -> Res
     for path in files {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             bar.set_message(format!("importing {}", path.display()));
             bar
         });
@@ -207,7 +263,13 @@ async fn import_files(store: &Store, kind: ImportKind, files: &[PathBuf]) -> Res
             Some(bar) => bar.set_position(rows),
             None => eprintln!("progress: {} {rows} rows", path.display()),
         };
-        let request = ImportRequest { tenant: DEFAULT_TENANT, actor: "cli", kind, path, progress: &progress };
+        let request = ImportRequest {
+            tenant: DEFAULT_TENANT,
+            actor: "cli",
+            kind,
+            path,
+            progress: &progress,
+        };
         let result = import_file(store, &SystemClock, request).await;
         if let Some(bar) = &bar {
             bar.finish_and_clear();
@@ -218,7 +280,10 @@ async fn import_files(store: &Store, kind: ImportKind, files: &[PathBuf]) -> Res
                     eprintln!("{problem}");
                 }
                 if report.rejected > report.problems.len() as u64 {
-                    eprintln!("... and {} more row problems", report.rejected - report.problems.len() as u64);
+                    eprintln!(
+                        "... and {} more row problems",
+                        report.rejected - report.problems.len() as u64
+                    );
                 }
                 for notice in &report.notices {
                     eprintln!("notice: {notice}");
@@ -249,8 +314,16 @@ async fn import_files(store: &Store, kind: ImportKind, files: &[PathBuf]) -> Res
 
 async fn serve(store: Store, listen: SocketAddr) -> Result<()> {
     let today = jiff::Zoned::now().date();
-    let state = merit_web::AppState::new(store, DEFAULT_TENANT, "Riverside Energy".into(), merit_sim::scenario::CENTRE_TIME_ZONE.into(), today);
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let state = merit_web::AppState::new(
+        store,
+        DEFAULT_TENANT,
+        "Riverside Energy".into(),
+        merit_sim::scenario::CENTRE_TIME_ZONE.into(),
+        today,
+    );
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     println!("Merit is serving on http://{address}/");
     axum::serve(listener, merit_web::router(state))

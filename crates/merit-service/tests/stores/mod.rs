@@ -15,12 +15,24 @@ pub async fn stores(test: &str) -> Vec<Store> {
     let mut stores = vec![sqlite];
     match std::env::var("MERIT_TEST_POSTGRES_URL") {
         Ok(url) => {
-            let schema = format!("t_{test}_{}_{}", std::process::id(), NEXT_SCHEMA.fetch_add(1, Ordering::Relaxed));
+            let schema = format!(
+                "t_{test}_{}_{}",
+                std::process::id(),
+                NEXT_SCHEMA.fetch_add(1, Ordering::Relaxed)
+            );
             let admin = Store::open(&url).await.unwrap();
-            admin.execute_raw(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await.unwrap();
-            admin.execute_raw(&format!("CREATE SCHEMA {schema}")).await.unwrap();
+            admin
+                .execute_raw(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .await
+                .unwrap();
+            admin
+                .execute_raw(&format!("CREATE SCHEMA {schema}"))
+                .await
+                .unwrap();
             admin.close().await;
-            let options = PgConnectOptions::from_str(&url).unwrap().options([("search_path", schema.as_str())]);
+            let options = PgConnectOptions::from_str(&url)
+                .unwrap()
+                .options([("search_path", schema.as_str())]);
             let postgres = Store::open_postgres(options).await.unwrap();
             postgres.migrate().await.unwrap();
             stores.push(postgres);

@@ -92,9 +92,11 @@ pub fn run(args: &[String]) -> Result<()> {
     }
 
     let floor_db = data.join("floor.db");
-    let script = format!(".mode csv\n.import {} contacts\n", contacts_csv.display());
     let mut sqlite3 = Command::new("sqlite3");
-    sqlite3.arg(&floor_db).arg(script);
+    sqlite3
+        .arg("-csv")
+        .arg(&floor_db)
+        .arg(format!(".import {} contacts", contacts_csv.display()));
     match timed("sqlite3 .import", &mut sqlite3) {
         Ok((floor_s, _)) => println!(
             "sqlite3 .import of the same CSV into a bare table: {floor_s:.2} s, {:.0} rows/s; Merit takes {:.2}x as long",

@@ -108,9 +108,9 @@ pub enum NativeRecord {
 }
 
 enum Source {
-    Csv(csv::Reader<Box<dyn Read>>),
+    Csv(csv::Reader<Box<dyn Read + Send>>),
     JsonLines {
-        lines: std::io::Lines<BufReader<Box<dyn Read>>>,
+        lines: std::io::Lines<BufReader<Box<dyn Read + Send>>>,
         line: u64,
     },
 }
@@ -158,7 +158,7 @@ pub fn open(path: &Path, kind: ImportKind) -> Result<NativeReader, FileRefused> 
             ),
         ));
     }
-    let reader: Box<dyn Read> = Box::new(decoded(File::open(path).map_err(unreadable)?));
+    let reader: Box<dyn Read + Send> = Box::new(decoded(File::open(path).map_err(unreadable)?));
     let first = head
         .iter()
         .copied()

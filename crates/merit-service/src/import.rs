@@ -10,6 +10,7 @@ use merit_store::{AuditEntry, ImportBatchRecord, ImportTx, RecordKind, Row, Stor
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
+use tokio::sync::mpsc;
 
 /// Rows written per chunk: bounds memory whatever the file size.
 const CHUNK_ROWS: usize = 5_000;
@@ -109,43 +110,34 @@ fn count_unknown(known: &BTreeSet<String>, counts: &mut BTreeMap<String, u64>, i
     }
 }
 
-/// Imports one native file as one batch. A file of the wrong format is
-/// refused before anything is written; bad rows are reported and skipped.
-pub async fn import_file(
-    store: &Store,
-    clock: &dyn Clock,
-    request: ImportRequest<'_>,
-) -> Result<ImportReport, ServiceError> {
-    let reader = native::open(request.path, request.kind)?;
-    let started_ms = clock.now_ms();
-    let checksum = checksum(request.path)?;
-    let file = request.path.display().to_string();
-    let Some(kind) = record_kind(request.kind) else {
-        return import_organisation(store, clock, request, reader, checksum).await;
-    };
-    let organisation = store.load_organisation(request.tenant).await?;
-    let mut unknown = Unknown {
-        known_queues: organisation.queues.iter().map(|q| q.id.clone()).collect(),
-        known_agents: organisation.agents.iter().map(|a| a.id.clone()).collect(),
-        queues: BTreeMap::new(),
-        agents: BTreeMap::new(),
-    };
-    let mut report = ImportReport {
-        file: file.clone(),
-        ..ImportReport::default()
-    };
-    let mut tx = ImportTx::begin(store, request.tenant).await?;
-    let mut rows: Vec<Row> = Vec::with_capacity(CHUNK_ROWS);
-    let mut lines: Vec<u64> = Vec::with_capacity(CHUNK_ROWS);
-    let mut n_read = 0u64;
-    let mut reader = reader;
-    loop {
-        let next = reader.next();
-        let done = next.is_none();
-        if let Some(item) = next {
+/// A chunk of parsed rows on its way to the store.
+struct Chunk {
+    rows: Vec<Row>,
+    lines: Vec<u64>,
+    problems: Vec<RowProblem>,
+    n_read: u64,
+}
+
+/// Reads and converts rows on a blocking thread, a chunk at a time, while
+/// the previous chunk is written: parsing and writing overlap, and at most
+/// two chunks are in memory whatever the file size.
+fn parse_in_background(
+    reader: native::NativeReader,
+    mut unknown: Unknown,
+) -> (mpsc::Receiver<Chunk>, tokio::task::JoinHandle<Unknown>) {
+    let (sender, receiver) = mpsc::channel(1);
+    let handle = tokio::task::spawn_blocking(move || {
+        let mut chunk = Chunk {
+            rows: Vec::with_capacity(CHUNK_ROWS),
+            lines: Vec::new(),
+            problems: Vec::new(),
+            n_read: 0,
+        };
+        let mut n_read = 0;
+        for item in reader {
             n_read += 1;
             match item {
-                Err(problem) => report.reject(problem),
+                Err(problem) => chunk.problems.push(problem),
                 Ok((line, record)) => {
                     let row = match &record {
                         NativeRecord::Contact(c) => {
@@ -170,35 +162,84 @@ pub async fn import_file(
                         }
                         NativeRecord::Organisation(_) => continue,
                     };
-                    rows.push(row);
-                    lines.push(line);
+                    chunk.rows.push(row);
+                    chunk.lines.push(line);
+                }
+            }
+            if chunk.rows.len() >= CHUNK_ROWS {
+                chunk.n_read = n_read;
+                let full = std::mem::replace(
+                    &mut chunk,
+                    Chunk {
+                        rows: Vec::with_capacity(CHUNK_ROWS),
+                        lines: Vec::new(),
+                        problems: Vec::new(),
+                        n_read: 0,
+                    },
+                );
+                if sender.blocking_send(full).is_err() {
+                    return unknown;
                 }
             }
         }
-        if rows.len() >= CHUNK_ROWS || (done && !rows.is_empty()) {
-            let outcome = tx.write_chunk(kind, &rows).await?;
-            report.inserted += outcome.inserted;
-            report.updated += outcome.updated;
-            report.unchanged += outcome.unchanged;
-            for position in outcome.duplicates {
-                report.reject(RowProblem {
-                    file: file.clone(),
-                    line: lines[position],
-                    field: "source_id".into(),
-                    reason: format!(
-                        "{:?} appears earlier in this file",
-                        rows[position].source_id
-                    ),
-                });
-            }
-            rows.clear();
-            lines.clear();
-            (request.progress)(n_read);
+        chunk.n_read = n_read;
+        let _ = sender.blocking_send(chunk);
+        unknown
+    });
+    (receiver, handle)
+}
+
+/// Imports one native file as one batch. A file of the wrong format is
+/// refused before anything is written; bad rows are reported and skipped.
+pub async fn import_file(
+    store: &Store,
+    clock: &dyn Clock,
+    request: ImportRequest<'_>,
+) -> Result<ImportReport, ServiceError> {
+    let reader = native::open(request.path, request.kind)?;
+    let started_ms = clock.now_ms();
+    let checksum = checksum(request.path)?;
+    let file = request.path.display().to_string();
+    let Some(kind) = record_kind(request.kind) else {
+        return import_organisation(store, clock, request, reader, checksum).await;
+    };
+    let organisation = store.load_organisation(request.tenant).await?;
+    let unknown = Unknown {
+        known_queues: organisation.queues.iter().map(|q| q.id.clone()).collect(),
+        known_agents: organisation.agents.iter().map(|a| a.id.clone()).collect(),
+        queues: BTreeMap::new(),
+        agents: BTreeMap::new(),
+    };
+    let mut report = ImportReport {
+        file: file.clone(),
+        ..ImportReport::default()
+    };
+    let mut tx = ImportTx::begin(store, request.tenant).await?;
+    let (mut chunks, parser) = parse_in_background(reader, unknown);
+    while let Some(chunk) = chunks.recv().await {
+        for problem in chunk.problems {
+            report.reject(problem);
         }
-        if done {
-            break;
+        let outcome = tx.write_chunk(kind, &chunk.rows).await?;
+        report.inserted += outcome.inserted;
+        report.updated += outcome.updated;
+        report.unchanged += outcome.unchanged;
+        for position in outcome.duplicates {
+            report.reject(RowProblem {
+                file: file.clone(),
+                line: chunk.lines[position],
+                field: "source_id".into(),
+                reason: format!(
+                    "{:?} appears earlier in this file",
+                    chunk.rows[position].source_id
+                ),
+            });
         }
+        (request.progress)(chunk.n_read);
     }
+    let unknown = parser
+        .await
+        .map_err(|e| std::io::Error::other(format!("the reader stopped: {e}")))?;
     report.problems.sort_by_key(|p| p.line);
     report.notices = unknown.notices();
     let batch = tx

@@ -82,7 +82,26 @@ const CHILD_TABLE: &str = "survey_answers";
 const CHILD_COLUMNS: [&str; 4] = ["question_id", "scale", "value", "answer_text"];
 
 fn canonical_hash<T: serde::Serialize>(record: &T) -> i64 {
-    content_hash(&serde_json::to_vec(record).unwrap_or_default())
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        let _ = serde_json::to_writer(&mut *buffer, record);
+        content_hash(buffer)
+    })
+}
+
+/// A row to write: its own leading values (keys, revision) and the record's columns, borrowed.
+struct OutRow<'a> {
+    prefix: Vec<Value>,
+    rest: &'a [Value],
+}
+
+impl OutRow<'_> {
+    fn values(&self) -> impl Iterator<Item = &Value> {
+        self.prefix.iter().chain(self.rest)
+    }
 }
 
 impl Row {
@@ -391,10 +410,10 @@ impl ImportTx {
         ];
         columns.extend_from_slice(kind.columns());
         let (tenant, batch_id) = (self.tenant, self.batch_id);
-        let full_rows: Vec<Vec<Value>> = rows
+        let full_rows: Vec<OutRow> = rows
             .iter()
-            .map(|(row, revision)| {
-                let mut values = vec![
+            .map(|(row, revision)| OutRow {
+                prefix: vec![
                     Value::Int(tenant),
                     Value::Int(row.time_ms),
                     Value::Text(row.source_system.clone()),
@@ -403,9 +422,8 @@ impl ImportTx {
                     Value::Bool(true),
                     Value::Int(batch_id),
                     Value::Int(row.content_hash),
-                ];
-                values.extend(row.values.iter().cloned());
-                values
+                ],
+                rest: &row.values,
             })
             .collect();
         self.bulk_insert(kind.table(), &columns, &full_rows).await?;
@@ -417,19 +435,18 @@ impl ImportTx {
             "revision",
         ];
         child_columns.extend_from_slice(&CHILD_COLUMNS);
-        let child_rows: Vec<Vec<Value>> = rows
+        let child_rows: Vec<OutRow> = rows
             .iter()
             .flat_map(|(row, revision)| {
-                row.children.iter().map(move |child| {
-                    let mut values = vec![
+                row.children.iter().map(move |child| OutRow {
+                    prefix: vec![
                         Value::Int(tenant),
                         Value::Int(row.time_ms),
                         Value::Text(row.source_system.clone()),
                         Value::Text(row.source_id.clone()),
                         Value::Int(*revision),
-                    ];
-                    values.extend(child.iter().cloned());
-                    values
+                    ],
+                    rest: child,
                 })
             })
             .collect();
@@ -446,7 +463,7 @@ impl ImportTx {
         &mut self,
         table: &str,
         columns: &[&str],
-        rows: &[Vec<Value>],
+        rows: &[OutRow<'_>],
     ) -> StoreResult<()> {
         match &mut self.tx {
             Tx::Sqlite(tx) => {
@@ -469,7 +486,7 @@ impl ImportTx {
                         sql.push(')');
                     }
                     let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
-                    for value in part.iter().flatten() {
+                    for value in part.iter().flat_map(|row| row.values()) {
                         query = match value {
                             Value::Null => query.bind(None::<i64>),
                             Value::Int(v) => query.bind(*v),
@@ -487,7 +504,7 @@ impl ImportTx {
                 );
                 let mut buffer = Vec::with_capacity(rows.len() * 200);
                 for row in rows {
-                    for (i, value) in row.iter().enumerate() {
+                    for (i, value) in row.values().enumerate() {
                         if i > 0 {
                             buffer.push(b',');
                         }

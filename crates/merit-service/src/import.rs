@@ -379,10 +379,9 @@ async fn import_organisation(
     }
     report.problems.sort_by_key(|p| p.line);
     (request.progress)(report.total_rows());
-    store
-        .save_organisation(request.tenant, &changes, &audit)
-        .await?;
-    let tx = ImportTx::begin(store, request.tenant).await?;
+    // The changes, their audit entries and the batch record commit together.
+    let mut tx = ImportTx::begin(store, request.tenant).await?;
+    tx.write_organisation(&changes, &audit).await?;
     let batch = tx
         .finish(batch_record(
             &request,

@@ -245,7 +245,7 @@ pub struct ImportBatchRecord {
     pub n_rejected: i64,
 }
 
-enum Tx {
+pub(crate) enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -253,8 +253,8 @@ enum Tx {
 /// One import, one transaction: nothing is visible until `finish` commits,
 /// and a crash at any point leaves the store as if it never started.
 pub struct ImportTx {
-    tx: Tx,
-    tenant: TenantId,
+    pub(crate) tx: Tx,
+    pub(crate) tenant: TenantId,
     batch_id: i64,
 }
 

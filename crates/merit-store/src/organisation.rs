@@ -1,6 +1,7 @@
 //! The organisation tables: load them whole (they are small) and save a set
 //! of changes with their audit entries in one transaction.
 
+use crate::batch::{ImportTx, Tx};
 use crate::{AuditEntry, Store, StoreResult};
 use jiff::civil::Date;
 use merit_domain::TenantId;
@@ -114,17 +115,19 @@ impl Store {
                 .collect(),
         })
     }
+}
 
+impl ImportTx {
     /// Inserts or replaces each changed record and appends its audit entry, all or nothing.
-    pub async fn save_organisation(
-        &self,
-        tenant: TenantId,
+    pub async fn write_organisation(
+        &mut self,
         changes: &[OrganisationRecord],
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
+        let tenant = self.tenant;
         macro_rules! apply {
-            ($pool:expr) => {{
-                let mut tx = $pool.begin().await?;
+            ($tx:expr) => {{
+                let tx = $tx;
                 for change in changes {
                     let query = match change {
                         OrganisationRecord::Site(s) => sqlx::query(
@@ -176,7 +179,7 @@ impl Store {
                         .bind(q.channel.as_str())
                         .bind(&q.site_id),
                     };
-                    query.execute(&mut *tx).await?;
+                    query.execute(&mut **tx).await?;
                 }
                 for entry in audit {
                     sqlx::query(crate::INSERT_AUDIT)
@@ -188,13 +191,15 @@ impl Store {
                     .bind(&entry.record_id)
                     .bind(&entry.before_json)
                     .bind(&entry.after_json)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                 }
-                tx.commit().await?;
             }};
         }
-        on_store!(self, |pool| apply!(pool));
+        match &mut self.tx {
+            Tx::Sqlite(tx) => apply!(tx),
+            Tx::Postgres(tx) => apply!(tx),
+        }
         Ok(())
     }
 }

@@ -22,14 +22,12 @@ async fn overview_lists_teams_queues_and_contacts_per_day() {
     let mut collected = Collected::default();
     let records = simulate_centre(&config, &mut collected);
     let org: Vec<OrganisationRecord> = records.organisation.records();
-    store
-        .save_organisation(DEFAULT_TENANT, &org, &[])
-        .await
-        .unwrap();
+
     let rows: Vec<Row> = collected.contacts.iter().map(Row::from_contact).collect();
     let mut tx = merit_store::ImportTx::begin(&store, DEFAULT_TENANT)
         .await
         .unwrap();
+    tx.write_organisation(&org, &[]).await.unwrap();
     tx.write_chunk(RecordKind::Contacts, &rows).await.unwrap();
     tx.finish(merit_store::ImportBatchRecord {
         id: 0,

@@ -930,4 +930,9 @@ impl<W: Write> NativeWriter<W> {
     pub fn flush(&mut self) -> std::io::Result<()> {
         self.csv.flush()
     }
+
+    /// The underlying writer, flushed.
+    pub fn into_inner(self) -> std::io::Result<W> {
+        self.csv.into_inner().map_err(|e| e.into_error())
+    }
 }

@@ -237,6 +237,13 @@ pub async fn import_file(
         }
         (request.progress)(chunk.n_read);
     }
+    tx.append_audit(&[batch_audit(
+        &request,
+        &report,
+        tx.batch_id(),
+        clock.now_ms(),
+    )])
+    .await?;
     let unknown = parser
         .await
         .map_err(|e| std::io::Error::other(format!("the reader stopped: {e}")))?;
@@ -253,6 +260,33 @@ pub async fn import_file(
         .await?;
     report.batch_id = batch.id;
     Ok(report)
+}
+
+/// The audit entry of an import of records: who loaded which file with what counts.
+fn batch_audit(
+    request: &ImportRequest<'_>,
+    report: &ImportReport,
+    batch_id: i64,
+    at_ms: i64,
+) -> AuditEntry {
+    AuditEntry {
+        at_ms,
+        actor: request.actor.into(),
+        action: "import.batch".into(),
+        record_kind: request.kind.as_str().into(),
+        record_id: batch_id.to_string(),
+        before_json: None,
+        after_json: Some(
+            serde_json::json!({
+                "file": report.file,
+                "inserted": report.inserted,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+            })
+            .to_string(),
+        ),
+    }
 }
 
 fn batch_record(
@@ -381,7 +415,8 @@ async fn import_organisation(
     (request.progress)(report.total_rows());
     // The changes, their audit entries and the batch record commit together.
     let mut tx = ImportTx::begin(store, request.tenant).await?;
-    tx.write_organisation(&changes, &audit).await?;
+    tx.write_organisation(&changes).await?;
+    tx.append_audit(&audit).await?;
     let batch = tx
         .finish(batch_record(
             &request,

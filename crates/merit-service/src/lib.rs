@@ -2,6 +2,7 @@
 //! organisation overview. The only place that decides who may do what (from
 //! the access issue on), and the only writer of the audit log.
 
+pub mod centre;
 pub mod import;
 pub mod overview;
 
@@ -28,4 +29,6 @@ pub enum ServiceError {
     Store(#[from] merit_store::StoreError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
 }

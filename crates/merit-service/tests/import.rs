@@ -360,3 +360,67 @@ async fn organisation_changes_are_audited_and_the_audit_log_is_append_only() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_import_and_centre_change_is_audited() {
+    for store in stores::stores("centre").await {
+        let clock = FixedClock(5_000);
+        let bad = merit_service::centre::configure_centre(
+            &store,
+            &clock,
+            DEFAULT_TENANT,
+            "admin",
+            "Riverside",
+            "Europe/Atlantis",
+        )
+        .await;
+        assert_eq!(
+            bad.unwrap_err().to_string(),
+            "time_zone: \"Europe/Atlantis\" is not an IANA time zone"
+        );
+        merit_service::centre::configure_centre(
+            &store,
+            &clock,
+            DEFAULT_TENANT,
+            "admin",
+            "Riverside",
+            "Europe/Lisbon",
+        )
+        .await
+        .unwrap();
+        let centre = merit_service::centre::centre(&store, DEFAULT_TENANT)
+            .await
+            .unwrap();
+        assert_eq!(
+            centre,
+            ("Riverside".to_string(), "Europe/Lisbon".to_string())
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "contacts.csv", two_contacts().as_bytes());
+        let report = import(&store, ImportKind::Contacts, &path).await.unwrap();
+        let audit = store.audit_entries(DEFAULT_TENANT).await.unwrap();
+        let actions: Vec<(&str, &str)> = audit
+            .iter()
+            .map(|a| (a.action.as_str(), a.actor.as_str()))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![("centre.update", "admin"), ("import.batch", "test")]
+        );
+        assert!(
+            audit[0]
+                .before_json
+                .as_deref()
+                .unwrap()
+                .contains("Default centre")
+        );
+        assert_eq!(audit[1].record_id, report.batch_id.to_string());
+        assert!(
+            audit[1]
+                .after_json
+                .as_deref()
+                .unwrap()
+                .contains("\"inserted\":2")
+        );
+    }
+}

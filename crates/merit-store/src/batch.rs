@@ -4,7 +4,7 @@
 //! id within the same batch (refused, for the caller to report).
 
 use crate::rows::{Row, Value, content_hash, push_copy_field};
-use crate::{Store, StoreError, StoreResult};
+use crate::{AuditEntry, Store, StoreError, StoreResult};
 use merit_domain::TenantId;
 use merit_domain::activity::{Absence, AgentStateEvent, ScheduleSegment};
 use merit_domain::contact::Contact;
@@ -515,6 +515,22 @@ impl ImportTx {
                 let mut copy = tx.copy_in_raw(&statement).await?;
                 copy.send(buffer).await?;
                 copy.finish().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends audit entries inside the import's transaction.
+    pub async fn append_audit(&mut self, entries: &[AuditEntry]) -> StoreResult<()> {
+        for entry in entries {
+            macro_rules! run {
+                ($tx:expr) => {
+                    crate::insert_audit!(self.tenant, entry, &mut **$tx)?
+                };
+            }
+            match &mut self.tx {
+                Tx::Sqlite(tx) => run!(tx),
+                Tx::Postgres(tx) => run!(tx),
             }
         }
         Ok(())

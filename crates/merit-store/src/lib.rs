@@ -32,6 +32,25 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Appends one audit entry through any executor of either backend.
+macro_rules! insert_audit {
+    ($tenant:expr, $entry:expr, $executor:expr) => {
+        sqlx::query($crate::INSERT_AUDIT)
+            .bind($tenant)
+            .bind($entry.at_ms)
+            .bind(&$entry.actor)
+            .bind(&$entry.action)
+            .bind(&$entry.record_kind)
+            .bind(&$entry.record_id)
+            .bind(&$entry.before_json)
+            .bind(&$entry.after_json)
+            .execute($executor)
+            .await
+            .map(|_| ())
+    };
+}
+pub(crate) use insert_audit;
+
 /// Audit entries are numbered per tenant; inserted only, never updated.
 pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_log (tenant_id, id, at_ms, actor, action, record_kind, record_id, before_json, after_json)
     VALUES ($1, (SELECT COALESCE(MAX(id), 0) + 1 FROM audit_log WHERE tenant_id = $1), $2, $3, $4, $5, $6, $7, $8)";
@@ -120,27 +139,59 @@ impl Store {
 
     /// Appends an audit entry. There is no way to change or remove one.
     pub async fn append_audit(&self, tenant: TenantId, entry: &AuditEntry) -> StoreResult<()> {
-        let sql = INSERT_AUDIT;
+        match self {
+            Store::Sqlite(pool) => insert_audit!(tenant, entry, pool)?,
+            Store::Postgres(pool) => insert_audit!(tenant, entry, pool)?,
+        }
+        Ok(())
+    }
+
+    /// The centre's name and IANA time zone.
+    pub async fn centre(&self, tenant: TenantId) -> StoreResult<(String, String)> {
+        let sql = "SELECT name, time_zone FROM tenants WHERE id = $1";
+        let row: Option<(String, String)> = match self {
+            Store::Sqlite(pool) => {
+                sqlx::query_as(sql)
+                    .bind(tenant)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Store::Postgres(pool) => {
+                sqlx::query_as(sql)
+                    .bind(tenant)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
+        row.ok_or_else(|| StoreError::Invalid(format!("centre {tenant} does not exist")))
+    }
+
+    /// Renames the centre and sets its time zone, with its audit entry, in one transaction.
+    pub async fn set_centre(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        time_zone: &str,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let sql = "UPDATE tenants SET name = $2, time_zone = $3 WHERE id = $1";
         macro_rules! run {
-            ($pool:expr) => {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await?;
                 sqlx::query(sql)
                     .bind(tenant)
-                    .bind(entry.at_ms)
-                    .bind(&entry.actor)
-                    .bind(&entry.action)
-                    .bind(&entry.record_kind)
-                    .bind(&entry.record_id)
-                    .bind(&entry.before_json)
-                    .bind(&entry.after_json)
-                    .execute($pool)
-                    .await
-                    .map(|_| ())?
-            };
+                    .bind(name)
+                    .bind(time_zone)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_audit!(tenant, audit, &mut *tx)?;
+                tx.commit().await?;
+            }};
         }
         match self {
             Store::Sqlite(pool) => run!(pool),
             Store::Postgres(pool) => run!(pool),
-        };
+        }
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! of changes with their audit entries in one transaction.
 
 use crate::batch::{ImportTx, Tx};
-use crate::{AuditEntry, Store, StoreResult};
+use crate::{Store, StoreResult};
 use jiff::civil::Date;
 use merit_domain::TenantId;
 use merit_domain::organisation::{
@@ -118,12 +118,8 @@ impl Store {
 }
 
 impl ImportTx {
-    /// Inserts or replaces each changed record and appends its audit entry, all or nothing.
-    pub async fn write_organisation(
-        &mut self,
-        changes: &[OrganisationRecord],
-        audit: &[AuditEntry],
-    ) -> StoreResult<()> {
+    /// Inserts or replaces each record, inside the import's transaction.
+    pub async fn write_organisation(&mut self, changes: &[OrganisationRecord]) -> StoreResult<()> {
         let tenant = self.tenant;
         macro_rules! apply {
             ($tx:expr) => {{
@@ -180,19 +176,6 @@ impl ImportTx {
                         .bind(&q.site_id),
                     };
                     query.execute(&mut **tx).await?;
-                }
-                for entry in audit {
-                    sqlx::query(crate::INSERT_AUDIT)
-                    .bind(tenant)
-                    .bind(entry.at_ms)
-                    .bind(&entry.actor)
-                    .bind(&entry.action)
-                    .bind(&entry.record_kind)
-                    .bind(&entry.record_id)
-                    .bind(&entry.before_json)
-                    .bind(&entry.after_json)
-                    .execute(&mut **tx)
-                    .await?;
                 }
             }};
         }

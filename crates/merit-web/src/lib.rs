@@ -17,21 +17,13 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Store,
     pub tenant: TenantId,
-    pub centre_name: String,
-    pub time_zone: String,
     /// The date to use when there is no data yet ("today" in the centre).
     pub today: jiff::civil::Date,
     templates: Arc<Environment<'static>>,
 }
 
 impl AppState {
-    pub fn new(
-        store: Store,
-        tenant: TenantId,
-        centre_name: String,
-        time_zone: String,
-        today: jiff::civil::Date,
-    ) -> Self {
+    pub fn new(store: Store, tenant: TenantId, today: jiff::civil::Date) -> Self {
         let mut templates = Environment::new();
         templates
             .add_template("overview.html", include_str!("../templates/overview.html"))
@@ -39,8 +31,6 @@ impl AppState {
         AppState {
             store,
             tenant,
-            centre_name,
-            time_zone,
             today,
             templates: Arc::new(templates),
         }
@@ -87,10 +77,15 @@ fn internal_error(error: impl std::fmt::Display) -> Response {
 }
 
 async fn overview_page(State(state): State<AppState>) -> Response {
+    let (centre_name, time_zone) =
+        match merit_service::centre::centre(&state.store, state.tenant).await {
+            Ok(centre) => centre,
+            Err(e) => return internal_error(e),
+        };
     let overview = match merit_service::overview::overview(
         &state.store,
         state.tenant,
-        &state.time_zone,
+        &time_zone,
         state.today,
     )
     .await
@@ -106,7 +101,7 @@ async fn overview_page(State(state): State<AppState>) -> Response {
         .unwrap_or(0)
         .max(1);
     let context = minijinja::context! {
-        centre_name => state.centre_name,
+        centre_name => centre_name,
         overview => minijinja::value::Serde(overview),
         max_day => max_day,
     };

@@ -27,7 +27,7 @@ async fn overview_lists_teams_queues_and_contacts_per_day() {
     let mut tx = merit_store::ImportTx::begin(&store, DEFAULT_TENANT)
         .await
         .unwrap();
-    tx.write_organisation(&org, &[]).await.unwrap();
+    tx.write_organisation(&org).await.unwrap();
     tx.write_chunk(RecordKind::Contacts, &rows).await.unwrap();
     tx.finish(merit_store::ImportBatchRecord {
         id: 0,
@@ -45,13 +45,18 @@ async fn overview_lists_teams_queues_and_contacts_per_day() {
     .await
     .unwrap();
 
-    let state = merit_web::AppState::new(
-        store,
+    let clock = merit_service::FixedClock(0);
+    merit_service::centre::configure_centre(
+        &store,
+        &clock,
         DEFAULT_TENANT,
-        "Riverside Energy".into(),
-        "Europe/Berlin".into(),
-        config.start,
-    );
+        "test",
+        "Riverside Energy",
+        "Europe/Berlin",
+    )
+    .await
+    .unwrap();
+    let state = merit_web::AppState::new(store.clone(), DEFAULT_TENANT, config.start);
     let response = merit_web::router(state)
         .oneshot(Request::get("/").body(Body::empty()).unwrap())
         .await
@@ -73,6 +78,8 @@ async fn overview_lists_teams_queues_and_contacts_per_day() {
             .to_vec(),
     )
     .unwrap();
+    // minijinja escapes "/" in HTML.
+    assert!(html.contains("<h1>Riverside Energy</h1>") && html.contains("Europe&#x2f;Berlin"));
     assert!(html.contains("Team F (Atlantic Partners)") && html.contains("Moving home"));
     // Days 1-3 from Monday 2026-08-03 in Berlin, each with its own row; the total is every contact.
     for day in ["2026-08-03", "2026-08-04", "2026-08-05"] {

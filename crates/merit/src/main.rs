@@ -190,6 +190,15 @@ async fn run(cli: Cli) -> Result<()> {
                     start,
                 };
                 simulate::write_native_files(&config, &dir)?;
+                merit_service::centre::configure_centre(
+                    &store,
+                    &SystemClock,
+                    DEFAULT_TENANT,
+                    "demo",
+                    "Riverside Energy",
+                    merit_sim::scenario::CENTRE_TIME_ZONE,
+                )
+                .await?;
                 for kind in ImportKind::ALL {
                     import_files(&store, kind, &[simulate::file_for(&dir, kind)]).await?;
                 }
@@ -314,13 +323,7 @@ async fn import_files(store: &Store, kind: ImportKind, files: &[PathBuf]) -> Res
 
 async fn serve(store: Store, listen: SocketAddr) -> Result<()> {
     let today = jiff::Zoned::now().date();
-    let state = merit_web::AppState::new(
-        store,
-        DEFAULT_TENANT,
-        "Riverside Energy".into(),
-        merit_sim::scenario::CENTRE_TIME_ZONE.into(),
-        today,
-    );
+    let state = merit_web::AppState::new(store, DEFAULT_TENANT, today);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

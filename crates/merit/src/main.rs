@@ -105,6 +105,7 @@ fn parse_kind(text: &str) -> Result<ImportKind, String> {
 struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // The one place that reads the system clock.
     fn now_ms(&self) -> i64 {
         jiff::Timestamp::now().as_millisecond()
     }
@@ -322,7 +323,10 @@ async fn import_files(store: &Store, kind: ImportKind, files: &[PathBuf]) -> Res
 }
 
 async fn serve(store: Store, listen: SocketAddr) -> Result<()> {
-    let today = jiff::Zoned::now().date();
+    let today = jiff::Timestamp::from_millisecond(SystemClock.now_ms())
+        .unwrap_or_default()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
     let state = merit_web::AppState::new(store, DEFAULT_TENANT, today);
     let listener = tokio::net::TcpListener::bind(listen)
         .await

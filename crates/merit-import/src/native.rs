@@ -532,10 +532,6 @@ fn organisation_record(f: &Fields) -> FieldResult<OrganisationRecord> {
 }
 
 impl NativeReader {
-    pub fn kind(&self) -> ImportKind {
-        self.kind
-    }
-
     /// The next row's fields and line, or a problem with the row's shape, or the end.
     fn next_fields(&mut self) -> Option<Result<(u64, Fields), RowProblem>> {
         let (required, optional) = columns(self.kind);

@@ -571,15 +571,6 @@ impl ImportTx {
         }
         Ok(record)
     }
-
-    /// Abandons the import; nothing it wrote remains.
-    pub async fn abort(self) -> StoreResult<()> {
-        match self.tx {
-            Tx::Sqlite(tx) => tx.rollback().await?,
-            Tx::Postgres(tx) => tx.rollback().await?,
-        }
-        Ok(())
-    }
 }
 
 pub(crate) async fn list_batches(

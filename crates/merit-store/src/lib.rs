@@ -138,14 +138,6 @@ impl Store {
     }
 
     /// Appends an audit entry. There is no way to change or remove one.
-    pub async fn append_audit(&self, tenant: TenantId, entry: &AuditEntry) -> StoreResult<()> {
-        match self {
-            Store::Sqlite(pool) => insert_audit!(tenant, entry, pool)?,
-            Store::Postgres(pool) => insert_audit!(tenant, entry, pool)?,
-        }
-        Ok(())
-    }
-
     /// The centre's name and IANA time zone.
     pub async fn centre(&self, tenant: TenantId) -> StoreResult<(String, String)> {
         let sql = "SELECT name, time_zone FROM tenants WHERE id = $1";

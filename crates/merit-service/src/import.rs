@@ -237,29 +237,36 @@ pub async fn import_file(
         }
         (request.progress)(chunk.n_read);
     }
-    tx.append_audit(&[batch_audit(
-        &request,
-        &report,
-        tx.batch_id(),
-        clock.now_ms(),
-    )])
-    .await?;
     let unknown = parser
         .await
         .map_err(|e| std::io::Error::other(format!("the reader stopped: {e}")))?;
     report.problems.sort_by_key(|p| p.line);
     report.notices = unknown.notices();
+    report.batch_id = finish_batch(tx, &request, &report, checksum, started_ms, clock).await?;
+    Ok(report)
+}
+
+/// Audits the batch, records it and commits the import.
+async fn finish_batch(
+    mut tx: ImportTx,
+    request: &ImportRequest<'_>,
+    report: &ImportReport,
+    checksum: String,
+    started_ms: i64,
+    clock: &dyn Clock,
+) -> Result<i64, ServiceError> {
+    tx.append_audit(&[batch_audit(request, report, tx.batch_id(), clock.now_ms())])
+        .await?;
     let batch = tx
         .finish(batch_record(
-            &request,
-            &report,
+            request,
+            report,
             checksum,
             started_ms,
             clock.now_ms(),
         ))
         .await?;
-    report.batch_id = batch.id;
-    Ok(report)
+    Ok(batch.id)
 }
 
 /// The audit entry of an import of records: who loaded which file with what counts.
@@ -417,16 +424,7 @@ async fn import_organisation(
     let mut tx = ImportTx::begin(store, request.tenant).await?;
     tx.write_organisation(&changes).await?;
     tx.append_audit(&audit).await?;
-    let batch = tx
-        .finish(batch_record(
-            &request,
-            &report,
-            checksum,
-            started_ms,
-            clock.now_ms(),
-        ))
-        .await?;
-    report.batch_id = batch.id;
+    report.batch_id = finish_batch(tx, &request, &report, checksum, started_ms, clock).await?;
     Ok(report)
 }
 

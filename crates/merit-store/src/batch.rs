@@ -230,7 +230,7 @@ pub struct ChunkOutcome {
 }
 
 /// A stored import batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ImportBatchRecord {
     pub id: i64,
     pub kind: String,
@@ -579,55 +579,10 @@ pub(crate) async fn list_batches(
 ) -> StoreResult<Vec<ImportBatchRecord>> {
     let sql = "SELECT id, kind, file_name, checksum, actor, started_ms, finished_ms, n_inserted, n_updated, n_unchanged, n_rejected
                FROM import_batches WHERE tenant_id = $1 ORDER BY id";
-    type BatchRow = (
-        i64,
-        String,
-        String,
-        String,
-        String,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-    );
-    let rows: Vec<BatchRow> = match store {
+    Ok(match store {
         Store::Sqlite(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
         Store::Postgres(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
-    };
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                kind,
-                file_name,
-                checksum,
-                actor,
-                started_ms,
-                finished_ms,
-                n_inserted,
-                n_updated,
-                n_unchanged,
-                n_rejected,
-            )| {
-                ImportBatchRecord {
-                    id,
-                    kind,
-                    file_name,
-                    checksum,
-                    actor,
-                    started_ms,
-                    finished_ms,
-                    n_inserted,
-                    n_updated,
-                    n_unchanged,
-                    n_rejected,
-                }
-            },
-        )
-        .collect())
+    })
 }
 
 impl From<String> for StoreError {

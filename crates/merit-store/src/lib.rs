@@ -63,7 +63,7 @@ pub enum Store {
 }
 
 /// An audit entry: who changed what, with the record before and after.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEntry {
     pub at_ms: i64,
     pub actor: String,
@@ -190,35 +190,10 @@ impl Store {
     pub async fn audit_entries(&self, tenant: TenantId) -> StoreResult<Vec<AuditEntry>> {
         let sql = "SELECT at_ms, actor, action, record_kind, record_id, before_json, after_json
                    FROM audit_log WHERE tenant_id = $1 ORDER BY id";
-        type AuditRow = (
-            i64,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<AuditRow> = match self {
+        Ok(match self {
             Store::Sqlite(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
             Store::Postgres(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
-        };
-        Ok(rows
-            .into_iter()
-            .map(
-                |(at_ms, actor, action, record_kind, record_id, before_json, after_json)| {
-                    AuditEntry {
-                        at_ms,
-                        actor,
-                        action,
-                        record_kind,
-                        record_id,
-                        before_json,
-                        after_json,
-                    }
-                },
-            )
-            .collect())
+        })
     }
 
     /// Runs one statement with no result (for tests proving the audit log refuses changes).

@@ -341,4 +341,23 @@ mod tests {
         let a = erlang_a(9, load, 60.0);
         assert!(a.abandon_probability > 0.05 && a.abandon_probability < 1.0);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn service_level_rises_and_waits_fall_with_agents(
+            arrivals in 1.0f64..600.0,
+            handle_time_s in 30.0f64..900.0,
+            extra in 1u32..30,
+            patience_s in 10.0f64..600.0,
+        ) {
+            let load = Load::per_interval(arrivals, 1800.0, handle_time_s);
+            let agents = load.erlangs().floor() as u32 + extra;
+            let (fewer, more) = (erlang_c(agents, load), erlang_c(agents + 1, load));
+            proptest::prop_assert!(erlang_c_service_level(agents + 1, load, 20.0) >= erlang_c_service_level(agents, load, 20.0));
+            proptest::prop_assert!(more.average_speed_of_answer_s <= fewer.average_speed_of_answer_s);
+            let with_patience = erlang_a(agents, load, patience_s);
+            proptest::prop_assert!(with_patience.wait_probability <= fewer.wait_probability + 1e-12);
+            proptest::prop_assert!(erlang_a(agents + 1, load, patience_s).abandon_probability <= with_patience.abandon_probability + 1e-12);
+        }
+    }
 }

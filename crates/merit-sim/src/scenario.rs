@@ -841,18 +841,20 @@ fn organisation_records(
             employment_end_reason: p.leave.map(|(_, r)| r),
         });
         let moved = p.move_to.map(|(d, _)| d);
+        // A membership ends (exclusive) on a move, or the day after the last day of employment.
+        let left = p.leave.map(|(d, _)| day(d + 1));
         memberships.push(TeamMembership {
             agent_id: p.id.clone(),
             team_id: TEAMS[p.team].id.into(),
             from_date: day(p.hire_day),
-            to_date: moved.map(day),
+            to_date: moved.map(day).or(left),
         });
         if let Some(d) = moved {
             memberships.push(TeamMembership {
                 agent_id: p.id.clone(),
                 team_id: TEAMS[team_on(p, d)].id.into(),
                 from_date: day(d),
-                to_date: None,
+                to_date: left,
             });
         }
     }

@@ -60,6 +60,39 @@ fn default_scenario_lands_in_realistic_ranges() {
             .unwrap_or_else(|e| panic!("{}: {e}", contact.source_id));
     }
     assert!(collected.surveys.len() > 1000);
+    // Leavers' memberships end the day after their last day; nobody belongs to a team after leaving.
+    let leavers: Vec<_> = records
+        .organisation
+        .agents
+        .iter()
+        .filter(|a| a.employment_end_date.is_some())
+        .collect();
+    assert_eq!(leavers.len(), 2);
+    for leaver in leavers {
+        let last_day = leaver.employment_end_date.unwrap();
+        for m in records
+            .organisation
+            .memberships
+            .iter()
+            .filter(|m| m.agent_id == leaver.id)
+        {
+            assert!(
+                m.to_date
+                    .is_some_and(|to| to <= last_day.tomorrow().unwrap()),
+                "{m:?}"
+            );
+        }
+    }
+    let movers = records
+        .organisation
+        .memberships
+        .iter()
+        .filter(|m| m.to_date.is_some())
+        .count();
+    assert!(
+        movers >= 3,
+        "two leavers and one team move end a membership"
+    );
     assert!(
         !records.states.is_empty() && !records.schedules.is_empty() && !records.absences.is_empty()
     );

@@ -83,7 +83,7 @@ pub struct Behaviour {
     /// Periods [start, end) with an extra probability of system drops (a fault).
     pub faults: Vec<(UtcMs, UtcMs, f64)>,
     pub repeat_contacts: bool,
-    pub surveys: bool,
+    pub wrap_up_and_recordings: bool,
     /// Handle-time threshold that gaming agents try to stay under, seconds.
     pub gaming_threshold_s: f64,
 }
@@ -98,7 +98,7 @@ impl Behaviour {
             system_drop_probability: 0.0,
             faults: vec![],
             repeat_contacts: false,
-            surveys: false,
+            wrap_up_and_recordings: false,
             gaming_threshold_s: 300.0,
         }
     }
@@ -692,7 +692,7 @@ impl<'w> Engine<'w> {
                 contact.resolution_ms = Some(contact.end_ms);
             }
         }
-        if behaviour.surveys {
+        if behaviour.wrap_up_and_recordings {
             contact.wrap_up_code = Some(if resolved { "resolved" } else { "follow_up" }.into());
             if spec.channel.is_voice() {
                 contact.recording_url =

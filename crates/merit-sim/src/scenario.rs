@@ -669,7 +669,7 @@ pub fn simulate_centre(config: &ScenarioConfig, sink: &mut impl CentreSink) -> C
             system_drop_probability: 0.002,
             faults,
             repeat_contacts: true,
-            surveys: true,
+            wrap_up_and_recordings: true,
             gaming_threshold_s: 300.0,
         },
         max_contacts: None,

@@ -120,8 +120,12 @@ pub struct NativeReader {
     file: String,
     kind: ImportKind,
     source: Source,
-    /// For each known column (required then optional), its position in the CSV header.
+    /// The known columns, required then optional.
+    names: std::sync::Arc<[&'static str]>,
+    /// For each known column, its position in the CSV header.
     positions: Vec<Option<usize>>,
+    /// The CSV row buffer, reused.
+    record: csv::ByteRecord,
     header_len: usize,
     pending_survey: Option<(u64, SurveyResponse)>,
     finished: bool,
@@ -188,6 +192,8 @@ pub fn open(path: &Path, kind: ImportKind) -> Result<NativeReader, FileRefused> 
                 line: 0,
             },
             positions: (0..known.len()).map(Some).collect(),
+            names: known.clone().into(),
+            record: csv::ByteRecord::new(),
             header_len: known.len(),
             pending_survey: None,
             finished: false,
@@ -232,6 +238,8 @@ pub fn open(path: &Path, kind: ImportKind) -> Result<NativeReader, FileRefused> 
             .iter()
             .map(|k| header.iter().position(|h| h == k))
             .collect(),
+        names: known.into(),
+        record: csv::ByteRecord::new(),
         header_len: header.len(),
         source: Source::Csv(csv_reader),
         pending_survey: None,
@@ -239,10 +247,12 @@ pub fn open(path: &Path, kind: ImportKind) -> Result<NativeReader, FileRefused> 
     })
 }
 
-/// One row's fields by known-column index.
+/// One row's fields by known-column index: all their text in one buffer,
+/// and each field's range in it (two allocations a row, not one per field).
 struct Fields {
-    values: Vec<Option<String>>,
-    names: Vec<&'static str>,
+    text: String,
+    ranges: Vec<Option<std::ops::Range<usize>>>,
+    names: std::sync::Arc<[&'static str]>,
 }
 
 type FieldResult<T> = Result<T, (String, String)>;
@@ -254,11 +264,8 @@ fn problem(field: &str, reason: impl Into<String>) -> (String, String) {
 impl Fields {
     fn get(&self, name: &str) -> Option<&str> {
         let index = self.names.iter().position(|n| *n == name)?;
-        self.values
-            .get(index)?
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
+        let range = self.ranges.get(index)?.clone()?;
+        Some(self.text[range].trim()).filter(|v| !v.is_empty())
     }
     fn text(&self, name: &str) -> Option<String> {
         self.get(name).map(str::to_owned)
@@ -534,12 +541,23 @@ fn organisation_record(f: &Fields) -> FieldResult<OrganisationRecord> {
 impl NativeReader {
     /// The next row's fields and line, or a problem with the row's shape, or the end.
     fn next_fields(&mut self) -> Option<Result<(u64, Fields), RowProblem>> {
-        let (required, optional) = columns(self.kind);
-        let names: Vec<&'static str> = required.iter().chain(optional).copied().collect();
+        let names = self.names.clone();
+        let mut fields = Fields {
+            text: String::new(),
+            ranges: Vec::with_capacity(names.len()),
+            names,
+        };
+        let mut push = |value: Option<&str>| {
+            fields.ranges.push(value.map(|v| {
+                let start = fields.text.len();
+                fields.text.push_str(v);
+                start..fields.text.len()
+            }))
+        };
         match &mut self.source {
             Source::Csv(reader) => {
-                let mut record = csv::ByteRecord::new();
-                match reader.read_byte_record(&mut record) {
+                let record = &mut self.record;
+                match reader.read_byte_record(record) {
                     Ok(false) => None,
                     Err(e) => {
                         let line = e.position().map_or(0, |p| p.line());
@@ -564,15 +582,15 @@ impl NativeReader {
                                 ),
                             }));
                         }
-                        let values = self
-                            .positions
-                            .iter()
-                            .map(|p| {
-                                p.and_then(|i| record.get(i))
-                                    .map(|b| field_text(b).into_owned())
-                            })
-                            .collect();
-                        Some(Ok((line, Fields { values, names })))
+                        for position in &self.positions {
+                            push(
+                                position
+                                    .and_then(|i| record.get(i))
+                                    .map(field_text)
+                                    .as_deref(),
+                            );
+                        }
+                        Some(Ok((line, fields)))
                     }
                 }
             }
@@ -604,15 +622,14 @@ impl NativeReader {
                             }));
                         }
                     };
-                let values = names
-                    .iter()
-                    .map(|name| match object.get(*name) {
-                        None | Some(serde_json::Value::Null) => None,
-                        Some(serde_json::Value::String(s)) => Some(s.clone()),
-                        Some(other) => Some(other.to_string()),
-                    })
-                    .collect();
-                return Some(Ok((*line, Fields { values, names })));
+                for name in self.names.iter() {
+                    match object.get(*name) {
+                        None | Some(serde_json::Value::Null) => push(None),
+                        Some(serde_json::Value::String(s)) => push(Some(s)),
+                        Some(other) => push(Some(&other.to_string())),
+                    }
+                }
+                return Some(Ok((*line, fields)));
             },
         }
     }

@@ -124,7 +124,11 @@ struct Chunk {
 fn parse_in_background(
     reader: native::NativeReader,
     mut unknown: Unknown,
-) -> (mpsc::Receiver<Chunk>, tokio::task::JoinHandle<Unknown>) {
+    path: std::path::PathBuf,
+) -> (
+    mpsc::Receiver<Chunk>,
+    tokio::task::JoinHandle<(Unknown, std::io::Result<String>)>,
+) {
     let (sender, receiver) = mpsc::channel(1);
     let handle = tokio::task::spawn_blocking(move || {
         let mut chunk = Chunk {
@@ -178,13 +182,14 @@ fn parse_in_background(
                     },
                 );
                 if sender.blocking_send(full).is_err() {
-                    return unknown;
+                    return (unknown, Ok(String::new()));
                 }
             }
         }
         chunk.n_read = n_read;
         let _ = sender.blocking_send(chunk);
-        unknown
+        // The checksum is taken here, off the writer's path, while the last chunk is written.
+        (unknown, checksum(&path))
     });
     (receiver, handle)
 }
@@ -198,9 +203,9 @@ pub async fn import_file(
 ) -> Result<ImportReport, ServiceError> {
     let reader = native::open(request.path, request.kind)?;
     let started_ms = clock.now_ms();
-    let checksum = checksum(request.path)?;
     let file = request.path.display().to_string();
     let Some(kind) = record_kind(request.kind) else {
+        let checksum = checksum(request.path)?;
         return import_organisation(store, clock, request, reader, checksum).await;
     };
     let organisation = store.load_organisation(request.tenant).await?;
@@ -215,7 +220,7 @@ pub async fn import_file(
         ..ImportReport::default()
     };
     let mut tx = ImportTx::begin(store, request.tenant).await?;
-    let (mut chunks, parser) = parse_in_background(reader, unknown);
+    let (mut chunks, parser) = parse_in_background(reader, unknown, request.path.to_path_buf());
     while let Some(chunk) = chunks.recv().await {
         for problem in chunk.problems {
             report.reject(problem);
@@ -237,9 +242,10 @@ pub async fn import_file(
         }
         (request.progress)(chunk.n_read);
     }
-    let unknown = parser
+    let (unknown, checksum) = parser
         .await
         .map_err(|e| std::io::Error::other(format!("the reader stopped: {e}")))?;
+    let checksum = checksum?;
     report.problems.sort_by_key(|p| p.line);
     report.notices = unknown.notices();
     report.batch_id = finish_batch(tx, &request, &report, checksum, started_ms, clock).await?;

@@ -81,17 +81,6 @@ impl RecordKind {
 const CHILD_TABLE: &str = "survey_answers";
 const CHILD_COLUMNS: [&str; 4] = ["question_id", "scale", "value", "answer_text"];
 
-fn canonical_hash<T: serde::Serialize>(record: &T) -> i64 {
-    thread_local! {
-        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    BUFFER.with_borrow_mut(|buffer| {
-        buffer.clear();
-        let _ = serde_json::to_writer(&mut *buffer, record);
-        content_hash(buffer)
-    })
-}
-
 /// A row to write: its own leading values (keys, revision) and the record's columns, borrowed.
 struct OutRow<'a> {
     prefix: Vec<Value>,
@@ -105,6 +94,31 @@ impl OutRow<'_> {
 }
 
 impl Row {
+    /// Sets the content hash: FNV-1a over the time key, every column value
+    /// (with a type tag) and the child rows. Equal content gives an equal
+    /// hash on every run and platform; it decides "unchanged" on re-import.
+    fn hashed(mut self) -> Row {
+        let mut bytes = Vec::with_capacity(256);
+        bytes.extend_from_slice(&self.time_ms.to_le_bytes());
+        for value in self.values.iter().chain(self.children.iter().flatten()) {
+            match value {
+                Value::Null => bytes.push(0),
+                Value::Int(v) => {
+                    bytes.push(1);
+                    bytes.extend_from_slice(&v.to_le_bytes());
+                }
+                Value::Bool(v) => bytes.extend_from_slice(&[2, u8::from(*v)]),
+                Value::Text(text) => {
+                    bytes.push(3);
+                    bytes.extend_from_slice(&(text.len() as u64).to_le_bytes());
+                    bytes.extend_from_slice(text.as_bytes());
+                }
+            }
+        }
+        self.content_hash = content_hash(&bytes);
+        self
+    }
+
     pub fn from_contact(c: &Contact) -> Row {
         let holds: Vec<[i64; 2]> = c.holds.iter().map(|h| [h.start_ms, h.end_ms]).collect();
         let transfers: Vec<(i64, &str)> = c
@@ -116,7 +130,7 @@ impl Row {
             source_system: c.source_system.clone(),
             source_id: c.source_id.clone(),
             time_ms: c.arrival_ms,
-            content_hash: canonical_hash(c),
+            content_hash: 0,
             values: vec![
                 c.channel.as_str().into(),
                 c.queue_id.clone().into(),
@@ -144,6 +158,7 @@ impl Row {
             ],
             children: vec![],
         }
+        .hashed()
     }
 
     pub fn from_state(source_system: &str, s: &AgentStateEvent) -> Row {
@@ -151,7 +166,7 @@ impl Row {
             source_system: source_system.to_owned(),
             source_id: s.source_id.clone(),
             time_ms: s.at_ms,
-            content_hash: canonical_hash(s),
+            content_hash: 0,
             values: vec![
                 s.agent_id.clone().into(),
                 s.state.as_str().into(),
@@ -159,6 +174,7 @@ impl Row {
             ],
             children: vec![],
         }
+        .hashed()
     }
 
     pub fn from_schedule(source_system: &str, s: &ScheduleSegment) -> Row {
@@ -166,7 +182,7 @@ impl Row {
             source_system: source_system.to_owned(),
             source_id: s.source_id.clone(),
             time_ms: s.start_ms,
-            content_hash: canonical_hash(s),
+            content_hash: 0,
             values: vec![
                 s.agent_id.clone().into(),
                 s.end_ms.into(),
@@ -174,6 +190,7 @@ impl Row {
             ],
             children: vec![],
         }
+        .hashed()
     }
 
     pub fn from_absence(source_system: &str, a: &Absence) -> Row {
@@ -181,7 +198,7 @@ impl Row {
             source_system: source_system.to_owned(),
             source_id: a.source_id.clone(),
             time_ms: a.start_ms,
-            content_hash: canonical_hash(a),
+            content_hash: 0,
             values: vec![
                 a.agent_id.clone().into(),
                 a.end_ms.into(),
@@ -190,6 +207,7 @@ impl Row {
             ],
             children: vec![],
         }
+        .hashed()
     }
 
     pub fn from_survey(s: &SurveyResponse) -> Row {
@@ -197,7 +215,7 @@ impl Row {
             source_system: s.source_system.clone(),
             source_id: s.source_id.clone(),
             time_ms: s.answered_ms,
-            content_hash: canonical_hash(s),
+            content_hash: 0,
             values: vec![
                 s.contact_source_id.clone().into(),
                 s.agent_id.clone().into(),
@@ -216,6 +234,7 @@ impl Row {
                 })
                 .collect(),
         }
+        .hashed()
     }
 }
 
@@ -470,21 +489,23 @@ impl ImportTx {
                 // Anonymous `?` parameters: sqlx looks `$N` names up one by one,
                 // which is quadratic in the number of parameters of a statement.
                 let per_statement = (30_000 / columns.len()).clamp(1, 500);
+                let row_placeholders = format!("({})", vec!["?"; columns.len()].join(","));
+                let insert = |n_rows: usize| {
+                    format!(
+                        "INSERT INTO {table} ({}) VALUES {}",
+                        columns.join(", "),
+                        vec![row_placeholders.as_str(); n_rows].join(",")
+                    )
+                };
+                // Every statement but the last has the same text: build it once.
+                let full_sql = insert(per_statement);
+                let last_sql = insert(rows.len() % per_statement);
                 for part in rows.chunks(per_statement) {
-                    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-                    for (i, _) in part.iter().enumerate() {
-                        if i > 0 {
-                            sql.push(',');
-                        }
-                        sql.push('(');
-                        for c in 0..columns.len() {
-                            if c > 0 {
-                                sql.push(',');
-                            }
-                            sql.push('?');
-                        }
-                        sql.push(')');
-                    }
+                    let sql = if part.len() == per_statement {
+                        &full_sql
+                    } else {
+                        &last_sql
+                    };
                     let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
                     for value in part.iter().flat_map(|row| row.values()) {
                         query = match value {

@@ -51,16 +51,18 @@ pub struct ImportRequest<'a> {
 }
 
 fn checksum(path: &Path) -> std::io::Result<String> {
-    // FNV-1a over the bytes in blocks: a change detector, not a security hash.
+    // FNV-1a over full 64 KiB blocks, combined: a change detector, not a
+    // security hash. Blocks are filled completely so that the result never
+    // depends on how the operating system splits reads.
     let mut file = std::fs::File::open(path)?;
-    let mut block = vec![0u8; 1 << 16];
     let mut hash = 0u64;
     loop {
-        let n = file.read(&mut block)?;
+        let mut block = Vec::with_capacity(1 << 16);
+        let n = (&mut file).take(1 << 16).read_to_end(&mut block)?;
         if n == 0 {
             break;
         }
-        hash ^= content_hash(&block[..n]) as u64;
+        hash ^= content_hash(&block) as u64;
         hash = hash.rotate_left(5).wrapping_add(n as u64);
     }
     Ok(format!("fnv64:{hash:016x}"))

@@ -474,7 +474,8 @@ impl<'w> Engine<'w> {
             ..
         } = self.waiting[slot];
         let base = self.record(queue, customer, contact_type, arrival_ms, None);
-        // Short abandons are kept as what happened; metrics classify by the threshold.
+        // Within 5 s (the default short-abandon threshold) it is recorded as a
+        // short abandon; the wait is kept, so a report may use another threshold.
         let outcome = if now - entry_ms <= 5_000 {
             Outcome::ShortAbandon
         } else {

@@ -33,15 +33,8 @@ enum Command {
     Demo {
         #[arg(long, default_value = "merit-demo.db")]
         db: String,
-        #[arg(long, default_value_t = 90)]
-        days: u32,
-        #[arg(long, default_value_t = 60)]
-        agents: u32,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// First simulated day (YYYY-MM-DD).
-        #[arg(long, default_value = "2026-08-03")]
-        start: jiff::civil::Date,
+        #[command(flatten)]
+        scenario: ScenarioArgs,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// Rebuild the database even if it exists.
@@ -57,14 +50,8 @@ enum Command {
     },
     /// Write a simulated centre as native import files.
     Simulate {
-        #[arg(long, default_value_t = 90)]
-        days: u32,
-        #[arg(long, default_value_t = 60)]
-        agents: u32,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        #[arg(long, default_value = "2026-08-03")]
-        start: jiff::civil::Date,
+        #[command(flatten)]
+        scenario: ScenarioArgs,
         #[arg(long)]
         out: PathBuf,
     },
@@ -89,6 +76,31 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+/// What to simulate (the demo centre of SCENARIOS.md).
+#[derive(clap::Args)]
+struct ScenarioArgs {
+    #[arg(long, default_value_t = 90)]
+    days: u32,
+    #[arg(long, default_value_t = 60)]
+    agents: u32,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// First simulated day (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-08-03")]
+    start: jiff::civil::Date,
+}
+
+impl ScenarioArgs {
+    fn config(&self) -> merit_sim::ScenarioConfig {
+        merit_sim::ScenarioConfig {
+            days: self.days,
+            agents: self.agents,
+            seed: self.seed,
+            start: self.start,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -160,18 +172,11 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo {
             db,
-            days,
-            agents,
-            seed,
-            start,
+            scenario,
             listen,
             fresh,
         } => {
-            if !listen.ip().is_loopback() {
-                bail!(
-                    "--listen {listen}: until sign-in exists, Merit serves on a loopback address only"
-                );
-            }
+            loopback_only(listen)?;
             let exists = Path::new(&db).exists();
             if fresh && exists {
                 for suffix in ["", "-wal", "-shm"] {
@@ -181,16 +186,13 @@ async fn run(cli: Cli) -> Result<()> {
             let store = open_store(&db).await?;
             if fresh || !exists {
                 let dir = std::env::temp_dir().join(format!("merit-demo-{}", std::process::id()));
+                let ScenarioArgs {
+                    days, agents, seed, ..
+                } = scenario;
                 eprintln!(
                     "Simulating {days} days of Riverside Energy ({agents} agents, seed {seed})..."
                 );
-                let config = merit_sim::ScenarioConfig {
-                    days,
-                    agents,
-                    seed,
-                    start,
-                };
-                simulate::write_native_files(&config, &dir)?;
+                simulate::write_native_files(&scenario.config(), &dir)?;
                 merit_service::centre::configure_centre(
                     &store,
                     &SystemClock,
@@ -210,27 +212,11 @@ async fn run(cli: Cli) -> Result<()> {
             serve(store, listen).await
         }
         Command::Serve { db, listen } => {
-            if !listen.ip().is_loopback() {
-                bail!(
-                    "--listen {listen}: until sign-in exists, Merit serves on a loopback address only"
-                );
-            }
+            loopback_only(listen)?;
             serve(open_store(&db).await?, listen).await
         }
-        Command::Simulate {
-            days,
-            agents,
-            seed,
-            start,
-            out,
-        } => {
-            let config = merit_sim::ScenarioConfig {
-                days,
-                agents,
-                seed,
-                start,
-            };
-            let counts = simulate::write_native_files(&config, &out)?;
+        Command::Simulate { scenario, out } => {
+            let counts = simulate::write_native_files(&scenario.config(), &out)?;
             println!("{counts}");
             Ok(())
         }
@@ -255,6 +241,14 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Until sign-in exists, the server binds to loopback only.
+fn loopback_only(listen: SocketAddr) -> Result<()> {
+    if !listen.ip().is_loopback() {
+        bail!("--listen {listen}: until sign-in exists, Merit serves on a loopback address only");
+    }
+    Ok(())
 }
 
 async fn import_files(store: &Store, kind: ImportKind, files: &[PathBuf]) -> Result<()> {

@@ -4,7 +4,7 @@
 //! id within the same batch (refused, for the caller to report).
 
 use crate::rows::{Row, Value, content_hash, push_copy_field};
-use crate::{AuditEntry, Store, StoreError, StoreResult};
+use crate::{AuditEntry, Store, StoreError, StoreResult, on_store, on_tx};
 use merit_domain::TenantId;
 use merit_domain::activity::{Absence, AgentStateEvent, ScheduleSegment};
 use merit_domain::contact::Contact;
@@ -405,10 +405,7 @@ impl ImportTx {
                         .map(|_| ())?
                 };
             }
-            match &mut self.tx {
-                Tx::Sqlite(tx) => run!(tx),
-                Tx::Postgres(tx) => run!(tx),
-            };
+            on_tx!(&mut self.tx, |tx| run!(tx));
         }
         Ok(())
     }
@@ -544,15 +541,11 @@ impl ImportTx {
     /// Appends audit entries inside the import's transaction.
     pub async fn append_audit(&mut self, entries: &[AuditEntry]) -> StoreResult<()> {
         for entry in entries {
-            macro_rules! run {
-                ($tx:expr) => {
-                    crate::insert_audit!(self.tenant, entry, &mut **$tx)?
-                };
-            }
-            match &mut self.tx {
-                Tx::Sqlite(tx) => run!(tx),
-                Tx::Postgres(tx) => run!(tx),
-            }
+            on_tx!(&mut self.tx, |tx| crate::insert_audit!(
+                self.tenant,
+                entry,
+                &mut **tx
+            )?);
         }
         Ok(())
     }
@@ -582,14 +575,8 @@ impl ImportTx {
                     .map(|_| ())?
             };
         }
-        match &mut self.tx {
-            Tx::Sqlite(tx) => run!(tx),
-            Tx::Postgres(tx) => run!(tx),
-        };
-        match self.tx {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
-        }
+        on_tx!(&mut self.tx, |tx| run!(tx));
+        on_tx!(self.tx, |tx| tx.commit().await?);
         Ok(record)
     }
 }
@@ -600,10 +587,10 @@ pub(crate) async fn list_batches(
 ) -> StoreResult<Vec<ImportBatchRecord>> {
     let sql = "SELECT id, kind, file_name, checksum, actor, started_ms, finished_ms, n_inserted, n_updated, n_unchanged, n_rejected
                FROM import_batches WHERE tenant_id = $1 ORDER BY id";
-    Ok(match store {
-        Store::Sqlite(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
-        Store::Postgres(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
-    })
+    Ok(on_store!(store, |pool| sqlx::query_as(sql)
+        .bind(tenant)
+        .fetch_all(pool)
+        .await?))
 }
 
 impl From<String> for StoreError {

@@ -32,6 +32,29 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Runs the same code on whichever backend a `Store` holds: sqlx has no
+/// driver for both, so each arm is compiled once per backend.
+macro_rules! on_store {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite($pool) => $body,
+            $crate::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_store;
+
+/// The same, for an import's open transaction.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::batch::Tx::Sqlite($conn) => $body,
+            $crate::batch::Tx::Postgres($conn) => $body,
+        }
+    };
+}
+pub(crate) use on_tx;
+
 /// Appends one audit entry through any executor of either backend.
 macro_rules! insert_audit {
     ($tenant:expr, $entry:expr, $executor:expr) => {
@@ -131,10 +154,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        match self {
-            Store::Sqlite(pool) => pool.close().await,
-            Store::Postgres(pool) => pool.close().await,
-        }
+        on_store!(self, |pool| pool.close().await)
     }
 
     /// Appends an audit entry. There is no way to change or remove one.
@@ -180,20 +200,17 @@ impl Store {
                 tx.commit().await?;
             }};
         }
-        match self {
-            Store::Sqlite(pool) => run!(pool),
-            Store::Postgres(pool) => run!(pool),
-        }
+        on_store!(self, |pool| run!(pool));
         Ok(())
     }
 
     pub async fn audit_entries(&self, tenant: TenantId) -> StoreResult<Vec<AuditEntry>> {
         let sql = "SELECT at_ms, actor, action, record_kind, record_id, before_json, after_json
                    FROM audit_log WHERE tenant_id = $1 ORDER BY id";
-        Ok(match self {
-            Store::Sqlite(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
-            Store::Postgres(pool) => sqlx::query_as(sql).bind(tenant).fetch_all(pool).await?,
-        })
+        Ok(on_store!(self, |pool| sqlx::query_as(sql)
+            .bind(tenant)
+            .fetch_all(pool)
+            .await?))
     }
 
     /// Runs one statement with no result (for tests proving the audit log refuses changes).

@@ -1,8 +1,8 @@
 //! The organisation tables: load them whole (they are small) and save a set
 //! of changes with their audit entries in one transaction.
 
-use crate::batch::{ImportTx, Tx};
-use crate::{Store, StoreResult};
+use crate::batch::ImportTx;
+use crate::{Store, StoreResult, on_store, on_tx};
 use jiff::civil::Date;
 use merit_domain::TenantId;
 use merit_domain::organisation::{
@@ -16,15 +16,6 @@ fn date(text: &str) -> Date {
 
 fn date_text(date: Date) -> String {
     date.to_string()
-}
-
-macro_rules! on_store {
-    ($store:expr, |$pool:ident| $body:expr) => {
-        match $store {
-            Store::Sqlite($pool) => $body,
-            Store::Postgres($pool) => $body,
-        }
-    };
 }
 
 impl Store {
@@ -179,10 +170,7 @@ impl ImportTx {
                 }
             }};
         }
-        match &mut self.tx {
-            Tx::Sqlite(tx) => apply!(tx),
-            Tx::Postgres(tx) => apply!(tx),
-        }
+        on_tx!(&mut self.tx, |tx| apply!(tx));
         Ok(())
     }
 }

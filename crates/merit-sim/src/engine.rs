@@ -158,6 +158,7 @@ enum Event {
     },
 }
 
+#[derive(Clone, Copy)]
 struct Waiting {
     queue: usize,
     arrival_ms: UtcMs,
@@ -459,21 +460,38 @@ impl<'w> Engine<'w> {
         }
     }
 
+    /// Takes a waiting contact out of the queue and starts its record: arrival,
+    /// menu exit and queue entry filled in.
+    fn leave_queue(&mut self, slot: usize, agent: Option<usize>) -> (Waiting, Contact) {
+        self.waiting[slot].active = false;
+        let waiting = self.waiting[slot];
+        let base = self.record(
+            waiting.queue,
+            waiting.customer,
+            waiting.contact_type,
+            waiting.arrival_ms,
+            agent,
+        );
+        let contact = Contact {
+            menu_exit_ms: waiting.menu_exit_ms,
+            queue_entry_ms: Some(waiting.entry_ms),
+            ..base
+        };
+        (waiting, contact)
+    }
+
     fn abandon(&mut self, now: UtcMs, slot: usize, sink: &mut impl Sink) {
         if !self.waiting[slot].active {
             return;
         }
-        self.waiting[slot].active = false;
+        let (waiting, base) = self.leave_queue(slot, None);
         let Waiting {
             queue,
-            arrival_ms,
-            menu_exit_ms,
             entry_ms,
             customer,
             contact_type,
             ..
-        } = self.waiting[slot];
-        let base = self.record(queue, customer, contact_type, arrival_ms, None);
+        } = waiting;
         // Within 5 s (the default short-abandon threshold) it is recorded as a
         // short abandon; the wait is kept, so a report may use another threshold.
         let outcome = if now - entry_ms <= 5_000 {
@@ -483,8 +501,6 @@ impl<'w> Engine<'w> {
         };
         sink.contact(
             Contact {
-                menu_exit_ms,
-                queue_entry_ms: Some(entry_ms),
                 queue_exit_ms: Some(now),
                 end_ms: now,
                 outcome,
@@ -546,22 +562,17 @@ impl<'w> Engine<'w> {
     }
 
     fn serve(&mut self, now: UtcMs, agent: usize, slot: usize, sink: &mut impl Sink) {
-        self.waiting[slot].active = false;
         self.free_slots.push(slot);
+        let (waiting, base) = self.leave_queue(slot, Some(agent));
         let Waiting {
             queue,
-            arrival_ms,
-            menu_exit_ms,
             entry_ms,
             customer,
             contact_type,
             ..
-        } = self.waiting[slot];
+        } = waiting;
         let answer_ms = now.max(entry_ms);
-        let base = self.record(queue, customer, contact_type, arrival_ms, Some(agent));
         let mut contact = Contact {
-            menu_exit_ms,
-            queue_entry_ms: Some(entry_ms),
             queue_exit_ms: Some(answer_ms),
             answer_ms: Some(answer_ms),
             ..base

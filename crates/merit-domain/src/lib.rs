@@ -7,6 +7,7 @@ pub mod access;
 pub mod activity;
 pub mod contact;
 pub mod erlang;
+pub mod metrics;
 pub mod money;
 pub mod organisation;
 pub mod survey;

@@ -1,0 +1,770 @@
+//! The KPI engine: each KPI is a sum of per-contact (or per-answer)
+//! numerator and denominator parts, grouped with a hash map; the same pass,
+//! filtered to one group, is the drill-down. Figures are rolled up from
+//! counts and sums, never from percentages.
+
+use crate::contact::Outcome;
+use crate::metrics::definition::{
+    DefinitionHistory, DefinitionVersion, FcrMatch, Kpi, KpiOptions, ServiceLevelVariant, Unit,
+};
+use crate::metrics::table::{ContactTable, Dict, SurveyFact};
+use crate::organisation::Organisation;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What a report groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dimension {
+    Agent,
+    Team,
+    Queue,
+    Channel,
+    ContactType,
+    Site,
+    /// Local interval of this many minutes (15, 30 or 60).
+    Interval(i64),
+    Day,
+    /// ISO week, starting Monday.
+    Week,
+    Month,
+}
+
+impl Dimension {
+    pub fn parse(text: &str, interval_minutes: i64) -> Option<Self> {
+        Some(match text {
+            "agent" => Self::Agent,
+            "team" => Self::Team,
+            "queue" => Self::Queue,
+            "channel" => Self::Channel,
+            "contact-type" | "contact_type" => Self::ContactType,
+            "site" => Self::Site,
+            "interval" => Self::Interval(interval_minutes),
+            "day" => Self::Day,
+            "week" => Self::Week,
+            "month" => Self::Month,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::Team => "team",
+            Self::Queue => "queue",
+            Self::Channel => "channel",
+            Self::ContactType => "contact_type",
+            Self::Site => "site",
+            Self::Interval(_) => "interval",
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+        }
+    }
+}
+
+/// Where each contact's local day and buckets come from: the zone of its
+/// queue's site, else its agent's site, else the centre's.
+pub struct OrgView {
+    pub centre_zone: TimeZone,
+    site_zone: HashMap<String, TimeZone>,
+    queue_site: HashMap<String, String>,
+    agent_site: HashMap<String, String>,
+    memberships: HashMap<String, Vec<(Date, Option<Date>, String)>>,
+}
+
+impl OrgView {
+    pub fn new(org: &Organisation, centre_zone: TimeZone) -> Self {
+        let mut memberships: HashMap<String, Vec<(Date, Option<Date>, String)>> = HashMap::new();
+        for m in &org.memberships {
+            memberships.entry(m.agent_id.clone()).or_default().push((
+                m.from_date,
+                m.to_date,
+                m.team_id.clone(),
+            ));
+        }
+        OrgView {
+            centre_zone,
+            site_zone: org
+                .sites
+                .iter()
+                .filter_map(|s| Some((s.id.clone(), TimeZone::get(&s.time_zone).ok()?)))
+                .collect(),
+            queue_site: org
+                .queues
+                .iter()
+                .map(|q| (q.id.clone(), q.site_id.clone()))
+                .collect(),
+            agent_site: org
+                .agents
+                .iter()
+                .map(|a| (a.id.clone(), a.site_id.clone()))
+                .collect(),
+            memberships,
+        }
+    }
+
+    /// The team an agent was in on a day.
+    pub fn team_on(&self, agent: &str, day: Date) -> Option<&str> {
+        self.memberships
+            .get(agent)?
+            .iter()
+            .find_map(|(from, to, team)| {
+                (*from <= day && to.is_none_or(|to| day < to)).then_some(team.as_str())
+            })
+    }
+
+    fn site_of(&self, queue: Option<&str>, agent: Option<&str>) -> Option<&str> {
+        queue
+            .and_then(|q| self.queue_site.get(q))
+            .or_else(|| agent.and_then(|a| self.agent_site.get(a)))
+            .map(String::as_str)
+    }
+
+    fn zone_of(&self, site: Option<&str>) -> &TimeZone {
+        site.and_then(|s| self.site_zone.get(s))
+            .unwrap_or(&self.centre_zone)
+    }
+}
+
+/// A report's rows: which contacts and answers fall in the period, with
+/// their local time and group labels worked out once.
+pub struct Frame<'a> {
+    pub table: &'a ContactTable,
+    pub surveys: &'a [SurveyFact],
+    pub org: &'a OrgView,
+    /// Per contact row: local day, and local wall-clock ms (UTC ms + offset).
+    local_day: Vec<Date>,
+    local_ms: Vec<i64>,
+    site: Vec<Option<String>>,
+    /// Per survey answer: its local day and wall-clock ms (its contact's, if known).
+    survey_local: Vec<(Date, i64)>,
+    pub from: Date,
+    pub to: Date,
+    /// "Now" for the report: versions recorded later are ignored, FCR windows
+    /// not closed by then are provisional, cancellations after it not seen.
+    pub as_of_ms: i64,
+}
+
+fn local(zone: &TimeZone, utc_ms: i64) -> (Date, i64) {
+    match Timestamp::from_millisecond(utc_ms) {
+        Ok(ts) => {
+            let offset_s = zone.to_offset(ts).seconds() as i64;
+            let zoned = ts.to_zoned(zone.clone());
+            (zoned.date(), utc_ms + offset_s * 1000)
+        }
+        Err(_) => (Date::MIN, utc_ms),
+    }
+}
+
+impl<'a> Frame<'a> {
+    pub fn new(
+        table: &'a ContactTable,
+        surveys: &'a [SurveyFact],
+        org: &'a OrgView,
+        from: Date,
+        to: Date,
+        as_of_ms: i64,
+    ) -> Self {
+        let mut local_day = Vec::with_capacity(table.len());
+        let mut local_ms = Vec::with_capacity(table.len());
+        let mut site = Vec::with_capacity(table.len());
+        for i in 0..table.len() {
+            let s = org.site_of(
+                table.queues.name(table.queue[i]),
+                table.agents.name(table.agent[i]),
+            );
+            let (day, ms) = local(org.zone_of(s), table.arrival_ms[i]);
+            local_day.push(day);
+            local_ms.push(ms);
+            site.push(s.map(str::to_owned));
+        }
+        let survey_local = surveys
+            .iter()
+            .map(|s| match s.contact_row {
+                Some(row) => (local_day[row], local_ms[row]),
+                None => local(&org.centre_zone, s.answered_ms),
+            })
+            .collect();
+        Frame {
+            table,
+            surveys,
+            org,
+            local_day,
+            local_ms,
+            site,
+            survey_local,
+            from,
+            to,
+            as_of_ms,
+        }
+    }
+
+    pub fn local_day(&self, row: usize) -> Date {
+        self.local_day[row]
+    }
+
+    fn in_period(&self, day: Date) -> bool {
+        self.from <= day && day <= self.to
+    }
+}
+
+/// A row a figure counts: a contact, or one survey answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "row", rename_all = "snake_case")]
+pub enum Source {
+    Contact(usize),
+    SurveyAnswer(usize),
+}
+
+/// One row's part of a figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Part {
+    pub source: Source,
+    pub numerator: i64,
+    pub denominator: i64,
+    pub version: i64,
+}
+
+/// A computed figure: every figure names its definition and versions and
+/// carries its numerator and denominator. `value` is `None` ("n/a") when the
+/// denominator is empty.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figure {
+    pub kpi: Kpi,
+    pub definition: String,
+    pub versions: Vec<i64>,
+    pub numerator: i64,
+    pub denominator: Option<i64>,
+    pub value: Option<f64>,
+    pub unit: Unit,
+    /// Some FCR windows behind it have not closed yet.
+    pub provisional: bool,
+    /// Some days behind it were restated by a back-dated version.
+    pub restated: bool,
+}
+
+impl Figure {
+    /// The value as printed: "n/a" for an empty denominator.
+    pub fn display(&self) -> String {
+        match self.value {
+            None => "n/a".into(),
+            Some(v) => match self.unit {
+                Unit::Count | Unit::MinorUnits => format!("{v:.0}"),
+                Unit::Percent => format!("{v:.3} %"),
+                Unit::Seconds => format!("{v:.3} s"),
+                Unit::Score => format!("{v:.3}"),
+                Unit::Points => format!("{v:.1}"),
+            },
+        }
+    }
+}
+
+/// Per definition: which version applies to each local day, worked out once.
+struct Versions<'h> {
+    history: &'h DefinitionHistory,
+    as_of_ms: i64,
+    pinned: Option<i64>,
+    by_day: HashMap<Date, Option<&'h DefinitionVersion>>,
+}
+
+impl<'h> Versions<'h> {
+    fn on(&mut self, day: Date) -> Option<&'h DefinitionVersion> {
+        let (history, as_of, pinned) = (self.history, self.as_of_ms, self.pinned);
+        *self
+            .by_day
+            .entry(day)
+            .or_insert_with(|| history.in_force(day, as_of, pinned))
+    }
+}
+
+/// Per-contact FCR verdicts under one set of options: `Some(true)` resolved
+/// (no repeat), `Some(false)` repeated, `None` not counted; and whether the
+/// window was still open at `as_of_ms`.
+fn fcr_verdicts(t: &ContactTable, o: &KpiOptions, as_of_ms: i64) -> Vec<(Option<bool>, bool)> {
+    let window_ms = o.fcr_window_days * 86_400_000;
+    let grace_ms = o.transfer_grace_s * 1000;
+    let mut by_customer: Vec<usize> = (0..t.len())
+        .filter(|&i| t.customer[i] != Dict::NONE)
+        .collect();
+    by_customer.sort_by_key(|&i| (t.customer[i], t.arrival_ms[i], i));
+    let mut verdicts = vec![(None, false); t.len()];
+    for (k, &i) in by_customer.iter().enumerate() {
+        if t.outcome[i] != Outcome::Handled {
+            continue;
+        }
+        let window_end = t.end_ms[i] + window_ms;
+        let repeated = by_customer[k + 1..]
+            .iter()
+            .take_while(|&&j| t.customer[j] == t.customer[i] && t.arrival_ms[j] <= window_end)
+            .filter(|&&j| !(t.transferred[i] && t.arrival_ms[j] - t.end_ms[i] <= grace_ms))
+            .any(|&j| match o.fcr_match {
+                FcrMatch::AnyContact => true,
+                FcrMatch::SameContactType => t.contact_type[j] == t.contact_type[i],
+                FcrMatch::SameWrapUp => t.wrap_up[j] == t.wrap_up[i],
+            });
+        verdicts[i] = (Some(!repeated), window_end > as_of_ms);
+    }
+    verdicts
+}
+
+/// A contact's (numerator, denominator) for a contact KPI, or `None` when it
+/// is not part of the figure.
+fn contact_part(kpi: Kpi, o: &KpiOptions, t: &ContactTable, i: usize) -> Option<(i64, i64)> {
+    let outcome = t.outcome[i];
+    let answered = t.answered[i] && outcome == Outcome::Handled;
+    let wait_ms = t.wait_ms[i].max(0);
+    let in_queue_abandon = matches!(outcome, Outcome::QueueAbandon | Outcome::ShortAbandon);
+    let short = in_queue_abandon && wait_ms <= o.short_abandon_s * 1000;
+    let abandon = in_queue_abandon && !short;
+    let callback = outcome == Outcome::Callback;
+    let offered = answered || abandon || (callback && o.callbacks_offered);
+    let within = wait_ms <= o.threshold_s * 1000;
+    let count = |yes: bool| yes.then_some((1, 0));
+    let rate = |num: bool, den: bool| den.then_some((num as i64, 1));
+    let mean = |value: i64, den: bool| den.then_some((value, 1));
+    let handle_ms = t.talk_ms[i] + t.hold_ms[i] + t.after_work_ms[i];
+    let digital_ms = |at: i64| {
+        (at >= 0).then(|| match &o.business_hours {
+            Some(hours) => hours.business_ms(t.arrival_ms[i], at),
+            None => (at - t.arrival_ms[i]).max(0),
+        })
+    };
+    use Kpi::*;
+    match kpi {
+        Offered => count(offered),
+        Answered => count(answered),
+        Handled => count(outcome == Outcome::Handled),
+        QueueAbandons => count(abandon),
+        ShortAbandons => count(short),
+        MenuAbandons => count(outcome == Outcome::MenuAbandon),
+        SystemDrops => count(outcome == Outcome::SystemDrop),
+        AbandonRate => rate(abandon, offered),
+        ServiceLevel => match o.service_level_variant {
+            ServiceLevelVariant::AnsweredOverOffered => {
+                rate(answered && within, answered || abandon)
+            }
+            ServiceLevelVariant::AnsweredOnly => rate(answered && within, answered),
+            ServiceLevelVariant::AbandonsWithinCount => {
+                rate(within && (answered || abandon), answered || abandon)
+            }
+            ServiceLevelVariant::AbandonsAfterOnly => {
+                rate(answered && within, answered || (abandon && !within))
+            }
+        },
+        Asa => mean(wait_ms, answered),
+        AbandonWait => mean(wait_ms, in_queue_abandon),
+        // Ranked statistics are worked out from the parts by `figure`.
+        WaitPercentile | LongestWait => mean(wait_ms, offered),
+        Aht => mean(handle_ms, outcome == Outcome::Handled),
+        TalkTime => mean(t.talk_ms[i], outcome == Outcome::Handled),
+        HoldTime => mean(t.hold_ms[i], outcome == Outcome::Handled),
+        AfterCallWork => mean(t.after_work_ms[i], outcome == Outcome::Handled),
+        TransferRate => rate(t.transferred[i], outcome == Outcome::Handled),
+        HoldRatio => (outcome == Outcome::Handled).then_some((t.hold_ms[i], handle_ms)),
+        FirstResponseTime => digital_ms(t.first_response_ms[i]).map(|ms| (ms, 1)),
+        ResponseWithinTarget => {
+            digital_ms(t.first_response_ms[i]).map(|ms| ((ms <= o.threshold_s * 1000) as i64, 1))
+        }
+        ResolutionTime => digital_ms(t.resolution_ms[i]).map(|ms| (ms, 1)),
+        SalesConversion => rate(t.sale_minor[i] > 0, outcome == Outcome::Handled),
+        RetainedValue => {
+            (t.sale_minor[i] > 0 && !t.sale_cancelled[i]).then_some((t.sale_minor[i], 0))
+        }
+        FcrRepeat | FcrSurvey | Csat | CsatMean | Nps => None,
+    }
+}
+
+/// A survey answer's (numerator, denominator) for a survey KPI.
+fn survey_part(kpi: Kpi, o: &KpiOptions, s: &SurveyFact) -> Option<(i64, i64)> {
+    let v = s.value as i64;
+    match kpi {
+        Kpi::Csat if s.question_id == o.csat_question => {
+            Some((o.csat_positive_values.contains(&s.value) as i64, 1))
+        }
+        Kpi::CsatMean if s.question_id == o.csat_question => Some((v, 1)),
+        Kpi::Nps if s.question_id == o.nps_question => Some(((v >= 9) as i64 - (v <= 6) as i64, 1)),
+        Kpi::FcrSurvey if s.question_id == o.fcr_question => Some(((v == 1) as i64, 1)),
+        _ => None,
+    }
+}
+
+/// Group key of one row under the report's dimensions: small integer codes,
+/// turned into labels once per group.
+type Key = Vec<i64>;
+
+fn days_since_epoch(day: Date) -> i64 {
+    day.since(Date::constant(1970, 1, 1))
+        .map(|span| span.get_days() as i64)
+        .unwrap_or(0)
+}
+
+fn date_from_days(days: i64) -> Date {
+    Date::constant(1970, 1, 1)
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap_or(Date::MIN)
+}
+
+/// Interns the labels that are not already small codes (team and site ids).
+#[derive(Default)]
+struct Labels {
+    names: Dict,
+}
+
+impl Frame<'_> {
+    fn key(&self, source: Source, dims: &[Dimension], labels: &mut Labels) -> Key {
+        let t = self.table;
+        let (row, day, local_ms) = match source {
+            Source::Contact(i) => (Some(i), self.local_day[i], self.local_ms[i]),
+            Source::SurveyAnswer(s) => {
+                let (day, ms) = self.survey_local[s];
+                (self.surveys[s].contact_row, day, ms)
+            }
+        };
+        let agent_name = match (row, source) {
+            (Some(i), _) => t.agents.name(t.agent[i]).map(str::to_owned),
+            (None, Source::SurveyAnswer(s)) => self.surveys[s].agent_id.clone(),
+            (None, Source::Contact(_)) => None,
+        };
+        dims.iter()
+            .map(|dim| match dim {
+                Dimension::Agent => labels.names.intern(agent_name.as_deref()) as i64,
+                Dimension::Team => {
+                    let team = agent_name.as_deref().and_then(|a| self.org.team_on(a, day));
+                    labels.names.intern(team) as i64
+                }
+                Dimension::Site => {
+                    let site = row.and_then(|i| self.site[i].as_deref());
+                    labels.names.intern(site) as i64
+                }
+                Dimension::Queue => row.map_or(Dict::NONE, |i| t.queue[i]) as i64,
+                Dimension::ContactType => row.map_or(Dict::NONE, |i| t.contact_type[i]) as i64,
+                Dimension::Channel => row.map_or(-1, |i| t.channel[i] as i64),
+                Dimension::Interval(minutes) => {
+                    let width = minutes * 60_000;
+                    local_ms.div_euclid(width) * width
+                }
+                Dimension::Day => days_since_epoch(day),
+                Dimension::Week => {
+                    days_since_epoch(day) - day.weekday().to_monday_zero_offset() as i64
+                }
+                Dimension::Month => day.year() as i64 * 12 + day.month() as i64 - 1,
+            })
+            .collect()
+    }
+
+    fn label(&self, dims: &[Dimension], key: &Key, labels: &Labels) -> Vec<String> {
+        let t = self.table;
+        let name = |dict: &Dict, code: i64| {
+            u32::try_from(code)
+                .ok()
+                .and_then(|c| dict.name(c))
+                .unwrap_or("(none)")
+                .to_owned()
+        };
+        dims.iter()
+            .zip(key)
+            .map(|(dim, &code)| match dim {
+                Dimension::Agent | Dimension::Team | Dimension::Site => name(&labels.names, code),
+                Dimension::Queue => name(&t.queues, code),
+                Dimension::ContactType => name(&t.contact_types, code),
+                Dimension::Channel => crate::organisation::Channel::ALL
+                    .get(code as usize)
+                    .map_or("(none)", |c| c.as_str())
+                    .to_owned(),
+                Dimension::Interval(_) => Timestamp::from_millisecond(code)
+                    .map(|ts| {
+                        ts.to_zoned(TimeZone::UTC)
+                            .strftime("%Y-%m-%d %H:%M")
+                            .to_string()
+                    })
+                    .unwrap_or_default(),
+                Dimension::Day => date_from_days(code).to_string(),
+                Dimension::Week => {
+                    let monday = date_from_days(code);
+                    let week = monday.iso_week_date();
+                    format!("{}-W{:02}", week.year(), week.week())
+                }
+                Dimension::Month => {
+                    format!("{}-{:02}", code.div_euclid(12), code.rem_euclid(12) + 1)
+                }
+            })
+            .collect()
+    }
+}
+
+/// Every row's part of one definition's figure over the frame's period,
+/// each under the version in force on its local day (or the pinned one).
+pub fn parts(frame: &Frame, history: &DefinitionHistory, pinned: Option<i64>) -> Vec<Part> {
+    let Some(first) = history.versions.first() else {
+        return Vec::new();
+    };
+    let kpi = first.kpi;
+    let mut versions = Versions {
+        history,
+        as_of_ms: frame.as_of_ms,
+        pinned,
+        by_day: HashMap::new(),
+    };
+    let mut out = Vec::new();
+    if kpi.from_surveys() {
+        for (s, answer) in frame.surveys.iter().enumerate() {
+            let day = frame.survey_local[s].0;
+            if !frame.in_period(day) {
+                continue;
+            }
+            let Some(v) = versions.on(day) else { continue };
+            if let Some((numerator, denominator)) = survey_part(kpi, &v.options, answer) {
+                out.push(Part {
+                    source: Source::SurveyAnswer(s),
+                    numerator,
+                    denominator,
+                    version: v.version,
+                });
+            }
+        }
+        return out;
+    }
+    let t = frame.table;
+    let mut fcr: HashMap<i64, Vec<(Option<bool>, bool)>> = HashMap::new();
+    for i in 0..t.len() {
+        let day = frame.local_day[i];
+        if !frame.in_period(day) {
+            continue;
+        }
+        let Some(v) = versions.on(day) else { continue };
+        let part = if kpi == Kpi::FcrRepeat {
+            let verdicts = fcr
+                .entry(v.version)
+                .or_insert_with(|| fcr_verdicts(t, &v.options, frame.as_of_ms));
+            verdicts[i].0.map(|resolved| (resolved as i64, 1))
+        } else {
+            contact_part(kpi, &v.options, t, i)
+        };
+        if let Some((numerator, denominator)) = part {
+            out.push(Part {
+                source: Source::Contact(i),
+                numerator,
+                denominator,
+                version: v.version,
+            });
+        }
+    }
+    out
+}
+
+/// Whether an FCR part's window was still open at the frame's `as_of_ms`.
+fn provisional(frame: &Frame, history: &DefinitionHistory, part: &Part) -> bool {
+    let Source::Contact(i) = part.source else {
+        return false;
+    };
+    let Some(v) = history.versions.iter().find(|v| v.version == part.version) else {
+        return false;
+    };
+    v.kpi == Kpi::FcrRepeat
+        && frame.table.end_ms[i] + v.options.fcr_window_days * 86_400_000 > frame.as_of_ms
+}
+
+/// Whether a part's day was restated: its version is back-dated over that day.
+fn restated(frame: &Frame, history: &DefinitionHistory, part: &Part) -> bool {
+    let day = match part.source {
+        Source::Contact(i) => frame.local_day[i],
+        Source::SurveyAnswer(s) => frame.survey_local[s].0,
+    };
+    history
+        .versions
+        .iter()
+        .any(|v| v.version == part.version && v.is_back_dated() && day < v.recorded_on)
+}
+
+/// Folds parts into one figure.
+pub fn figure(frame: &Frame, history: &DefinitionHistory, parts: &[&Part]) -> Figure {
+    let first = &history.versions[0];
+    let kpi = first.kpi;
+    let unit = kpi.unit();
+    let versions: BTreeSet<i64> = parts.iter().map(|p| p.version).collect();
+    let mut numerator: i64 = parts.iter().map(|p| p.numerator).sum();
+    let mut denominator: i64 = parts.iter().map(|p| p.denominator).sum();
+    if matches!(kpi, Kpi::WaitPercentile | Kpi::LongestWait) {
+        // Nearest rank: the ceil(p/100 × n)-th smallest wait; numerator is
+        // that wait in ms, denominator the number of waits ranked.
+        let mut waits: Vec<i64> = parts.iter().map(|p| p.numerator).collect();
+        waits.sort_unstable();
+        let percentile = match kpi {
+            Kpi::LongestWait => 100,
+            _ => parts
+                .first()
+                .and_then(|p| history.versions.iter().find(|v| v.version == p.version))
+                .map_or(first.options.percentile, |v| v.options.percentile),
+        } as usize;
+        denominator = waits.len() as i64;
+        let rank = (percentile * waits.len()).div_ceil(100).max(1);
+        numerator = waits.get(rank - 1).copied().unwrap_or(0);
+    }
+    let value = match unit {
+        Unit::Count | Unit::MinorUnits => Some(numerator as f64),
+        _ if denominator == 0 => None,
+        Unit::Percent | Unit::Points => Some(numerator as f64 * 100.0 / denominator as f64),
+        Unit::Seconds if matches!(kpi, Kpi::WaitPercentile | Kpi::LongestWait) => {
+            Some(numerator as f64 / 1000.0)
+        }
+        Unit::Seconds => Some(numerator as f64 / denominator as f64 / 1000.0),
+        Unit::Score => Some(numerator as f64 / denominator as f64),
+    };
+    Figure {
+        kpi,
+        definition: first.name.clone(),
+        versions: versions.into_iter().collect(),
+        numerator,
+        denominator: (!matches!(unit, Unit::Count | Unit::MinorUnits)).then_some(denominator),
+        value,
+        unit,
+        provisional: parts.iter().any(|p| provisional(frame, history, p)),
+        restated: parts.iter().any(|p| restated(frame, history, p)),
+    }
+}
+
+/// One group's figures, in the order the definitions were asked for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportRow {
+    pub group: Vec<String>,
+    pub figures: Vec<Figure>,
+}
+
+/// A report: rows by group, plus a total row, and flags that apply to the
+/// whole period (a definition changed inside it, days restated, a variant
+/// that ignores abandons).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub dimensions: Vec<String>,
+    pub rows: Vec<ReportRow>,
+    pub total: ReportRow,
+    pub flags: Vec<String>,
+}
+
+/// Computes the definitions' figures grouped by `dims`. `pinned[k]` forces a
+/// version of definition `k` for every day (recompute under another version).
+pub fn report(
+    frame: &Frame,
+    definitions: &[(&DefinitionHistory, Option<i64>)],
+    dims: &[Dimension],
+) -> Report {
+    let mut labels = Labels::default();
+    let mut groups: BTreeMap<Key, Vec<Vec<&Part>>> = BTreeMap::new();
+    let all_parts: Vec<Vec<Part>> = definitions
+        .iter()
+        .map(|(history, pinned)| parts(frame, history, *pinned))
+        .collect();
+    for (k, parts) in all_parts.iter().enumerate() {
+        for part in parts {
+            let key = frame.key(part.source, dims, &mut labels);
+            groups
+                .entry(key)
+                .or_insert_with(|| vec![Vec::new(); definitions.len()])[k]
+                .push(part);
+        }
+    }
+    let rows = groups
+        .iter()
+        .map(|(key, per_definition)| ReportRow {
+            group: frame.label(dims, key, &labels),
+            figures: definitions
+                .iter()
+                .zip(per_definition)
+                .map(|((history, _), parts)| figure(frame, history, parts))
+                .collect(),
+        })
+        .collect();
+    let total = ReportRow {
+        group: vec!["total".into()],
+        figures: definitions
+            .iter()
+            .zip(&all_parts)
+            .map(|((history, _), parts)| figure(frame, history, &parts.iter().collect::<Vec<_>>()))
+            .collect(),
+    };
+    let flags = flags(frame, definitions, &total);
+    Report {
+        dimensions: dims.iter().map(|d| d.name().to_owned()).collect(),
+        rows,
+        total,
+        flags,
+    }
+}
+
+fn flags(
+    frame: &Frame,
+    definitions: &[(&DefinitionHistory, Option<i64>)],
+    total: &ReportRow,
+) -> Vec<String> {
+    let mut flags = Vec::new();
+    for ((history, _), figure) in definitions.iter().zip(&total.figures) {
+        if figure.versions.len() > 1 {
+            let used: Vec<String> = figure
+                .versions
+                .iter()
+                .filter_map(|n| history.versions.iter().find(|v| v.version == *n))
+                .map(|v| format!("v{} from {}", v.version, v.effective_from))
+                .collect();
+            flags.push(format!(
+                "{}: the definition changed within the period ({}); figures mix versions",
+                figure.definition,
+                used.join(", ")
+            ));
+        }
+        for v in history.versions.iter().filter(|v| {
+            figure.versions.contains(&v.version)
+                && v.is_back_dated()
+                && v.effective_from <= frame.to
+                && v.recorded_on > frame.from
+        }) {
+            flags.push(format!(
+                "{}: restated by v{} (recorded {}, effective from {}): {}; earlier figures: --as-of before it",
+                figure.definition,
+                v.version,
+                v.recorded_on,
+                v.effective_from,
+                v.reason.as_deref().unwrap_or("no reason given")
+            ));
+        }
+        let ignores_abandons = figure.kpi == Kpi::ServiceLevel
+            && history.versions.iter().any(|v| {
+                figure.versions.contains(&v.version)
+                    && v.options.service_level_variant == ServiceLevelVariant::AnsweredOnly
+            });
+        if ignores_abandons {
+            flags.push(format!(
+                "{}: the answered_only variant ignores abandoned contacts",
+                figure.definition
+            ));
+        }
+        if figure.provisional {
+            flags.push(format!(
+                "{}: provisional, some repeat-contact windows have not closed",
+                figure.definition
+            ));
+        }
+    }
+    flags
+}
+
+/// The rows behind one group of a report (the drill-down): each with its
+/// numerator and denominator part, which sum to the figure's.
+pub fn drill_down(
+    frame: &Frame,
+    history: &DefinitionHistory,
+    pinned: Option<i64>,
+    dims: &[Dimension],
+    group: &[String],
+) -> Vec<Part> {
+    let mut labels = Labels::default();
+    parts(frame, history, pinned)
+        .into_iter()
+        .filter(|p| {
+            let key = frame.key(p.source, dims, &mut labels);
+            frame.label(dims, &key, &labels) == group
+        })
+        .collect()
+}

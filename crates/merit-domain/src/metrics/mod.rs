@@ -1,0 +1,15 @@
+//! The metrics engine: versioned KPI definitions, contacts and survey
+//! answers as columns, and reports with drill-down. Formulas are in
+//! docs/metrics.md.
+
+pub mod business_hours;
+pub mod compute;
+pub mod definition;
+pub mod table;
+
+pub use compute::{Dimension, Figure, Frame, OrgView, Part, Report, ReportRow, Source};
+pub use definition::{
+    DefinitionHistory, DefinitionVersion, Direction, FcrMatch, Kpi, KpiOptions,
+    ServiceLevelVariant, Unit,
+};
+pub use table::{ContactFacts, ContactTable, Dict, SurveyFact};

@@ -81,6 +81,8 @@ pub struct Contact {
     pub queue_id: Option<String>,
     pub contact_type: Option<String>,
     pub customer_id: Option<String>,
+    /// `None` on a handled contact when the source did not record who
+    /// answered (the Anonymous Bank's `NO_SERVER`).
     pub agent_id: Option<String>,
     pub arrival_ms: UtcMs,
     pub menu_exit_ms: Option<UtcMs>,
@@ -181,12 +183,6 @@ impl Contact {
                 if self.answer_ms.is_none() {
                     return Err(TimelineError {
                         field: "answer",
-                        reason: "is empty but the outcome is handled".into(),
-                    });
-                }
-                if self.agent_id.is_none() {
-                    return Err(TimelineError {
-                        field: "agent_id",
                         reason: "is empty but the outcome is handled".into(),
                     });
                 }
@@ -306,7 +302,6 @@ mod tests {
             (|c| c.after_work_end_ms = Some(100), "after_work_end"),
             (|c| c.holds[0].end_ms = 50_000, "holds"),
             (|c| c.answer_ms = None, "answer"),
-            (|c| c.agent_id = None, "agent_id"),
             (|c| c.queue_entry_ms = Some(5_000), "queue_entry"),
             (|c| c.outcome = Outcome::QueueAbandon, "answer"),
             (|c| c.outcome = Outcome::MenuAbandon, "queue_entry"),

@@ -317,7 +317,8 @@ fn survey_kpis_and_team_history_and_drill_down() {
         &[(&csat, None), (&nps, None), (&sl, None)],
         &[Dimension::Team],
     );
-    let rows: Vec<(String, Vec<(i64, Option<i64>)>)> = r
+    type Fractions = Vec<(i64, Option<i64>)>;
+    let rows: Vec<(String, Fractions)> = r
         .rows
         .iter()
         .map(|row| {

@@ -5,7 +5,7 @@ use crate::{Clock, ServiceError};
 use merit_domain::TenantId;
 use merit_domain::organisation::OrganisationRecord;
 use merit_import::native::{self, NativeRecord};
-use merit_import::{ImportKind, RowProblem};
+use merit_import::{ImportFormat, ImportKind, RecordReader, RowProblem};
 use merit_store::{AuditEntry, ImportBatchRecord, ImportTx, RecordKind, Row, Store, content_hash};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -32,6 +32,10 @@ pub struct ImportReport {
     pub problems: Vec<RowProblem>,
     /// References to queues or agents the organisation does not know: kept, and listed here.
     pub notices: Vec<String>,
+    /// Rows left out on purpose by the format's own rules, counted by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Rows kept after a correction (e.g. clock skew), each with what was corrected.
+    pub warnings: Vec<RowProblem>,
 }
 
 impl ImportReport {
@@ -45,6 +49,9 @@ pub struct ImportRequest<'a> {
     pub tenant: TenantId,
     pub actor: &'a str,
     pub kind: ImportKind,
+    pub format: ImportFormat,
+    /// The zone of local times in the file; `None` = the centre's.
+    pub time_zone: Option<&'a str>,
     pub path: &'a Path,
     /// Called with the number of rows read so far, every chunk.
     pub progress: &'a (dyn Fn(u64) + Sync),
@@ -123,14 +130,19 @@ struct Chunk {
 /// Reads and converts rows on a blocking thread, a chunk at a time, while
 /// the previous chunk is written: parsing and writing overlap, and at most
 /// two chunks are in memory whatever the file size.
+/// What the reader thread hands back at the end.
+struct ReaderEnd {
+    unknown: Unknown,
+    skipped: BTreeMap<String, u64>,
+    warnings: Vec<RowProblem>,
+    checksum: std::io::Result<String>,
+}
+
 fn parse_in_background(
-    reader: native::NativeReader,
+    mut reader: Box<dyn RecordReader>,
     mut unknown: Unknown,
     path: std::path::PathBuf,
-) -> (
-    mpsc::Receiver<Chunk>,
-    tokio::task::JoinHandle<(Unknown, std::io::Result<String>)>,
-) {
+) -> (mpsc::Receiver<Chunk>, tokio::task::JoinHandle<ReaderEnd>) {
     let (sender, receiver) = mpsc::channel(1);
     let handle = tokio::task::spawn_blocking(move || {
         let mut chunk = Chunk {
@@ -140,7 +152,7 @@ fn parse_in_background(
             n_read: 0,
         };
         let mut n_read = 0;
-        for item in reader {
+        for item in &mut reader {
             n_read += 1;
             match item {
                 Err(problem) => chunk.problems.push(problem),
@@ -184,14 +196,19 @@ fn parse_in_background(
                     },
                 );
                 if sender.blocking_send(full).is_err() {
-                    return (unknown, Ok(String::new()));
+                    break;
                 }
             }
         }
         chunk.n_read = n_read;
         let _ = sender.blocking_send(chunk);
         // The checksum is taken here, off the writer's path, while the last chunk is written.
-        (unknown, checksum(&path))
+        ReaderEnd {
+            unknown,
+            skipped: reader.skipped(),
+            warnings: reader.warnings(),
+            checksum: checksum(&path),
+        }
     });
     (receiver, handle)
 }
@@ -203,13 +220,22 @@ pub async fn import_file(
     clock: &dyn Clock,
     request: ImportRequest<'_>,
 ) -> Result<ImportReport, ServiceError> {
-    let reader = native::open(request.path, request.kind)?;
     let started_ms = clock.now_ms();
     let file = request.path.display().to_string();
     let Some(kind) = record_kind(request.kind) else {
+        let reader = native::open(request.path, request.kind)?;
         let checksum = checksum(request.path)?;
         return import_organisation(store, clock, request, reader, checksum).await;
     };
+    let time_zone = match request.time_zone {
+        Some(zone) => zone.to_owned(),
+        None => store.centre(request.tenant).await?.1,
+    };
+    let zone = jiff::tz::TimeZone::get(&time_zone).map_err(|_| ServiceError::Invalid {
+        field: "time_zone",
+        reason: format!("{time_zone:?} is not an IANA time zone"),
+    })?;
+    let reader = merit_import::open(request.path, request.kind, request.format, zone)?;
     let organisation = store.load_organisation(request.tenant).await?;
     let unknown = Unknown {
         known_queues: organisation.queues.iter().map(|q| q.id.clone()).collect(),
@@ -244,12 +270,14 @@ pub async fn import_file(
         }
         (request.progress)(chunk.n_read);
     }
-    let (unknown, checksum) = parser
+    let end = parser
         .await
         .map_err(|e| std::io::Error::other(format!("the reader stopped: {e}")))?;
-    let checksum = checksum?;
+    let checksum = end.checksum?;
     report.problems.sort_by_key(|p| p.line);
-    report.notices = unknown.notices();
+    report.notices = end.unknown.notices();
+    report.skipped = end.skipped;
+    report.warnings = end.warnings;
     report.batch_id = finish_batch(tx, &request, &report, checksum, started_ms, clock).await?;
     Ok(report)
 }
@@ -298,6 +326,8 @@ fn batch_audit(
                 "updated": report.updated,
                 "unchanged": report.unchanged,
                 "rejected": report.rejected,
+                "skipped": report.skipped,
+                "format": request.format.as_str(),
             })
             .to_string(),
         ),

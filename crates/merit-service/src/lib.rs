@@ -4,6 +4,7 @@
 
 pub mod centre;
 pub mod import;
+pub mod metrics;
 pub mod overview;
 
 /// The source of the current time, injected so tests and simulations control it.

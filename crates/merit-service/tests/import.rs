@@ -5,7 +5,7 @@
 mod stores;
 
 use merit_domain::DEFAULT_TENANT;
-use merit_import::ImportKind;
+use merit_import::{ImportFormat, ImportKind};
 use merit_service::FixedClock;
 use merit_service::import::{ImportReport, ImportRequest, import_file};
 use merit_store::{RecordKind, Store};
@@ -32,6 +32,8 @@ async fn import(
         tenant: DEFAULT_TENANT,
         actor: "test",
         kind,
+        format: ImportFormat::Native,
+        time_zone: None,
         path,
         progress: &|_| {},
     };

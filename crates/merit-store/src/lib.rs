@@ -3,6 +3,7 @@
 //! the same file names. SQL uses `$N` placeholders, which both accept.
 
 mod batch;
+mod metrics;
 mod organisation;
 mod overview;
 mod rows;

@@ -1,13 +1,14 @@
 //! The `merit` command: the only place that reads argv, the environment and
 //! the clock. Exit codes: 0 success, 1 runtime failure, 2 usage error.
 
+mod report;
 mod simulate;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use merit_domain::DEFAULT_TENANT;
-use merit_import::ImportKind;
+use merit_import::{ImportFormat, ImportKind};
 use merit_service::Clock;
 use merit_service::import::{ImportRequest, import_file};
 use merit_store::Store;
@@ -61,8 +62,12 @@ enum Command {
         kind: ImportKind,
         #[arg(long)]
         db: String,
-        #[arg(long, default_value = "native", value_parser = ["native"])]
-        format: String,
+        /// native, or anonymous-bank (contacts only).
+        #[arg(long, default_value = "native", value_parser = parse_format)]
+        format: ImportFormat,
+        /// IANA zone of local times in the files (default: the centre's).
+        #[arg(long)]
+        time_zone: Option<String>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -70,6 +75,27 @@ enum Command {
     Migrate {
         #[arg(long)]
         db: String,
+    },
+    /// Show the centre, or rename it and set its time zone (used for local
+    /// days, reporting buckets, business hours and files with local times).
+    Centre {
+        #[arg(long)]
+        db: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// IANA time zone, e.g. Europe/Berlin.
+        #[arg(long)]
+        time_zone: Option<String>,
+    },
+    /// KPI reports and the contacts behind each figure.
+    Report {
+        #[command(subcommand)]
+        command: report::ReportCommand,
+    },
+    /// Versioned KPI definitions.
+    Definitions {
+        #[command(subcommand)]
+        command: report::DefinitionsCommand,
     },
     /// Configuration helpers.
     Config {
@@ -112,6 +138,10 @@ enum ConfigCommand {
 fn parse_kind(text: &str) -> Result<ImportKind, String> {
     ImportKind::parse(text)
         .ok_or_else(|| "expected one of contacts, states, schedules, absences, surveys, org".into())
+}
+
+fn parse_format(text: &str) -> Result<ImportFormat, String> {
+    ImportFormat::parse(text).ok_or_else(|| "expected native or anonymous-bank".into())
 }
 
 struct SystemClock;
@@ -203,7 +233,14 @@ async fn run(cli: Cli) -> Result<()> {
                 )
                 .await?;
                 for kind in ImportKind::ALL {
-                    import_files(&store, kind, &[simulate::file_for(&dir, kind)]).await?;
+                    import_files(
+                        &store,
+                        kind,
+                        ImportFormat::Native,
+                        None,
+                        &[simulate::file_for(&dir, kind)],
+                    )
+                    .await?;
                 }
                 let _ = std::fs::remove_dir_all(&dir);
             } else {
@@ -223,17 +260,43 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Import {
             kind,
             db,
-            format: _,
+            format,
+            time_zone,
             files,
         } => {
             let store = open_store(&db).await?;
-            import_files(&store, kind, &files).await
+            import_files(&store, kind, format, time_zone.as_deref(), &files).await
         }
         Command::Migrate { db } => {
             let store = open_store(&db).await?;
             println!("{} database is up to date", store.backend_name());
             Ok(())
         }
+        Command::Centre {
+            db,
+            name,
+            time_zone,
+        } => {
+            let store = open_store(&db).await?;
+            let (old_name, old_zone) =
+                merit_service::centre::centre(&store, DEFAULT_TENANT).await?;
+            if name.is_some() || time_zone.is_some() {
+                merit_service::centre::configure_centre(
+                    &store,
+                    &SystemClock,
+                    DEFAULT_TENANT,
+                    "cli",
+                    name.as_deref().unwrap_or(&old_name),
+                    time_zone.as_deref().unwrap_or(&old_zone),
+                )
+                .await?;
+            }
+            let (name, zone) = merit_service::centre::centre(&store, DEFAULT_TENANT).await?;
+            println!("{name} ({zone})");
+            Ok(())
+        }
+        Command::Report { command } => report::run_report(command).await,
+        Command::Definitions { command } => report::run_definitions(command).await,
         Command::Config {
             command: ConfigCommand::Example,
         } => {
@@ -251,7 +314,13 @@ fn loopback_only(listen: SocketAddr) -> Result<()> {
     Ok(())
 }
 
-async fn import_files(store: &Store, kind: ImportKind, files: &[PathBuf]) -> Result<()> {
+async fn import_files(
+    store: &Store,
+    kind: ImportKind,
+    format: ImportFormat,
+    time_zone: Option<&str>,
+    files: &[PathBuf],
+) -> Result<()> {
     let mut failed = false;
     for path in files {
         let bar = std::io::stderr().is_terminal().then(|| {
@@ -271,6 +340,8 @@ async fn import_files(store: &Store, kind: ImportKind, files: &[PathBuf]) -> Res
             tenant: DEFAULT_TENANT,
             actor: "cli",
             kind,
+            format,
+            time_zone,
             path,
             progress: &progress,
         };
@@ -289,8 +360,14 @@ async fn import_files(store: &Store, kind: ImportKind, files: &[PathBuf]) -> Res
                         report.rejected - report.problems.len() as u64
                     );
                 }
+                for warning in &report.warnings {
+                    eprintln!("{warning} (kept)");
+                }
                 for notice in &report.notices {
                     eprintln!("notice: {notice}");
+                }
+                for (reason, n) in &report.skipped {
+                    eprintln!("skipped: {n} rows: {reason}");
                 }
                 println!(
                     "{}: {} {}: {} inserted, {} updated, {} unchanged, {} rejected (batch {})",

@@ -283,6 +283,26 @@ impl KpiOptions {
     }
 }
 
+/// The definitions every centre starts with, as version 1: one per KPI
+/// named after it, and the other service-level variants side by side.
+pub fn product_defaults() -> Vec<(String, Kpi, KpiOptions)> {
+    let mut defaults: Vec<(String, Kpi, KpiOptions)> = Kpi::ALL
+        .iter()
+        .map(|&k| (k.as_str().to_owned(), k, KpiOptions::default_for(k)))
+        .collect();
+    for &variant in &ServiceLevelVariant::ALL[1..] {
+        defaults.push((
+            format!("service_level_{}", variant.as_str()),
+            Kpi::ServiceLevel,
+            KpiOptions {
+                service_level_variant: variant,
+                ..KpiOptions::default()
+            },
+        ));
+    }
+    defaults
+}
+
 /// One version of a named definition. Never edited once recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefinitionVersion {
@@ -303,8 +323,10 @@ pub struct DefinitionVersion {
 }
 
 impl DefinitionVersion {
+    /// A later version that starts before the day it was recorded. Version 1
+    /// is the original, covering all time: it restates nothing.
     pub fn is_back_dated(&self) -> bool {
-        self.effective_from < self.recorded_on
+        self.version > 1 && self.effective_from < self.recorded_on
     }
 }
 

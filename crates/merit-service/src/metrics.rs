@@ -1,0 +1,480 @@
+//! KPI definitions (versioned, audited) and reports with drill-down, for the
+//! CLI now and the API and pages later.
+
+use crate::{Clock, ServiceError};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use merit_domain::TenantId;
+use merit_domain::metrics::compute::{drill_down, report};
+use merit_domain::metrics::definition::product_defaults;
+use merit_domain::metrics::{
+    ContactTable, DefinitionHistory, DefinitionVersion, Dimension, Frame, Kpi, KpiOptions, OrgView,
+    Part, Report, Source, SurveyFact,
+};
+use merit_store::{AuditEntry, Store};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Every definition by name, each with all its versions.
+pub type Definitions = BTreeMap<String, DefinitionHistory>;
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+async fn centre_zone(store: &Store, tenant: TenantId) -> Result<TimeZone, ServiceError> {
+    let (_, zone) = store.centre(tenant).await?;
+    TimeZone::get(&zone)
+        .map_err(|_| invalid("time_zone", format!("{zone:?} is not an IANA time zone")))
+}
+
+fn local_day(zone: &TimeZone, utc_ms: i64) -> Date {
+    Timestamp::from_millisecond(utc_ms)
+        .map(|ts| ts.to_zoned(zone.clone()).date())
+        .unwrap_or(Date::MIN)
+}
+
+fn as_json(v: &DefinitionVersion) -> String {
+    serde_json::json!({
+        "name": v.name,
+        "kpi": v.kpi.as_str(),
+        "version": v.version,
+        "effective_from": v.effective_from.to_string(),
+        "options": v.options,
+        "reason": v.reason,
+    })
+    .to_string()
+}
+
+/// All definitions. The first call on a centre records version 1 of each
+/// KPI's default definition (audited), so later changes to the product's
+/// defaults never rewrite a centre's history.
+pub async fn definitions(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: TenantId,
+) -> Result<Definitions, ServiceError> {
+    let stored = store.definition_versions(tenant).await?;
+    let missing: Vec<(String, Kpi, KpiOptions)> = product_defaults()
+        .into_iter()
+        .filter(|(name, _, _)| !stored.iter().any(|v| &v.name == name))
+        .collect();
+    if !missing.is_empty() {
+        let now_ms = clock.now_ms();
+        let recorded_on = local_day(&centre_zone(store, tenant).await?, now_ms);
+        let defaults: Vec<DefinitionVersion> = missing
+            .into_iter()
+            .map(|(name, kpi, options)| DefinitionVersion {
+                name,
+                kpi,
+                version: 1,
+                effective_from: Date::constant(1970, 1, 1),
+                options,
+                recorded_ms: now_ms,
+                recorded_by: "merit (product default)".into(),
+                reason: None,
+                recorded_on,
+            })
+            .collect();
+        let audit: Vec<AuditEntry> = defaults
+            .iter()
+            .map(|v| AuditEntry {
+                at_ms: now_ms,
+                actor: v.recorded_by.clone(),
+                action: "definition.version".into(),
+                record_kind: "kpi_definition".into(),
+                record_id: format!("{}@1", v.name),
+                before_json: None,
+                after_json: Some(as_json(v)),
+            })
+            .collect();
+        store
+            .add_definition_versions(tenant, &defaults, &audit)
+            .await?;
+    }
+    let mut out = Definitions::new();
+    for v in store.definition_versions(tenant).await? {
+        out.entry(v.name.clone())
+            .or_insert_with(|| DefinitionHistory {
+                versions: Vec::new(),
+            })
+            .versions
+            .push(v);
+    }
+    Ok(out)
+}
+
+/// A new version of a definition (or the first of a new named one, which
+/// then needs `kpi`).
+pub struct NewVersion<'a> {
+    pub name: &'a str,
+    pub kpi: Option<Kpi>,
+    pub effective_from: Date,
+    /// Options as JSON; keys left out keep the previous version's values.
+    pub options_json: &'a str,
+    pub reason: Option<&'a str>,
+}
+
+/// Records a new version, never touching earlier ones. A version starting
+/// before today (in the centre's zone) restates history: it needs a reason.
+pub async fn new_version(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: TenantId,
+    actor: &str,
+    request: NewVersion<'_>,
+) -> Result<DefinitionVersion, ServiceError> {
+    let all = definitions(store, clock, tenant).await?;
+    let previous = all.get(request.name).and_then(|h| h.versions.last());
+    let kpi = match (previous, request.kpi) {
+        (Some(p), Some(k)) if p.kpi != k => {
+            return Err(invalid(
+                "kpi",
+                format!(
+                    "{} measures {}, not {}",
+                    request.name,
+                    p.kpi.as_str(),
+                    k.as_str()
+                ),
+            ));
+        }
+        (Some(p), _) => p.kpi,
+        (None, Some(k)) => k,
+        (None, None) => {
+            return Err(invalid(
+                "name",
+                format!(
+                    "no definition {:?}; name its kpi to create one",
+                    request.name
+                ),
+            ));
+        }
+    };
+    if request.name.trim().is_empty() || request.name.contains('@') {
+        return Err(invalid("name", "must be non-empty and without '@'"));
+    }
+    let base = previous.map_or_else(|| KpiOptions::default_for(kpi), |p| p.options.clone());
+    let mut merged = serde_json::to_value(&base).map_err(|e| invalid("options", e.to_string()))?;
+    let changes: serde_json::Value = serde_json::from_str(request.options_json)
+        .map_err(|e| invalid("options", format!("not JSON: {e}")))?;
+    let (Some(target), Some(changes)) = (merged.as_object_mut(), changes.as_object()) else {
+        return Err(invalid("options", "must be a JSON object"));
+    };
+    for (key, value) in changes {
+        target.insert(key.clone(), value.clone());
+    }
+    let options: KpiOptions =
+        serde_json::from_value(merged).map_err(|e| invalid("options", e.to_string()))?;
+    options
+        .validate()
+        .map_err(|(field, reason)| invalid("options", format!("{field}: {reason}")))?;
+    let now_ms = clock.now_ms();
+    let today = local_day(&centre_zone(store, tenant).await?, now_ms);
+    let reason = request.reason.map(str::trim).filter(|r| !r.is_empty());
+    if request.effective_from < today && reason.is_none() {
+        return Err(invalid(
+            "reason",
+            format!(
+                "a version effective from {} restates history before today ({today}): give a reason",
+                request.effective_from
+            ),
+        ));
+    }
+    let mut version = DefinitionVersion {
+        name: request.name.to_owned(),
+        kpi,
+        version: 0,
+        effective_from: request.effective_from,
+        options,
+        recorded_ms: now_ms,
+        recorded_by: actor.to_owned(),
+        reason: reason.map(str::to_owned),
+        recorded_on: today,
+    };
+    let audit = AuditEntry {
+        at_ms: now_ms,
+        actor: actor.into(),
+        action: "definition.version".into(),
+        record_kind: "kpi_definition".into(),
+        record_id: request.name.to_owned(),
+        before_json: previous.map(as_json),
+        after_json: Some(as_json(&version)),
+    };
+    version.version = store
+        .add_definition_versions(tenant, std::slice::from_ref(&version), &[audit])
+        .await?[0];
+    Ok(version)
+}
+
+/// One definition in a report: by name, optionally pinned to a version for
+/// every day (`NAME@VERSION`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selected {
+    pub name: String,
+    pub pinned: Option<i64>,
+}
+
+impl Selected {
+    pub fn parse(text: &str) -> Result<Self, ServiceError> {
+        match text.split_once('@') {
+            None => Ok(Selected {
+                name: text.to_owned(),
+                pinned: None,
+            }),
+            Some((name, v)) => {
+                let v = v.trim_start_matches('v');
+                let pinned = v.parse().map_err(|_| {
+                    invalid(
+                        "definition",
+                        format!("{text:?}: the version after @ is not a number"),
+                    )
+                })?;
+                Ok(Selected {
+                    name: name.to_owned(),
+                    pinned: Some(pinned),
+                })
+            }
+        }
+    }
+}
+
+/// What a report covers.
+pub struct ReportRequest {
+    pub from: Date,
+    pub to: Date,
+    pub dimensions: Vec<Dimension>,
+    pub definitions: Vec<Selected>,
+    /// Versions recorded after this are ignored; default now.
+    pub as_of_ms: Option<i64>,
+}
+
+/// The rows the engine reads for a period: contacts from a day before
+/// `from` (time zones) to the end of `to` plus the longest FCR window.
+pub struct Loaded {
+    pub table: ContactTable,
+    pub surveys: Vec<SurveyFact>,
+    pub org: OrgView,
+}
+
+async fn load(
+    store: &Store,
+    tenant: TenantId,
+    from: Date,
+    to: Date,
+    window_days: i64,
+) -> Result<Loaded, ServiceError> {
+    let start_ms = from
+        .checked_sub(2.days())
+        .map(|d| {
+            d.to_zoned(TimeZone::UTC)
+                .map(|z| z.timestamp().as_millisecond())
+        })
+        .map_err(|e| invalid("from", e.to_string()))?
+        .map_err(|e| invalid("from", e.to_string()))?;
+    let end_ms = to
+        .checked_add((2 + window_days).days())
+        .map(|d| {
+            d.to_zoned(TimeZone::UTC)
+                .map(|z| z.timestamp().as_millisecond())
+        })
+        .map_err(|e| invalid("to", e.to_string()))?
+        .map_err(|e| invalid("to", e.to_string()))?;
+    let table = store.contact_table(tenant, start_ms, end_ms).await?;
+    let surveys = store
+        .survey_facts(tenant, start_ms, end_ms + 30 * 86_400_000, &table)
+        .await?;
+    let org = OrgView::new(
+        &store.load_organisation(tenant).await?,
+        centre_zone(store, tenant).await?,
+    );
+    Ok(Loaded {
+        table,
+        surveys,
+        org,
+    })
+}
+
+fn pick<'d>(
+    all: &'d Definitions,
+    selected: &[Selected],
+) -> Result<Vec<(&'d DefinitionHistory, Option<i64>)>, ServiceError> {
+    selected
+        .iter()
+        .map(|s| {
+            let history = all.get(&s.name).ok_or_else(|| {
+                invalid(
+                    "definition",
+                    format!("no definition {:?} (see `merit definitions list`)", s.name),
+                )
+            })?;
+            if let Some(v) = s.pinned
+                && !history.versions.iter().any(|h| h.version == v)
+            {
+                return Err(invalid(
+                    "definition",
+                    format!("{} has no version {v}", s.name),
+                ));
+            }
+            Ok((history, s.pinned))
+        })
+        .collect()
+}
+
+fn check_period(from: Date, to: Date) -> Result<(), ServiceError> {
+    if to < from {
+        return Err(invalid("to", format!("{to} is before --from {from}")));
+    }
+    Ok(())
+}
+
+/// Computes a KPI report.
+pub async fn kpi_report(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: TenantId,
+    request: &ReportRequest,
+) -> Result<Report, ServiceError> {
+    check_period(request.from, request.to)?;
+    let all = definitions(store, clock, tenant).await?;
+    let chosen = pick(&all, &request.definitions)?;
+    let window = chosen
+        .iter()
+        .flat_map(|(h, _)| &h.versions)
+        .map(|v| v.options.fcr_window_days)
+        .max()
+        .unwrap_or(0);
+    let loaded = load(store, tenant, request.from, request.to, window).await?;
+    let frame = Frame::new(
+        &loaded.table,
+        &loaded.surveys,
+        &loaded.org,
+        request.from,
+        request.to,
+        request.as_of_ms.unwrap_or_else(|| clock.now_ms()),
+    );
+    Ok(report(&frame, &chosen, &request.dimensions))
+}
+
+/// One row behind a figure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DrillRow {
+    pub source_system: String,
+    pub contact_source_id: String,
+    /// Set for a survey answer: the response and question.
+    pub survey: Option<(String, String)>,
+    pub arrival_ms: i64,
+    pub agent_id: Option<String>,
+    pub queue_id: Option<String>,
+    pub outcome: Option<String>,
+    pub wait_ms: Option<i64>,
+    pub numerator: i64,
+    pub denominator: i64,
+    pub version: i64,
+}
+
+/// Which part of a figure to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigurePart {
+    /// Rows whose numerator part is not zero.
+    Numerator,
+    /// Rows whose denominator part is not zero (for counts: every row).
+    Denominator,
+    All,
+}
+
+/// The contacts (or survey answers) behind one figure: the definition
+/// `selected`, over the request's period, in the group `group` of the
+/// request's dimensions (empty for the total).
+pub async fn drill(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: TenantId,
+    request: &ReportRequest,
+    group: &[String],
+    part: FigurePart,
+) -> Result<Vec<DrillRow>, ServiceError> {
+    check_period(request.from, request.to)?;
+    let [selected] = request.definitions.as_slice() else {
+        return Err(invalid("kpi", "name exactly one definition to drill into"));
+    };
+    if group.len() != request.dimensions.len() {
+        return Err(invalid(
+            "group",
+            format!(
+                "give one value per --by dimension ({} given, {} dimensions)",
+                group.len(),
+                request.dimensions.len()
+            ),
+        ));
+    }
+    let all = definitions(store, clock, tenant).await?;
+    let chosen = pick(&all, std::slice::from_ref(selected))?;
+    let (history, pinned) = chosen[0];
+    let window = history
+        .versions
+        .iter()
+        .map(|v| v.options.fcr_window_days)
+        .max()
+        .unwrap_or(0);
+    let loaded = load(store, tenant, request.from, request.to, window).await?;
+    let frame = Frame::new(
+        &loaded.table,
+        &loaded.surveys,
+        &loaded.org,
+        request.from,
+        request.to,
+        request.as_of_ms.unwrap_or_else(|| clock.now_ms()),
+    );
+    let count_kpi = matches!(
+        history.versions[0].kpi.unit(),
+        merit_domain::metrics::Unit::Count | merit_domain::metrics::Unit::MinorUnits
+    );
+    let keep = |p: &Part| match part {
+        FigurePart::Numerator => p.numerator != 0,
+        FigurePart::Denominator => count_kpi || p.denominator != 0,
+        FigurePart::All => true,
+    };
+    let t = &loaded.table;
+    Ok(
+        drill_down(&frame, history, pinned, &request.dimensions, group)
+            .into_iter()
+            .filter(keep)
+            .map(|p| {
+                let (row, survey) = match p.source {
+                    Source::Contact(i) => (Some(i), None),
+                    Source::SurveyAnswer(s) => {
+                        let answer = &loaded.surveys[s];
+                        (
+                            answer.contact_row,
+                            Some((answer.source_id.clone(), answer.question_id.clone())),
+                        )
+                    }
+                };
+                DrillRow {
+                    source_system: row
+                        .and_then(|i| t.source_systems.name(t.source_system[i]))
+                        .unwrap_or("")
+                        .to_owned(),
+                    contact_source_id: row.map(|i| t.source_id[i].clone()).unwrap_or_default(),
+                    survey,
+                    arrival_ms: row.map_or(0, |i| t.arrival_ms[i]),
+                    agent_id: row
+                        .and_then(|i| t.agents.name(t.agent[i]))
+                        .map(str::to_owned),
+                    queue_id: row
+                        .and_then(|i| t.queues.name(t.queue[i]))
+                        .map(str::to_owned),
+                    outcome: row.map(|i| t.outcome[i].as_str().to_owned()),
+                    wait_ms: row.and_then(|i| (t.wait_ms[i] >= 0).then_some(t.wait_ms[i])),
+                    numerator: p.numerator,
+                    denominator: p.denominator,
+                    version: p.version,
+                }
+            })
+            .collect(),
+    )
+}

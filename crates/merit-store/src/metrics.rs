@@ -1,0 +1,239 @@
+//! What the metrics engine reads and writes: KPI definition versions
+//! (append-only) and current contacts and survey answers as columns.
+
+use crate::{AuditEntry, Store, StoreError, StoreResult, insert_audit, on_store};
+use merit_domain::TenantId;
+use merit_domain::contact::Outcome;
+use merit_domain::metrics::{ContactFacts, ContactTable, DefinitionVersion, Kpi, SurveyFact};
+use merit_domain::organisation::Channel;
+use sqlx::Row as _;
+use std::collections::HashMap;
+
+const SELECT_DEFINITIONS: &str = "SELECT name, version, kpi, effective_from, options_json, recorded_ms, recorded_on, recorded_by, reason
+    FROM kpi_definitions WHERE tenant_id = $1 ORDER BY name, version";
+
+const INSERT_DEFINITION: &str = "INSERT INTO kpi_definitions
+    (tenant_id, name, version, kpi, effective_from, options_json, recorded_ms, recorded_on, recorded_by, reason)
+    VALUES ($1, $2, (SELECT COALESCE(MAX(version), 0) + 1 FROM kpi_definitions WHERE tenant_id = $1 AND name = $2),
+            $3, $4, $5, $6, $7, $8, $9)";
+
+/// (system, response id, contact id, agent, answered at, question, value).
+type SurveyAnswerRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    String,
+    i64,
+);
+
+type DefinitionRow = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    Option<String>,
+);
+
+fn definition(row: DefinitionRow) -> StoreResult<DefinitionVersion> {
+    let (name, version, kpi, from, options, recorded_ms, recorded_on, recorded_by, reason) = row;
+    let bad = |what: &str| StoreError::Invalid(format!("definition {name} v{version}: bad {what}"));
+    Ok(DefinitionVersion {
+        kpi: Kpi::parse(&kpi).ok_or_else(|| bad("kpi"))?,
+        effective_from: from.parse().map_err(|_| bad("effective_from"))?,
+        options: serde_json::from_str(&options).map_err(|_| bad("options"))?,
+        recorded_on: recorded_on.parse().map_err(|_| bad("recorded_on"))?,
+        name,
+        version,
+        recorded_ms,
+        recorded_by,
+        reason,
+    })
+}
+
+/// Contacts read for a report: current revisions only.
+const SELECT_CONTACTS: &str = "SELECT source_system, source_id, channel, queue_id, contact_type, customer_id, agent_id,
+    wrap_up_code, arrival_ms, end_ms, outcome, queue_entry_ms, queue_exit_ms, answer_ms, after_work_end_ms,
+    hold_ms, n_transfers, first_response_ms, resolution_ms, sale_amount_minor, sale_cancelled_ms
+    FROM contacts WHERE tenant_id = $1 AND is_current AND arrival_ms >= $2 AND arrival_ms < $3";
+
+const SELECT_SURVEY_ANSWERS: &str = "SELECT r.source_system, r.source_id, r.contact_source_id, r.agent_id, r.answered_ms,
+    a.question_id, a.value
+    FROM survey_responses r JOIN survey_answers a
+      ON a.tenant_id = r.tenant_id AND a.source_system = r.source_system AND a.source_id = r.source_id
+     AND a.revision = r.revision AND a.answered_ms = r.answered_ms
+    WHERE r.tenant_id = $1 AND r.is_current AND a.value IS NOT NULL AND r.answered_ms >= $2 AND r.answered_ms < $3";
+
+macro_rules! contact_facts {
+    ($row:expr) => {{
+        let row = $row;
+        let text =
+            |i: usize| -> StoreResult<Option<String>> { Ok(row.try_get::<Option<String>, _>(i)?) };
+        let ms = |i: usize| -> StoreResult<Option<i64>> { Ok(row.try_get::<Option<i64>, _>(i)?) };
+        let channel: String = row.try_get(2)?;
+        let outcome: String = row.try_get(10)?;
+        let bad =
+            |what: &str, value: &str| StoreError::Invalid(format!("contact: bad {what} {value:?}"));
+        let arrival_ms: i64 = row.try_get(8)?;
+        let end_ms: i64 = row.try_get(9)?;
+        let (entry, exit, answer) = (ms(11)?, ms(12)?, ms(13)?);
+        let hold_ms: i64 = row.try_get(15)?;
+        let answered_hold = if answer.is_some() { hold_ms } else { 0 };
+        let sale: Option<i64> = ms(19)?;
+        ContactFacts {
+            source_system: row.try_get(0)?,
+            source_id: row.try_get(1)?,
+            channel: Channel::parse(&channel).ok_or_else(|| bad("channel", &channel))?,
+            queue_id: text(3)?,
+            contact_type: text(4)?,
+            customer_id: text(5)?,
+            agent_id: text(6)?,
+            wrap_up_code: text(7)?,
+            arrival_ms,
+            end_ms,
+            outcome: Outcome::parse(&outcome).ok_or_else(|| bad("outcome", &outcome))?,
+            wait_ms: entry.and_then(|entry| answer.or(exit).map(|left| left - entry)),
+            answered: answer.is_some(),
+            talk_ms: answer.map_or(0, |a| (end_ms - a - answered_hold).max(0)),
+            hold_ms: answered_hold,
+            after_work_ms: ms(14)?.map_or(0, |e| e - end_ms),
+            transferred: row.try_get::<i64, _>(16)? > 0,
+            first_response_ms: ms(17)?,
+            resolution_ms: ms(18)?,
+            sale_minor: sale,
+            sale_cancelled: ms(20)?.is_some(),
+        }
+    }};
+}
+
+impl Store {
+    /// Every version of every stored definition, by name then version.
+    pub async fn definition_versions(
+        &self,
+        tenant: TenantId,
+    ) -> StoreResult<Vec<DefinitionVersion>> {
+        let rows: Vec<DefinitionRow> = on_store!(self, |pool| sqlx::query_as(SELECT_DEFINITIONS)
+            .bind(tenant)
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter().map(definition).collect()
+    }
+
+    /// Records new versions (numbered max + 1 per name) with their audit
+    /// entries, in one transaction. Returns the version numbers given.
+    pub async fn add_definition_versions(
+        &self,
+        tenant: TenantId,
+        versions: &[DefinitionVersion],
+        audit: &[AuditEntry],
+    ) -> StoreResult<Vec<i64>> {
+        let options: Vec<String> = versions
+            .iter()
+            .map(|v| {
+                serde_json::to_string(&v.options).map_err(|e| StoreError::Invalid(e.to_string()))
+            })
+            .collect::<StoreResult<_>>()?;
+        on_store!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut numbers = Vec::new();
+            for (v, options) in versions.iter().zip(&options) {
+                sqlx::query(INSERT_DEFINITION)
+                    .bind(tenant)
+                    .bind(&v.name)
+                    .bind(v.kpi.as_str())
+                    .bind(v.effective_from.to_string())
+                    .bind(options)
+                    .bind(v.recorded_ms)
+                    .bind(v.recorded_on.to_string())
+                    .bind(&v.recorded_by)
+                    .bind(&v.reason)
+                    .execute(&mut *tx)
+                    .await?;
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT MAX(version) FROM kpi_definitions WHERE tenant_id = $1 AND name = $2",
+                )
+                .bind(tenant)
+                .bind(&v.name)
+                .fetch_one(&mut *tx)
+                .await?;
+                numbers.push(n);
+            }
+            for entry in audit {
+                insert_audit!(tenant, entry, &mut *tx)?;
+            }
+            tx.commit().await?;
+            Ok(numbers)
+        })
+    }
+
+    /// Current contacts that arrived in `[from_ms, to_ms)`, as columns.
+    pub async fn contact_table(
+        &self,
+        tenant: TenantId,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<ContactTable> {
+        let mut table = ContactTable::default();
+        on_store!(self, |pool| {
+            let rows = sqlx::query(SELECT_CONTACTS)
+                .bind(tenant)
+                .bind(from_ms)
+                .bind(to_ms)
+                .fetch_all(pool)
+                .await?;
+            for row in &rows {
+                table.push(contact_facts!(row));
+            }
+        });
+        Ok(table)
+    }
+
+    /// Numeric survey answers given in `[from_ms, to_ms)`, each linked to its
+    /// contact's row in `contacts` when that contact is loaded.
+    pub async fn survey_facts(
+        &self,
+        tenant: TenantId,
+        from_ms: i64,
+        to_ms: i64,
+        contacts: &ContactTable,
+    ) -> StoreResult<Vec<SurveyFact>> {
+        let rows: Vec<SurveyAnswerRow> =
+            on_store!(self, |pool| sqlx::query_as(SELECT_SURVEY_ANSWERS)
+                .bind(tenant)
+                .bind(from_ms)
+                .bind(to_ms)
+                .fetch_all(pool)
+                .await?);
+        let mut rows_by_id: HashMap<(u32, &str), usize> = HashMap::with_capacity(contacts.len());
+        for i in 0..contacts.len() {
+            rows_by_id.insert(
+                (contacts.source_system[i], contacts.source_id[i].as_str()),
+                i,
+            );
+        }
+        Ok(rows
+            .into_iter()
+            .map(
+                |(system, source_id, contact, agent_id, answered_ms, question_id, value)| {
+                    let contact_row = contact.as_deref().and_then(|c| {
+                        let system = contacts.source_systems.get(&system)?;
+                        rows_by_id.get(&(system, c)).copied()
+                    });
+                    SurveyFact {
+                        source_id,
+                        question_id,
+                        value: i32::try_from(value).unwrap_or(i32::MAX),
+                        answered_ms,
+                        contact_row,
+                        agent_id,
+                    }
+                },
+            )
+            .collect())
+    }
+}

@@ -1,0 +1,399 @@
+//! `merit report` and `merit definitions`: KPI figures with their
+//! numerators, denominators and definition versions, the rows behind them,
+//! and the versioned definitions themselves.
+
+use crate::{SystemClock, open_store};
+use anyhow::{Result, bail};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use merit_domain::DEFAULT_TENANT;
+use merit_domain::metrics::{Dimension, Figure, Kpi, Report};
+use merit_service::metrics::{
+    FigurePart, NewVersion, ReportRequest, Selected, definitions, drill, kpi_report, new_version,
+};
+
+/// The scorecard shown when no `--kpi` is named.
+const DEFAULT_KPIS: [&str; 9] = [
+    "offered",
+    "answered",
+    "abandon_rate",
+    "service_level",
+    "asa",
+    "aht",
+    "transfer_rate",
+    "fcr_repeat",
+    "csat",
+];
+
+#[derive(clap::Args)]
+pub struct Filters {
+    #[arg(long)]
+    db: String,
+    /// First local day (YYYY-MM-DD).
+    #[arg(long)]
+    from: Date,
+    /// Last local day, included.
+    #[arg(long)]
+    to: Date,
+    /// Group by: agent, team, queue, channel, contact-type, site, interval, day, week, month (repeatable, or comma-separated).
+    #[arg(long = "by", value_delimiter = ',')]
+    by: Vec<String>,
+    /// Interval width for --by interval: 15m, 30m or 60m.
+    #[arg(long, default_value = "30m", value_parser = ["15m", "30m", "60m"])]
+    interval: String,
+    /// Definitions by name (repeatable, or comma-separated).
+    #[arg(long = "kpi", value_delimiter = ',')]
+    kpis: Vec<String>,
+    /// A definition pinned to one version for every day: NAME@VERSION (repeatable).
+    #[arg(long = "definition")]
+    definitions: Vec<String>,
+    /// Use only the definition versions recorded by this instant (RFC 3339),
+    /// to see figures as they were before a restatement.
+    #[arg(long)]
+    as_of: Option<Timestamp>,
+    #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
+    format: String,
+}
+
+impl Filters {
+    fn request(&self, default_kpis: &[&str]) -> Result<ReportRequest> {
+        let minutes: i64 = self.interval.trim_end_matches('m').parse()?;
+        let dimensions = self
+            .by
+            .iter()
+            .map(|d| {
+                Dimension::parse(d, minutes).ok_or_else(|| {
+                    anyhow::anyhow!("--by {d:?}: expected agent, team, queue, channel, contact-type, site, interval, day, week or month")
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut selected: Vec<Selected> = self
+            .kpis
+            .iter()
+            .map(|k| Selected::parse(k))
+            .chain(self.definitions.iter().map(|d| Selected::parse(d)))
+            .collect::<Result<_, _>>()?;
+        if selected.is_empty() {
+            selected = default_kpis
+                .iter()
+                .map(|k| Selected {
+                    name: (*k).into(),
+                    pinned: None,
+                })
+                .collect();
+        }
+        Ok(ReportRequest {
+            from: self.from,
+            to: self.to,
+            dimensions,
+            definitions: selected,
+            as_of_ms: self.as_of.map(|t| t.as_millisecond()),
+        })
+    }
+}
+
+#[derive(clap::Subcommand)]
+pub enum ReportCommand {
+    /// KPI figures, grouped, each with numerator, denominator and definition version.
+    Kpi {
+        #[command(flatten)]
+        filters: Filters,
+    },
+    /// The contacts (or survey answers) behind one figure.
+    Contacts {
+        #[command(flatten)]
+        filters: Filters,
+        /// numerator, denominator or all.
+        #[arg(long, default_value = "denominator", value_parser = ["numerator", "denominator", "all"])]
+        part: String,
+        /// The group to drill into: one value per --by, in order (repeatable).
+        #[arg(long = "group")]
+        group: Vec<String>,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum DefinitionsCommand {
+    /// Every definition with its latest version.
+    List {
+        #[arg(long)]
+        db: String,
+    },
+    /// A definition's formula, options and every version.
+    Show {
+        #[arg(long)]
+        db: String,
+        name: String,
+    },
+    /// Record a new version from a date; earlier versions stay as they were.
+    NewVersion {
+        #[arg(long)]
+        db: String,
+        name: String,
+        /// First local day it applies to (YYYY-MM-DD).
+        #[arg(long)]
+        from: Date,
+        /// Options to change, as a JSON object, e.g. '{"threshold_s": 30}'.
+        #[arg(long, default_value = "{}")]
+        set: String,
+        /// The KPI it measures, to create a new named definition.
+        #[arg(long, value_parser = parse_kpi)]
+        kpi: Option<Kpi>,
+        /// Why: required when the version starts before today (a restatement).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+fn parse_kpi(text: &str) -> Result<Kpi, String> {
+    Kpi::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = Kpi::ALL.iter().map(|k| k.as_str()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
+}
+
+fn cell(f: &Figure) -> String {
+    match f.denominator {
+        Some(d) => format!("{} ({}/{})", f.display(), f.numerator, d),
+        None => f.display(),
+    }
+}
+
+fn versions(f: &Figure) -> String {
+    let v: Vec<String> = f.versions.iter().map(|v| format!("v{v}")).collect();
+    v.join("+")
+}
+
+fn print_report(report: &Report, format: &str) -> Result<()> {
+    // Without groups the only row is the total.
+    let groups = if report.dimensions.is_empty() {
+        &report.rows[..0]
+    } else {
+        &report.rows[..]
+    };
+    let rows = groups.iter().chain(std::iter::once(&report.total));
+    match format {
+        "json" => println!("{}", serde_json::to_string_pretty(report)?),
+        "csv" => {
+            let mut out = csv::Writer::from_writer(std::io::stdout());
+            let mut header: Vec<String> = report.dimensions.clone();
+            for f in &report.total.figures {
+                for suffix in ["", "_numerator", "_denominator", "_unit", "_versions"] {
+                    header.push(format!("{}{suffix}", f.definition));
+                }
+            }
+            out.write_record(&header)?;
+            for row in rows {
+                let mut record = row.group.clone();
+                record.resize(report.dimensions.len(), String::new());
+                for f in &row.figures {
+                    record.push(f.value.map_or("n/a".into(), |v| v.to_string()));
+                    record.push(f.numerator.to_string());
+                    record.push(f.denominator.map(|d| d.to_string()).unwrap_or_default());
+                    record.push(f.unit.as_str().into());
+                    record.push(versions(f));
+                }
+                out.write_record(&record)?;
+            }
+            out.flush()?;
+        }
+        _ => {
+            let mut header: Vec<String> = report.dimensions.clone();
+            if header.is_empty() {
+                header.push(String::new());
+            }
+            header.extend(
+                report
+                    .total
+                    .figures
+                    .iter()
+                    .map(|f| format!("{} {}", f.definition, versions(f))),
+            );
+            let body: Vec<Vec<String>> = rows
+                .map(|row| {
+                    let mut line = row.group.clone();
+                    line.resize(header.len() - row.figures.len(), String::new());
+                    line.extend(row.figures.iter().map(|f| {
+                        let marks = [(f.provisional, "*"), (f.restated, "†")];
+                        let marks: String = marks.iter().filter(|m| m.0).map(|m| m.1).collect();
+                        format!("{}{marks}", cell(f))
+                    }));
+                    line
+                })
+                .collect();
+            let widths: Vec<usize> = (0..header.len())
+                .map(|c| {
+                    body.iter()
+                        .chain(std::iter::once(&header))
+                        .map(|l| l[c].chars().count())
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            for line in std::iter::once(&header).chain(&body) {
+                let padded: Vec<String> = line
+                    .iter()
+                    .zip(&widths)
+                    .map(|(t, w)| format!("{t:<w$}"))
+                    .collect();
+                println!("{}", padded.join("  ").trim_end());
+            }
+        }
+    }
+    for flag in &report.flags {
+        eprintln!("flag: {flag}");
+    }
+    Ok(())
+}
+
+pub async fn run_report(command: ReportCommand) -> Result<()> {
+    match command {
+        ReportCommand::Kpi { filters } => {
+            let store = open_store(&filters.db).await?;
+            let request = filters.request(&DEFAULT_KPIS)?;
+            let report = kpi_report(&store, &SystemClock, DEFAULT_TENANT, &request).await?;
+            print_report(&report, &filters.format)
+        }
+        ReportCommand::Contacts {
+            filters,
+            part,
+            group,
+        } => {
+            let store = open_store(&filters.db).await?;
+            let request = filters.request(&[])?;
+            let part = match part.as_str() {
+                "numerator" => FigurePart::Numerator,
+                "all" => FigurePart::All,
+                _ => FigurePart::Denominator,
+            };
+            let rows = drill(&store, &SystemClock, DEFAULT_TENANT, &request, &group, part).await?;
+            if filters.format == "json" {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+                return Ok(());
+            }
+            let mut out = csv::Writer::from_writer(std::io::stdout());
+            out.write_record([
+                "source_system",
+                "source_id",
+                "survey_response",
+                "question",
+                "arrival",
+                "agent_id",
+                "queue_id",
+                "outcome",
+                "wait_s",
+                "numerator",
+                "denominator",
+                "version",
+            ])?;
+            for r in &rows {
+                let (response, question) = r.survey.clone().unwrap_or_default();
+                out.write_record([
+                    r.source_system.clone(),
+                    r.contact_source_id.clone(),
+                    response,
+                    question,
+                    Timestamp::from_millisecond(r.arrival_ms)
+                        .map(|t| t.to_string())
+                        .unwrap_or_default(),
+                    r.agent_id.clone().unwrap_or_default(),
+                    r.queue_id.clone().unwrap_or_default(),
+                    r.outcome.clone().unwrap_or_default(),
+                    r.wait_ms
+                        .map(|w| format!("{:.3}", w as f64 / 1000.0))
+                        .unwrap_or_default(),
+                    r.numerator.to_string(),
+                    r.denominator.to_string(),
+                    r.version.to_string(),
+                ])?;
+            }
+            out.flush()?;
+            eprintln!("{} rows", rows.len());
+            Ok(())
+        }
+    }
+}
+
+pub async fn run_definitions(command: DefinitionsCommand) -> Result<()> {
+    match command {
+        DefinitionsCommand::List { db } => {
+            let store = open_store(&db).await?;
+            let all = definitions(&store, &SystemClock, DEFAULT_TENANT).await?;
+            println!(
+                "{:<40} {:<22} {:<8} {:<12} unit",
+                "name", "kpi", "version", "from"
+            );
+            for (name, history) in &all {
+                if let Some(v) = history.versions.last() {
+                    println!(
+                        "{name:<40} {:<22} {:<8} {:<12} {}",
+                        v.kpi.as_str(),
+                        format!("v{}", v.version),
+                        v.effective_from.to_string(),
+                        v.kpi.unit().as_str()
+                    );
+                }
+            }
+            Ok(())
+        }
+        DefinitionsCommand::Show { db, name } => {
+            let store = open_store(&db).await?;
+            let all = definitions(&store, &SystemClock, DEFAULT_TENANT).await?;
+            let Some(history) = all.get(&name) else {
+                bail!("no definition {name:?} (see `merit definitions list`)");
+            };
+            let kpi = history.versions[0].kpi;
+            println!("{name}: {}", kpi.as_str());
+            println!("formula: {}", kpi.formula());
+            println!("unit: {}; {:?}", kpi.unit().as_str(), kpi.direction());
+            for v in &history.versions {
+                println!(
+                    "\nv{} effective from {} (recorded {} by {}){}",
+                    v.version,
+                    v.effective_from,
+                    v.recorded_on,
+                    v.recorded_by,
+                    if v.is_back_dated() {
+                        ", back-dated: restates history"
+                    } else {
+                        ""
+                    }
+                );
+                if let Some(reason) = &v.reason {
+                    println!("reason: {reason}");
+                }
+                println!("options: {}", serde_json::to_string(&v.options)?);
+            }
+            Ok(())
+        }
+        DefinitionsCommand::NewVersion {
+            db,
+            name,
+            from,
+            set,
+            kpi,
+            reason,
+        } => {
+            let store = open_store(&db).await?;
+            let v = new_version(
+                &store,
+                &SystemClock,
+                DEFAULT_TENANT,
+                "cli",
+                NewVersion {
+                    name: &name,
+                    kpi,
+                    effective_from: from,
+                    options_json: &set,
+                    reason: reason.as_deref(),
+                },
+            )
+            .await?;
+            println!(
+                "{} v{} effective from {}",
+                v.name, v.version, v.effective_from
+            );
+            Ok(())
+        }
+    }
+}

@@ -338,8 +338,10 @@ pub struct DefinitionHistory {
 
 impl DefinitionHistory {
     /// The version in force on a local day, as known at `as_of_ms` (versions
-    /// recorded later are ignored): the newest version whose `effective_from`
-    /// is on or before the day. `pinned` forces one version for every day.
+    /// recorded later are ignored, except version 1, the original that was
+    /// in force before anything was recorded): the newest version whose
+    /// `effective_from` is on or before the day. `pinned` forces one version
+    /// for every day.
     pub fn in_force(
         &self,
         day: Date,
@@ -351,7 +353,7 @@ impl DefinitionHistory {
         }
         self.versions
             .iter()
-            .filter(|v| v.recorded_ms <= as_of_ms && v.effective_from <= day)
+            .filter(|v| (v.version == 1 || v.recorded_ms <= as_of_ms) && v.effective_from <= day)
             .max_by_key(|v| v.version)
     }
 }

@@ -6,11 +6,12 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use merit_domain::TenantId;
-use merit_domain::metrics::compute::{drill_down, report};
+use merit_domain::metrics::compute::{NO_GROUP, drill_down, report};
 use merit_domain::metrics::definition::product_defaults;
+use merit_domain::metrics::target::target_on;
 use merit_domain::metrics::{
-    ContactTable, DefinitionHistory, DefinitionVersion, Dimension, Frame, Kpi, KpiOptions, OrgView,
-    Part, Report, Source, SurveyFact,
+    ContactTable, DefinitionHistory, DefinitionVersion, Dimension, Direction, FigureTarget, Frame,
+    Kpi, KpiOptions, OrgView, Part, Report, Source, SurveyFact, Target, TargetScope,
 };
 use merit_store::{AuditEntry, Store};
 use serde::Serialize;
@@ -356,7 +357,156 @@ pub async fn kpi_report(
         request.to,
         request.as_of_ms.unwrap_or_else(|| clock.now_ms()),
     );
-    Ok(report(&frame, &chosen, &request.dimensions))
+    let mut report = report(&frame, &chosen, &request.dimensions);
+    let targets = store.targets(tenant).await?;
+    attach_targets(
+        &mut report,
+        &request.dimensions,
+        &targets,
+        &loaded.org,
+        request.to,
+    );
+    Ok(report)
+}
+
+/// Whose targets a report row is measured against, most specific first: an
+/// agent's own, then their team's on the period's last day, then the
+/// centre's; a team's, then the centre's; the centre's for the total and for
+/// rows split only by time. Rows by queue, channel and the like have none.
+fn scopes_for(
+    dimensions: &[Dimension],
+    group: &[String],
+    org: &OrgView,
+    day: Date,
+) -> Vec<TargetScope> {
+    let by_time = |d: &Dimension| {
+        matches!(
+            d,
+            Dimension::Interval(_) | Dimension::Day | Dimension::Week | Dimension::Month
+        )
+    };
+    if group.iter().any(|g| g == NO_GROUP) {
+        return Vec::new();
+    }
+    match dimensions {
+        [Dimension::Agent] => {
+            let agent = &group[0];
+            let mut scopes = vec![TargetScope::Agent(agent.clone())];
+            if let Some(team) = org.team_on(agent, day) {
+                scopes.push(TargetScope::Team(team.to_owned()));
+            }
+            scopes.push(TargetScope::Centre);
+            scopes
+        }
+        [Dimension::Team] => vec![TargetScope::Team(group[0].clone()), TargetScope::Centre],
+        dims if dims.iter().all(by_time) => vec![TargetScope::Centre],
+        _ => Vec::new(),
+    }
+}
+
+fn attach_targets(
+    report: &mut Report,
+    dimensions: &[Dimension],
+    targets: &[Target],
+    org: &OrgView,
+    day: Date,
+) {
+    let rows = report
+        .rows
+        .iter_mut()
+        .map(|r| (scopes_for(dimensions, &r.group, org, day), r));
+    let total_scopes = vec![TargetScope::Centre];
+    for (scopes, row) in rows.chain(std::iter::once((total_scopes, &mut report.total))) {
+        for figure in &mut row.figures {
+            let (Some(value), Some(target)) = (
+                figure.value,
+                scopes
+                    .iter()
+                    .find_map(|s| target_on(targets, &figure.definition, s, day)),
+            ) else {
+                continue;
+            };
+            figure.target = Some(FigureTarget {
+                scope: target.scope.label(),
+                target: target.target,
+                amber_limit: target.amber_limit,
+                zone: target.zone(value),
+            });
+        }
+    }
+}
+
+/// A new target for a definition and scope from a day.
+pub struct SetTarget<'a> {
+    pub definition: &'a str,
+    pub scope: TargetScope,
+    pub effective_from: Date,
+    pub target: f64,
+    pub amber_limit: f64,
+    /// Default: the KPI's own direction.
+    pub direction: Option<Direction>,
+}
+
+/// Records a target (audited). The definition, team or agent must exist.
+pub async fn set_target(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: TenantId,
+    actor: &str,
+    request: SetTarget<'_>,
+) -> Result<Target, ServiceError> {
+    let all = definitions(store, clock, tenant).await?;
+    let Some(history) = all.get(request.definition) else {
+        return Err(invalid(
+            "definition",
+            format!("no definition {:?}", request.definition),
+        ));
+    };
+    let org = store.load_organisation(tenant).await?;
+    let known = match &request.scope {
+        TargetScope::Centre => true,
+        TargetScope::Team(id) => org.teams.iter().any(|t| &t.id == id),
+        TargetScope::Agent(id) => org.agents.iter().any(|a| &a.id == id),
+    };
+    if !known {
+        return Err(invalid(
+            "scope",
+            format!("{} is not in the organisation", request.scope.label()),
+        ));
+    }
+    let target = Target {
+        definition: request.definition.to_owned(),
+        scope: request.scope,
+        effective_from: request.effective_from,
+        target: request.target,
+        amber_limit: request.amber_limit,
+        direction: request
+            .direction
+            .unwrap_or_else(|| history.versions[0].kpi.direction()),
+        recorded_ms: clock.now_ms(),
+        recorded_by: actor.to_owned(),
+    };
+    target
+        .validate()
+        .map_err(|(field, reason)| invalid(field, reason))?;
+    let audit = AuditEntry {
+        at_ms: target.recorded_ms,
+        actor: actor.into(),
+        action: "target.set".into(),
+        record_kind: "kpi_target".into(),
+        record_id: format!("{}/{}", target.definition, target.scope.label()),
+        before_json: None,
+        after_json: Some(
+            serde_json::to_string(&target).map_err(|e| invalid("target", e.to_string()))?,
+        ),
+    };
+    store.add_target(tenant, &target, &audit).await?;
+    Ok(target)
+}
+
+/// Every target ever set.
+pub async fn targets(store: &Store, tenant: TenantId) -> Result<Vec<Target>, ServiceError> {
+    Ok(store.targets(tenant).await?)
 }
 
 /// One row behind a figure.

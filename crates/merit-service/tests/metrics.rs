@@ -14,13 +14,18 @@ use merit_domain::metrics::{
     ContactFacts, ContactTable, DefinitionHistory, DefinitionVersion, Dimension, Frame, Kpi,
     OrgView, SurveyFact, Unit,
 };
+use merit_domain::metrics::{TargetScope, Zone};
 use merit_import::native::NativeWriter;
 use merit_import::{ImportFormat, ImportKind};
 use merit_service::FixedClock;
 use merit_service::import::{ImportRequest, import_file};
-use merit_service::metrics::{NewVersion, ReportRequest, Selected, kpi_report, new_version};
+use merit_service::metrics::{
+    NewVersion, ReportRequest, Selected, SetTarget, kpi_report, new_version, set_target,
+};
 use merit_sim::{Collected, ScenarioConfig, simulate_centre};
+use merit_store::Store;
 use std::collections::HashMap;
+use std::path::Path;
 
 /// 2026-11-23 12:00 UTC: "today" for these tests, after the demo's 90 days.
 const NOW_MS: i64 = 1_795_953_600_000;
@@ -190,19 +195,50 @@ fn request(from: Date, to: Date, definition: Selected, as_of_ms: Option<i64>) ->
     }
 }
 
+/// Simulates the centre, writes its organisation and contacts as native
+/// files in `dir` and returns what it wrote, to import into each store.
+fn simulate_files(config: &ScenarioConfig, dir: &Path) -> Collected {
+    let mut collected = Collected::default();
+    let records = simulate_centre(config, &mut collected);
+    let file = |kind: ImportKind| std::fs::File::create(dir.join(kind.as_str())).unwrap();
+    let mut org =
+        NativeWriter::new(file(ImportKind::Organisation), ImportKind::Organisation).unwrap();
+    for record in records.organisation.records() {
+        org.organisation(&record).unwrap();
+    }
+    org.flush().unwrap();
+    let mut contacts = NativeWriter::new(file(ImportKind::Contacts), ImportKind::Contacts).unwrap();
+    for c in &collected.contacts {
+        contacts.contact(c).unwrap();
+    }
+    contacts.flush().unwrap();
+    collected
+}
+
+async fn import_files(store: &Store, clock: &FixedClock, dir: &Path) {
+    for kind in [ImportKind::Organisation, ImportKind::Contacts] {
+        let path = dir.join(kind.as_str());
+        let request = ImportRequest {
+            tenant: DEFAULT_TENANT,
+            actor: "test",
+            kind,
+            format: ImportFormat::Native,
+            time_zone: None,
+            path: &path,
+            progress: &|_| {},
+        };
+        assert_eq!(
+            import_file(store, clock, request).await.unwrap().rejected,
+            0
+        );
+    }
+}
+
 #[tokio::test]
 async fn service_level_threshold_changed_on_day_40() {
     let config = ScenarioConfig::default();
-    let mut collected = Collected::default();
-    simulate_centre(&config, &mut collected);
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("contacts.csv");
-    let mut writer =
-        NativeWriter::new(std::fs::File::create(&path).unwrap(), ImportKind::Contacts).unwrap();
-    for c in &collected.contacts {
-        writer.contact(c).unwrap();
-    }
-    writer.flush().unwrap();
+    let collected = simulate_files(&config, dir.path());
     let day = |n: i64| {
         config
             .start
@@ -215,19 +251,7 @@ async fn service_level_threshold_changed_on_day_40() {
     };
     for store in stores::stores("threshold_day_40").await {
         let clock = FixedClock(NOW_MS);
-        let import = ImportRequest {
-            tenant: DEFAULT_TENANT,
-            actor: "test",
-            kind: ImportKind::Contacts,
-            format: ImportFormat::Native,
-            time_zone: None,
-            path: &path,
-            progress: &|_| {},
-        };
-        assert_eq!(
-            import_file(&store, &clock, import).await.unwrap().rejected,
-            0
-        );
+        import_files(&store, &clock, dir.path()).await;
         let before_change = kpi_report(
             &store,
             &clock,
@@ -328,5 +352,138 @@ async fn service_level_threshold_changed_on_day_40() {
         let expected = answered_between_20_and_30_s(&collected.contacts, day(1), day(39));
         assert!(expected > 0);
         assert_eq!(under_v2.numerator - before_change.numerator, expected);
+    }
+}
+
+#[tokio::test]
+async fn targets_zone_each_group_with_the_most_specific_target() {
+    let config = ScenarioConfig {
+        days: 7,
+        agents: 18,
+        ..ScenarioConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    simulate_files(&config, dir.path());
+    let (from, to) = (config.start, date(2026, 8, 9));
+    for store in stores::stores("targets").await {
+        let clock = FixedClock(NOW_MS);
+        import_files(&store, &clock, dir.path()).await;
+        let org = store.load_organisation(DEFAULT_TENANT).await.unwrap();
+        let agent = org.agents[0].id.clone();
+        let team = org
+            .memberships
+            .iter()
+            .find(|m| m.agent_id == agent)
+            .unwrap()
+            .team_id
+            .clone();
+        let set = |scope, target, amber_limit| SetTarget {
+            definition: "aht",
+            scope,
+            effective_from: date(2026, 8, 1),
+            target,
+            amber_limit,
+            direction: None,
+        };
+        // Lower is better for AHT: amber must be above the target.
+        let refused = set_target(
+            &store,
+            &clock,
+            DEFAULT_TENANT,
+            "ops",
+            set(TargetScope::Centre, 300.0, 250.0),
+        )
+        .await;
+        assert!(refused.unwrap_err().to_string().starts_with("amber:"));
+        let unknown = set_target(
+            &store,
+            &clock,
+            DEFAULT_TENANT,
+            "ops",
+            set(TargetScope::Team("nope".into()), 300.0, 330.0),
+        )
+        .await;
+        assert!(
+            unknown
+                .unwrap_err()
+                .to_string()
+                .contains("not in the organisation")
+        );
+        // A centre target nobody meets (1 s), a team target everyone meets (1 h)
+        // and, for one agent, a target with a wide amber band.
+        set_target(
+            &store,
+            &clock,
+            DEFAULT_TENANT,
+            "ops",
+            set(TargetScope::Centre, 1.0, 2.0),
+        )
+        .await
+        .unwrap();
+        set_target(
+            &store,
+            &clock,
+            DEFAULT_TENANT,
+            "ops",
+            set(TargetScope::Team(team.clone()), 3600.0, 4000.0),
+        )
+        .await
+        .unwrap();
+        set_target(
+            &store,
+            &clock,
+            DEFAULT_TENANT,
+            "ops",
+            set(TargetScope::Agent(agent.clone()), 1.0, 3600.0),
+        )
+        .await
+        .unwrap();
+        let by_agent = ReportRequest {
+            from,
+            to,
+            dimensions: vec![Dimension::Agent],
+            definitions: vec![Selected {
+                name: "aht".into(),
+                pinned: None,
+            }],
+            as_of_ms: None,
+        };
+        let report = kpi_report(&store, &clock, DEFAULT_TENANT, &by_agent)
+            .await
+            .unwrap();
+        for row in &report.rows {
+            let figure = &row.figures[0];
+            let Some(target) = &figure.target else {
+                assert!(
+                    figure.value.is_none() || row.group[0] == "(none)",
+                    "{row:?}"
+                );
+                continue;
+            };
+            let member_of_team = org.memberships.iter().any(|m| {
+                m.agent_id == row.group[0]
+                    && m.team_id == team
+                    && m.from_date <= to
+                    && m.to_date.is_none_or(|d| d > to)
+            });
+            let (scope, zone) = if row.group[0] == agent {
+                (format!("agent:{agent}"), Zone::Amber)
+            } else if member_of_team {
+                (format!("team:{team}"), Zone::Green)
+            } else {
+                ("centre".to_owned(), Zone::Red)
+            };
+            assert_eq!(
+                (target.scope.as_str(), target.zone),
+                (scope.as_str(), zone),
+                "{row:?}"
+            );
+        }
+        assert_eq!(
+            report.total.figures[0].target.as_ref().map(|t| t.zone),
+            Some(Zone::Red)
+        );
+        let audit = store.audit_entries(DEFAULT_TENANT).await.unwrap();
+        assert_eq!(audit.iter().filter(|e| e.action == "target.set").count(), 3);
     }
 }

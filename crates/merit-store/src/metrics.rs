@@ -4,7 +4,9 @@
 use crate::{AuditEntry, Store, StoreError, StoreResult, insert_audit, on_store};
 use merit_domain::TenantId;
 use merit_domain::contact::Outcome;
-use merit_domain::metrics::{ContactFacts, ContactTable, DefinitionVersion, Kpi, SurveyFact};
+use merit_domain::metrics::{
+    ContactFacts, ContactTable, DefinitionVersion, Direction, Kpi, SurveyFact, Target, TargetScope,
+};
 use merit_domain::organisation::Channel;
 use sqlx::Row as _;
 use std::collections::HashMap;
@@ -235,5 +237,86 @@ impl Store {
                 },
             )
             .collect())
+    }
+}
+
+const SELECT_TARGETS: &str = "SELECT definition, scope, effective_from, target, amber_limit, direction, recorded_ms, recorded_by
+    FROM kpi_targets WHERE tenant_id = $1 ORDER BY definition, scope, effective_from, recorded_ms";
+
+type TargetRow = (String, String, String, f64, f64, String, i64, String);
+
+impl Store {
+    /// Every target ever set, oldest first per definition and scope.
+    pub async fn targets(&self, tenant: TenantId) -> StoreResult<Vec<Target>> {
+        let rows: Vec<TargetRow> = on_store!(self, |pool| sqlx::query_as(SELECT_TARGETS)
+            .bind(tenant)
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(
+                |(
+                    definition,
+                    scope,
+                    from,
+                    target,
+                    amber_limit,
+                    direction,
+                    recorded_ms,
+                    recorded_by,
+                )| {
+                    let bad = |what: &str| {
+                        StoreError::Invalid(format!("target {definition} {scope}: bad {what}"))
+                    };
+                    Ok(Target {
+                        scope: TargetScope::parse(&scope).ok_or_else(|| bad("scope"))?,
+                        effective_from: from.parse().map_err(|_| bad("effective_from"))?,
+                        direction: match direction.as_str() {
+                            "higher_is_better" => Direction::HigherIsBetter,
+                            "lower_is_better" => Direction::LowerIsBetter,
+                            _ => return Err(bad("direction")),
+                        },
+                        definition,
+                        target,
+                        amber_limit,
+                        recorded_ms,
+                        recorded_by,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// Records a target with its audit entry, in one transaction.
+    pub async fn add_target(
+        &self,
+        tenant: TenantId,
+        target: &Target,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let direction = match target.direction {
+            Direction::HigherIsBetter => "higher_is_better",
+            Direction::LowerIsBetter => "lower_is_better",
+        };
+        on_store!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO kpi_targets (tenant_id, definition, scope, effective_from, target, amber_limit, direction, recorded_ms, recorded_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(tenant)
+            .bind(&target.definition)
+            .bind(target.scope.label())
+            .bind(target.effective_from.to_string())
+            .bind(target.target)
+            .bind(target.amber_limit)
+            .bind(direction)
+            .bind(target.recorded_ms)
+            .bind(&target.recorded_by)
+            .execute(&mut *tx)
+            .await?;
+            insert_audit!(tenant, audit, &mut *tx)?;
+            tx.commit().await?;
+            Ok(())
+        })
     }
 }

@@ -97,6 +97,11 @@ enum Command {
         #[command(subcommand)]
         command: report::DefinitionsCommand,
     },
+    /// Targets with green/amber/red zones per definition, for the centre, a team or an agent.
+    Targets {
+        #[command(subcommand)]
+        command: report::TargetsCommand,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -297,6 +302,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Report { command } => report::run_report(command).await,
         Command::Definitions { command } => report::run_definitions(command).await,
+        Command::Targets { command } => report::run_targets(command).await,
         Command::Config {
             command: ConfigCommand::Example,
         } => {

@@ -7,9 +7,10 @@ use anyhow::{Result, bail};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use merit_domain::DEFAULT_TENANT;
-use merit_domain::metrics::{Dimension, Figure, Kpi, Report};
+use merit_domain::metrics::{Dimension, Direction, Figure, Kpi, Report, TargetScope, Zone};
 use merit_service::metrics::{
-    FigurePart, NewVersion, ReportRequest, Selected, definitions, drill, kpi_report, new_version,
+    FigurePart, NewVersion, ReportRequest, Selected, SetTarget, definitions, drill, kpi_report,
+    new_version, set_target, targets,
 };
 
 /// The scorecard shown when no `--kpi` is named.
@@ -153,9 +154,21 @@ fn parse_kpi(text: &str) -> Result<Kpi, String> {
 }
 
 fn cell(f: &Figure) -> String {
-    match f.denominator {
+    let mut text = match f.denominator {
         Some(d) => format!("{} ({}/{})", f.display(), f.numerator, d),
         None => f.display(),
+    };
+    if let Some(t) = &f.target {
+        text.push_str(&format!(" [{} vs {}]", zone_name(t.zone), t.target));
+    }
+    text
+}
+
+fn zone_name(zone: Zone) -> &'static str {
+    match zone {
+        Zone::Green => "green",
+        Zone::Amber => "amber",
+        Zone::Red => "red",
     }
 }
 
@@ -178,7 +191,15 @@ fn print_report(report: &Report, format: &str) -> Result<()> {
             let mut out = csv::Writer::from_writer(std::io::stdout());
             let mut header: Vec<String> = report.dimensions.clone();
             for f in &report.total.figures {
-                for suffix in ["", "_numerator", "_denominator", "_unit", "_versions"] {
+                for suffix in [
+                    "",
+                    "_numerator",
+                    "_denominator",
+                    "_unit",
+                    "_versions",
+                    "_target",
+                    "_zone",
+                ] {
                     header.push(format!("{}{suffix}", f.definition));
                 }
             }
@@ -192,6 +213,18 @@ fn print_report(report: &Report, format: &str) -> Result<()> {
                     record.push(f.denominator.map(|d| d.to_string()).unwrap_or_default());
                     record.push(f.unit.as_str().into());
                     record.push(versions(f));
+                    record.push(
+                        f.target
+                            .as_ref()
+                            .map(|t| t.target.to_string())
+                            .unwrap_or_default(),
+                    );
+                    record.push(
+                        f.target
+                            .as_ref()
+                            .map(|t| zone_name(t.zone).to_owned())
+                            .unwrap_or_default(),
+                    );
                 }
                 out.write_record(&record)?;
             }
@@ -392,6 +425,105 @@ pub async fn run_definitions(command: DefinitionsCommand) -> Result<()> {
             println!(
                 "{} v{} effective from {}",
                 v.name, v.version, v.effective_from
+            );
+            Ok(())
+        }
+    }
+}
+
+#[derive(clap::Subcommand)]
+pub enum TargetsCommand {
+    /// Every target ever set, oldest first.
+    List {
+        #[arg(long)]
+        db: String,
+    },
+    /// Set a target from a day (earlier targets stay as they were).
+    Set {
+        #[arg(long)]
+        db: String,
+        /// The definition, e.g. service_level.
+        #[arg(long = "kpi")]
+        definition: String,
+        /// centre, team:<id> or agent:<id>.
+        #[arg(long, default_value = "centre", value_parser = parse_scope)]
+        scope: TargetScope,
+        /// First local day it applies to (YYYY-MM-DD).
+        #[arg(long)]
+        from: Date,
+        /// The goal, in the definition's unit (80 for 80 %, 300 for 300 s).
+        #[arg(long)]
+        target: f64,
+        /// The edge of amber on the worse side; beyond it is red.
+        #[arg(long)]
+        amber: f64,
+        /// higher or lower is better (default: the KPI's own).
+        #[arg(long, value_parser = ["higher", "lower"])]
+        direction: Option<String>,
+    },
+}
+
+fn parse_scope(text: &str) -> Result<TargetScope, String> {
+    TargetScope::parse(text).ok_or_else(|| "expected centre, team:<id> or agent:<id>".into())
+}
+
+pub async fn run_targets(command: TargetsCommand) -> Result<()> {
+    match command {
+        TargetsCommand::List { db } => {
+            let store = open_store(&db).await?;
+            println!(
+                "{:<32} {:<16} {:<12} {:>10} {:>10}  direction",
+                "definition", "scope", "from", "target", "amber"
+            );
+            for t in targets(&store, DEFAULT_TENANT).await? {
+                println!(
+                    "{:<32} {:<16} {:<12} {:>10} {:>10}  {:?}",
+                    t.definition,
+                    t.scope.label(),
+                    t.effective_from.to_string(),
+                    t.target,
+                    t.amber_limit,
+                    t.direction
+                );
+            }
+            Ok(())
+        }
+        TargetsCommand::Set {
+            db,
+            definition,
+            scope,
+            from,
+            target,
+            amber,
+            direction,
+        } => {
+            let store = open_store(&db).await?;
+            let direction = direction.map(|d| match d.as_str() {
+                "lower" => Direction::LowerIsBetter,
+                _ => Direction::HigherIsBetter,
+            });
+            let t = set_target(
+                &store,
+                &SystemClock,
+                DEFAULT_TENANT,
+                "cli",
+                SetTarget {
+                    definition: &definition,
+                    scope,
+                    effective_from: from,
+                    target,
+                    amber_limit: amber,
+                    direction,
+                },
+            )
+            .await?;
+            println!(
+                "{} for {} from {}: target {}, amber to {}",
+                t.definition,
+                t.scope.label(),
+                t.effective_from,
+                t.target,
+                t.amber_limit
             );
             Ok(())
         }

@@ -244,6 +244,18 @@ pub struct Figure {
     pub provisional: bool,
     /// Some days behind it were restated by a back-dated version.
     pub restated: bool,
+    /// The target it is measured against, when one applies to its group.
+    pub target: Option<FigureTarget>,
+}
+
+/// A figure's target and the zone its value falls in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FigureTarget {
+    /// `centre`, `team:<id>` or `agent:<id>`: whose target it is.
+    pub scope: String,
+    pub target: f64,
+    pub amber_limit: f64,
+    pub zone: crate::metrics::Zone,
 }
 
 impl Figure {
@@ -391,6 +403,10 @@ fn survey_part(kpi: Kpi, o: &KpiOptions, s: &SurveyFact) -> Option<(i64, i64)> {
     }
 }
 
+/// The label of a group whose rows have no value for a dimension (a contact
+/// nobody answered has no agent).
+pub const NO_GROUP: &str = "(none)";
+
 /// Group key of one row under the report's dimensions: small integer codes,
 /// turned into labels once per group.
 type Key = Vec<i64>;
@@ -461,7 +477,7 @@ impl Frame<'_> {
             u32::try_from(code)
                 .ok()
                 .and_then(|c| dict.name(c))
-                .unwrap_or("(none)")
+                .unwrap_or(NO_GROUP)
                 .to_owned()
         };
         dims.iter()
@@ -472,7 +488,7 @@ impl Frame<'_> {
                 Dimension::ContactType => name(&t.contact_types, code),
                 Dimension::Channel => crate::organisation::Channel::ALL
                     .get(code as usize)
-                    .map_or("(none)", |c| c.as_str())
+                    .map_or(NO_GROUP, |c| c.as_str())
                     .to_owned(),
                 Dimension::Interval(_) => Timestamp::from_millisecond(code)
                     .map(|ts| {
@@ -623,6 +639,7 @@ pub fn figure(frame: &Frame, history: &DefinitionHistory, parts: &[&Part]) -> Fi
         unit,
         provisional: parts.iter().any(|p| provisional(frame, history, p)),
         restated: parts.iter().any(|p| restated(frame, history, p)),
+        target: None,
     }
 }
 
@@ -666,7 +683,7 @@ pub fn report(
                 .push(part);
         }
     }
-    let rows = groups
+    let mut rows: Vec<ReportRow> = groups
         .iter()
         .map(|(key, per_definition)| ReportRow {
             group: frame.label(dims, key, &labels),
@@ -677,6 +694,7 @@ pub fn report(
                 .collect(),
         })
         .collect();
+    rows.sort_by(|a, b| a.group.cmp(&b.group));
     let total = ReportRow {
         group: vec!["total".into()],
         figures: definitions

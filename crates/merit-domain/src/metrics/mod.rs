@@ -6,10 +6,14 @@ pub mod business_hours;
 pub mod compute;
 pub mod definition;
 pub mod table;
+pub mod target;
 
-pub use compute::{Dimension, Figure, Frame, OrgView, Part, Report, ReportRow, Source};
+pub use compute::{
+    Dimension, Figure, FigureTarget, Frame, OrgView, Part, Report, ReportRow, Source,
+};
 pub use definition::{
     DefinitionHistory, DefinitionVersion, Direction, FcrMatch, Kpi, KpiOptions,
     ServiceLevelVariant, Unit,
 };
 pub use table::{ContactFacts, ContactTable, Dict, SurveyFact};
+pub use target::{Target, TargetScope, Zone};

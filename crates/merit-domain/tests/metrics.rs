@@ -344,3 +344,60 @@ fn survey_kpis_and_team_history_and_drill_down() {
     assert_eq!(behind.len(), 1);
     assert_eq!(behind[0].source, Source::Contact(1));
 }
+
+#[test]
+fn workforce_kpis_from_agent_days() {
+    use merit_domain::activity::{Activity, AgentState};
+    use merit_domain::metrics::workforce::{AgentActivity, agent_days};
+    use merit_domain::organisation::{Agent, EmploymentEndReason};
+    use std::collections::BTreeMap;
+    const H: i64 = 3_600_000;
+    // ag1 answers one contact (talk 100 + hold 20 + wrap 30 = 150 s) on day 1,
+    // ready 08:00-16:00 UTC, scheduled on queue 08:00-16:00.
+    let mut t = ContactTable::default();
+    t.push(contact(1, T0 + 9 * H, Outcome::Handled, Some(0)));
+    let agent = |id: &str, end: Option<Date>| Agent {
+        id: id.into(),
+        name: id.into(),
+        site_id: "s".into(),
+        hire_date: date(2026, 1, 1),
+        employment_end_date: end,
+        employment_end_reason: end.map(|_| EmploymentEndReason::Voluntary),
+    };
+    // Over 10 days ag2 leaves on day 5: headcount-days 10 + 5 = 15,
+    // average headcount 1.5, attrition 1 ÷ 1.5 = 66.67 %.
+    let agents = [agent("ag1", None), agent("ag2", Some(date(2026, 8, 7)))];
+    let activity = BTreeMap::from([(
+        "ag1".to_owned(),
+        AgentActivity {
+            states: vec![
+                (T0 + 8 * H, AgentState::Ready),
+                (T0 + 16 * H, AgentState::LoggedOut),
+            ],
+            schedule: vec![(T0 + 8 * H, T0 + 16 * H, Activity::OnQueue)],
+        },
+    )]);
+    let org = utc_org();
+    let (from, to) = (date(2026, 8, 3), date(2026, 8, 12));
+    let utc = TimeZone::UTC;
+    let days = agent_days(&agents, &activity, from, to, |_| &utc);
+    let frame = Frame::new(&t, &[], &org, from, to, i64::MAX).with_agent_days(days);
+    let figure = |kpi| {
+        let h = history(kpi);
+        report(&frame, &[(&h, None)], &[]).total.figures[0].clone()
+    };
+    let utilisation = figure(Kpi::Utilisation);
+    assert_eq!(
+        (utilisation.numerator, utilisation.denominator),
+        (150_000, Some(8 * H))
+    );
+    assert_eq!(figure(Kpi::Occupancy).denominator, Some(8 * H));
+    assert_eq!(figure(Kpi::Adherence).value, Some(100.0));
+    assert_eq!(figure(Kpi::Conformance).value, Some(100.0));
+    assert_eq!(figure(Kpi::ContactsPerHour).value, Some(1.0 / 8.0));
+    let attrition = figure(Kpi::Attrition);
+    assert_eq!((attrition.numerator, attrition.denominator), (1, Some(15)));
+    assert!((attrition.value.unwrap() - 100.0 / 1.5).abs() < 1e-9);
+    assert_eq!(figure(Kpi::AttritionInvoluntary).numerator, 0);
+    assert!((figure(Kpi::Retention).value.unwrap() - (100.0 - 100.0 / 1.5)).abs() < 1e-9);
+}

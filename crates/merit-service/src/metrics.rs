@@ -9,6 +9,7 @@ use merit_domain::TenantId;
 use merit_domain::metrics::compute::{NO_GROUP, drill_down, report};
 use merit_domain::metrics::definition::product_defaults;
 use merit_domain::metrics::target::target_on;
+use merit_domain::metrics::workforce::{AgentDays, agent_days};
 use merit_domain::metrics::{
     ContactTable, DefinitionHistory, DefinitionVersion, Dimension, Direction, FigureTarget, Frame,
     Kpi, KpiOptions, OrgView, Part, Report, Source, SurveyFact, Target, TargetScope,
@@ -259,6 +260,21 @@ pub struct Loaded {
     pub table: ContactTable,
     pub surveys: Vec<SurveyFact>,
     pub org: OrgView,
+    pub agent_days: AgentDays,
+}
+
+impl Loaded {
+    fn frame(&self, request: &ReportRequest, clock: &dyn Clock) -> Frame<'_> {
+        Frame::new(
+            &self.table,
+            &self.surveys,
+            &self.org,
+            request.from,
+            request.to,
+            request.as_of_ms.unwrap_or_else(|| clock.now_ms()),
+        )
+        .with_agent_days(self.agent_days.clone())
+    }
 }
 
 async fn load(
@@ -288,14 +304,17 @@ async fn load(
     let surveys = store
         .survey_facts(tenant, start_ms, end_ms + 30 * 86_400_000, &table)
         .await?;
-    let org = OrgView::new(
-        &store.load_organisation(tenant).await?,
-        centre_zone(store, tenant).await?,
-    );
+    let organisation = store.load_organisation(tenant).await?;
+    let org = OrgView::new(&organisation, centre_zone(store, tenant).await?);
+    let activity = store.agent_activity(tenant, start_ms, end_ms).await?;
+    let agent_days = agent_days(&organisation.agents, &activity, from, to, |a| {
+        org.agent_zone(a)
+    });
     Ok(Loaded {
         table,
         surveys,
         org,
+        agent_days,
     })
 }
 
@@ -349,14 +368,7 @@ pub async fn kpi_report(
         .max()
         .unwrap_or(0);
     let loaded = load(store, tenant, request.from, request.to, window).await?;
-    let frame = Frame::new(
-        &loaded.table,
-        &loaded.surveys,
-        &loaded.org,
-        request.from,
-        request.to,
-        request.as_of_ms.unwrap_or_else(|| clock.now_ms()),
-    );
+    let frame = loaded.frame(request, clock);
     let mut report = report(&frame, &chosen, &request.dimensions);
     let targets = store.targets(tenant).await?;
     attach_targets(
@@ -571,14 +583,7 @@ pub async fn drill(
         .max()
         .unwrap_or(0);
     let loaded = load(store, tenant, request.from, request.to, window).await?;
-    let frame = Frame::new(
-        &loaded.table,
-        &loaded.surveys,
-        &loaded.org,
-        request.from,
-        request.to,
-        request.as_of_ms.unwrap_or_else(|| clock.now_ms()),
-    );
+    let frame = loaded.frame(request, clock);
     let count_kpi = matches!(
         history.versions[0].kpi.unit(),
         merit_domain::metrics::Unit::Count | merit_domain::metrics::Unit::MinorUnits
@@ -596,6 +601,13 @@ pub async fn drill(
             .map(|p| {
                 let (row, survey) = match p.source {
                     Source::Contact(i) => (Some(i), None),
+                    Source::AgentDay(k) => {
+                        let (agent, day) = frame.agent_day(k);
+                        (
+                            None,
+                            Some((format!("{agent} on {day}"), "agent_day".to_owned())),
+                        )
+                    }
                     Source::SurveyAnswer(s) => {
                         let answer = &loaded.surveys[s];
                         (

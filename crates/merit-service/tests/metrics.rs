@@ -10,6 +10,7 @@ use merit_domain::DEFAULT_TENANT;
 use merit_domain::contact::{Contact, Outcome};
 use merit_domain::metrics::compute::{drill_down, report};
 use merit_domain::metrics::definition::product_defaults;
+use merit_domain::metrics::workforce::{AgentActivity, agent_days};
 use merit_domain::metrics::{
     ContactFacts, ContactTable, DefinitionHistory, DefinitionVersion, Dimension, Frame, Kpi,
     OrgView, SurveyFact, Unit,
@@ -24,7 +25,7 @@ use merit_service::metrics::{
 };
 use merit_sim::{Collected, ScenarioConfig, simulate_centre};
 use merit_store::Store;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// 2026-11-23 12:00 UTC: "today" for these tests, after the demo's 90 days.
@@ -88,14 +89,30 @@ fn every_kpi_and_grouping_drills_down_to_its_figure() {
         &records.organisation,
         TimeZone::get("Europe/Berlin").unwrap(),
     );
-    let frame = Frame::new(
-        &table,
-        &surveys,
-        &org,
-        config.start,
-        date(2026, 8, 12),
-        NOW_MS,
-    );
+    let mut activity: BTreeMap<String, AgentActivity> = BTreeMap::new();
+    for st in &records.states {
+        activity
+            .entry(st.agent_id.clone())
+            .or_default()
+            .states
+            .push((st.at_ms, st.state));
+    }
+    for seg in &records.schedules {
+        activity
+            .entry(seg.agent_id.clone())
+            .or_default()
+            .schedule
+            .push((seg.start_ms, seg.end_ms, seg.activity));
+    }
+    for a in activity.values_mut() {
+        a.states.sort_by_key(|s| s.0);
+        a.schedule.sort_by_key(|s| s.0);
+    }
+    let (from, to) = (config.start, date(2026, 8, 12));
+    let days = agent_days(&records.organisation.agents, &activity, from, to, |a| {
+        org.agent_zone(a)
+    });
+    let frame = Frame::new(&table, &surveys, &org, from, to, NOW_MS).with_agent_days(days);
     let histories = histories();
     let dimensions = [
         Dimension::Agent,
@@ -153,6 +170,10 @@ fn every_kpi_and_grouping_drills_down_to_its_figure() {
                     }
                 }
             }
+        }
+        // Every KPI has data in the demo centre.
+        for figure in &r.total.figures {
+            assert!(figure.value.is_some(), "{} has no value", figure.definition);
         }
         // Groups partition the total: counts add up across rows.
         for (k, total) in r.total.figures.iter().enumerate() {

@@ -3,13 +3,15 @@
 
 use crate::{AuditEntry, Store, StoreError, StoreResult, insert_audit, on_store};
 use merit_domain::TenantId;
+use merit_domain::activity::{Activity, AgentState};
 use merit_domain::contact::Outcome;
+use merit_domain::metrics::workforce::AgentActivity;
 use merit_domain::metrics::{
     ContactFacts, ContactTable, DefinitionVersion, Direction, Kpi, SurveyFact, Target, TargetScope,
 };
 use merit_domain::organisation::Channel;
 use sqlx::Row as _;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 const SELECT_DEFINITIONS: &str = "SELECT name, version, kpi, effective_from, options_json, recorded_ms, recorded_on, recorded_by, reason
     FROM kpi_definitions WHERE tenant_id = $1 ORDER BY name, version";
@@ -318,5 +320,54 @@ impl Store {
             tx.commit().await?;
             Ok(())
         })
+    }
+}
+
+impl Store {
+    /// Current agent states and schedule segments in `[from_ms, to_ms)`, by agent, in time order.
+    pub async fn agent_activity(
+        &self,
+        tenant: TenantId,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<BTreeMap<String, AgentActivity>> {
+        let states: Vec<(String, i64, String)> = on_store!(self, |pool| {
+            sqlx::query_as(
+            "SELECT agent_id, at_ms, state FROM agent_states
+             WHERE tenant_id = $1 AND is_current AND at_ms >= $2 AND at_ms < $3 ORDER BY agent_id, at_ms"
+        )
+        .bind(tenant)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(pool)
+        .await?
+        });
+        let segments: Vec<(String, i64, i64, String)> = on_store!(self, |pool| {
+            sqlx::query_as(
+            "SELECT agent_id, start_ms, end_ms, activity FROM schedule_segments
+             WHERE tenant_id = $1 AND is_current AND start_ms >= $2 AND start_ms < $3 ORDER BY agent_id, start_ms"
+        )
+        .bind(tenant)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(pool)
+        .await?
+        });
+        let mut out: BTreeMap<String, AgentActivity> = BTreeMap::new();
+        for (agent, at_ms, state) in states {
+            let state = AgentState::parse(&state)
+                .ok_or_else(|| StoreError::Invalid(format!("agent state: bad state {state:?}")))?;
+            out.entry(agent).or_default().states.push((at_ms, state));
+        }
+        for (agent, start_ms, end_ms, activity) in segments {
+            let activity = Activity::parse(&activity).ok_or_else(|| {
+                StoreError::Invalid(format!("schedule: bad activity {activity:?}"))
+            })?;
+            out.entry(agent)
+                .or_default()
+                .schedule
+                .push((start_ms, end_ms, activity));
+        }
+        Ok(out)
     }
 }

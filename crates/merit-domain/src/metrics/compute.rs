@@ -8,6 +8,7 @@ use crate::metrics::definition::{
     DefinitionHistory, DefinitionVersion, FcrMatch, Kpi, KpiOptions, ServiceLevelVariant, Unit,
 };
 use crate::metrics::table::{ContactTable, Dict, SurveyFact};
+use crate::metrics::workforce::{AgentDay, AgentDays};
 use crate::organisation::Organisation;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -71,7 +72,7 @@ pub struct OrgView {
     pub centre_zone: TimeZone,
     site_zone: HashMap<String, TimeZone>,
     queue_site: HashMap<String, String>,
-    agent_site: HashMap<String, String>,
+    pub(crate) agent_site: HashMap<String, String>,
     memberships: HashMap<String, Vec<(Date, Option<Date>, String)>>,
 }
 
@@ -116,6 +117,12 @@ impl OrgView {
             })
     }
 
+    /// The zone of an agent's site (the centre's when unknown): an agent's
+    /// own figures use it.
+    pub fn agent_zone(&self, agent: &str) -> &TimeZone {
+        self.zone_of(self.agent_site.get(agent).map(String::as_str))
+    }
+
     fn site_of(&self, queue: Option<&str>, agent: Option<&str>) -> Option<&str> {
         queue
             .and_then(|q| self.queue_site.get(q))
@@ -141,6 +148,9 @@ pub struct Frame<'a> {
     site: Vec<Option<String>>,
     /// Per survey answer: its local day and wall-clock ms (its contact's, if known).
     survey_local: Vec<(Date, i64)>,
+    /// Agent days, and per (agent, day) the handle ms and handled contacts.
+    agent_days: Vec<(String, Date, AgentDay)>,
+    handled: HashMap<(String, Date), (i64, i64)>,
     pub from: Date,
     pub to: Date,
     /// "Now" for the report: versions recorded later are ignored, FCR windows
@@ -196,10 +206,42 @@ impl<'a> Frame<'a> {
             local_ms,
             site,
             survey_local,
+            agent_days: Vec::new(),
+            handled: HashMap::new(),
             from,
             to,
             as_of_ms,
         }
+    }
+
+    /// The agent and local day of an agent-day row.
+    pub fn agent_day(&self, k: usize) -> (&str, Date) {
+        let (agent, day, _) = &self.agent_days[k];
+        (agent, *day)
+    }
+
+    /// Adds agent days (states, schedules, employment) for the workforce KPIs.
+    pub fn with_agent_days(mut self, days: AgentDays) -> Self {
+        let t = self.table;
+        for i in 0..t.len() {
+            if t.outcome[i] != Outcome::Handled {
+                continue;
+            }
+            let Some(agent) = t.agents.name(t.agent[i]) else {
+                continue;
+            };
+            let entry = self
+                .handled
+                .entry((agent.to_owned(), self.local_day[i]))
+                .or_default();
+            entry.0 += t.talk_ms[i] + t.hold_ms[i] + t.after_work_ms[i];
+            entry.1 += 1;
+        }
+        self.agent_days = days
+            .into_iter()
+            .map(|((agent, day), d)| (agent, day, d))
+            .collect();
+        self
     }
 
     pub fn local_day(&self, row: usize) -> Date {
@@ -217,6 +259,8 @@ impl<'a> Frame<'a> {
 pub enum Source {
     Contact(usize),
     SurveyAnswer(usize),
+    /// One agent on one local day (index into the frame's agent days).
+    AgentDay(usize),
 }
 
 /// One row's part of a figure.
@@ -269,6 +313,8 @@ impl Figure {
                 Unit::Seconds => format!("{v:.3} s"),
                 Unit::Score => format!("{v:.3}"),
                 Unit::Points => format!("{v:.1}"),
+                Unit::PerHour => format!("{v:.2} /h"),
+                Unit::PercentOfAverageHeadcount => format!("{v:.2} %"),
             },
         }
     }
@@ -385,7 +431,37 @@ fn contact_part(kpi: Kpi, o: &KpiOptions, t: &ContactTable, i: usize) -> Option<
         RetainedValue => {
             (t.sale_minor[i] > 0 && !t.sale_cancelled[i]).then_some((t.sale_minor[i], 0))
         }
-        FcrRepeat | FcrSurvey | Csat | CsatMean | Nps => None,
+        _ => None,
+    }
+}
+
+/// An agent day's (numerator, denominator) for a workforce KPI.
+fn agent_day_part(kpi: Kpi, d: &AgentDay, handle_ms: i64, handled: i64) -> Option<(i64, i64)> {
+    use crate::organisation::EmploymentEndReason::*;
+    let leaver = |reason: Option<crate::organisation::EmploymentEndReason>| {
+        d.employed.then_some((
+            (d.left.is_some() && (reason.is_none() || d.left == reason)) as i64,
+            1,
+        ))
+    };
+    match kpi {
+        Kpi::Occupancy => {
+            let available_ms = (d.ready_ms - handle_ms).max(0);
+            (handle_ms + available_ms > 0).then_some((handle_ms, handle_ms + available_ms))
+        }
+        Kpi::Utilisation => (d.logged_in_ms > 0).then_some((handle_ms, d.logged_in_ms)),
+        Kpi::Adherence => {
+            (d.scheduled_ms > 0).then_some((d.scheduled_ms - d.out_of_adherence_ms, d.scheduled_ms))
+        }
+        Kpi::Conformance => {
+            (d.scheduled_on_queue_ms > 0).then_some((d.ready_ms, d.scheduled_on_queue_ms))
+        }
+        Kpi::ContactsPerHour => (d.logged_in_ms > 0).then_some((handled, d.logged_in_ms)),
+        Kpi::Attrition | Kpi::Retention => leaver(None),
+        Kpi::AttritionVoluntary => leaver(Some(Voluntary)),
+        Kpi::AttritionInvoluntary => leaver(Some(Involuntary)),
+        Kpi::AttritionInternalMove => leaver(Some(InternalMove)),
+        _ => None,
     }
 }
 
@@ -438,10 +514,15 @@ impl Frame<'_> {
                 let (day, ms) = self.survey_local[s];
                 (self.surveys[s].contact_row, day, ms)
             }
+            Source::AgentDay(k) => {
+                let day = self.agent_days[k].1;
+                (None, day, days_since_epoch(day) * 86_400_000)
+            }
         };
         let agent_name = match (row, source) {
             (Some(i), _) => t.agents.name(t.agent[i]).map(str::to_owned),
             (None, Source::SurveyAnswer(s)) => self.surveys[s].agent_id.clone(),
+            (None, Source::AgentDay(k)) => Some(self.agent_days[k].0.clone()),
             (None, Source::Contact(_)) => None,
         };
         dims.iter()
@@ -452,7 +533,13 @@ impl Frame<'_> {
                     labels.names.intern(team) as i64
                 }
                 Dimension::Site => {
-                    let site = row.and_then(|i| self.site[i].as_deref());
+                    let site = match row {
+                        Some(i) => self.site[i].as_deref(),
+                        None => agent_name
+                            .as_deref()
+                            .and_then(|a| self.org.agent_site.get(a))
+                            .map(String::as_str),
+                    };
                     labels.names.intern(site) as i64
                 }
                 Dimension::Queue => row.map_or(Dict::NONE, |i| t.queue[i]) as i64,
@@ -543,6 +630,28 @@ pub fn parts(frame: &Frame, history: &DefinitionHistory, pinned: Option<i64>) ->
         }
         return out;
     }
+    if kpi.from_agent_days() {
+        for (k, (agent, day, d)) in frame.agent_days.iter().enumerate() {
+            if !frame.in_period(*day) {
+                continue;
+            }
+            let Some(v) = versions.on(*day) else { continue };
+            let (handle_ms, handled) = frame
+                .handled
+                .get(&(agent.clone(), *day))
+                .copied()
+                .unwrap_or_default();
+            if let Some((numerator, denominator)) = agent_day_part(kpi, d, handle_ms, handled) {
+                out.push(Part {
+                    source: Source::AgentDay(k),
+                    numerator,
+                    denominator,
+                    version: v.version,
+                });
+            }
+        }
+        return out;
+    }
     let t = frame.table;
     let mut fcr: HashMap<i64, Vec<(Option<bool>, bool)>> = HashMap::new();
     for i in 0..t.len() {
@@ -588,6 +697,7 @@ fn restated(frame: &Frame, history: &DefinitionHistory, part: &Part) -> bool {
     let day = match part.source {
         Source::Contact(i) => frame.local_day[i],
         Source::SurveyAnswer(s) => frame.survey_local[s].0,
+        Source::AgentDay(k) => frame.agent_days[k].1,
     };
     history
         .versions
@@ -622,6 +732,19 @@ pub fn figure(frame: &Frame, history: &DefinitionHistory, parts: &[&Part]) -> Fi
     let value = match unit {
         Unit::Count | Unit::MinorUnits => Some(numerator as f64),
         _ if denominator == 0 => None,
+        Unit::PerHour => Some(numerator as f64 * 3_600_000.0 / denominator as f64),
+        Unit::PercentOfAverageHeadcount => {
+            let days = frame
+                .to
+                .since(frame.from)
+                .map_or(1, |s| s.get_days() as i64 + 1);
+            let attrition = numerator as f64 * days as f64 * 100.0 / denominator as f64;
+            Some(if kpi == Kpi::Retention {
+                100.0 - attrition
+            } else {
+                attrition
+            })
+        }
         Unit::Percent | Unit::Points => Some(numerator as f64 * 100.0 / denominator as f64),
         Unit::Seconds if matches!(kpi, Kpi::WaitPercentile | Kpi::LongestWait) => {
             Some(numerator as f64 / 1000.0)

@@ -38,6 +38,16 @@ text_enum!(
         ResolutionTime = "resolution_time",
         SalesConversion = "sales_conversion",
         RetainedValue = "retained_value",
+        Occupancy = "occupancy",
+        Utilisation = "utilisation",
+        Adherence = "adherence",
+        Conformance = "conformance",
+        ContactsPerHour = "contacts_per_hour",
+        Attrition = "attrition",
+        AttritionVoluntary = "attrition_voluntary",
+        AttritionInvoluntary = "attrition_involuntary",
+        AttritionInternalMove = "attrition_internal_move",
+        Retention = "retention",
     }
 );
 
@@ -57,6 +67,11 @@ pub enum Unit {
     Points,
     /// A sum of money in minor units (cents); no denominator.
     MinorUnits,
+    /// numerator (count) per hour of denominator (ms): num ÷ (den ÷ 3,600,000).
+    PerHour,
+    /// numerator (leavers) ÷ average headcount × 100, where the denominator
+    /// is headcount-days and average headcount = headcount-days ÷ days.
+    PercentOfAverageHeadcount,
 }
 
 impl Unit {
@@ -68,6 +83,8 @@ impl Unit {
             Unit::Score => "score",
             Unit::Points => "points",
             Unit::MinorUnits => "minor_units",
+            Unit::PerHour => "per_hour",
+            Unit::PercentOfAverageHeadcount => "percent_of_average_headcount",
         }
     }
 }
@@ -93,17 +110,40 @@ impl Kpi {
             CsatMean => Unit::Score,
             Nps => Unit::Points,
             RetainedValue => Unit::MinorUnits,
+            Occupancy | Utilisation | Adherence | Conformance => Unit::Percent,
+            ContactsPerHour => Unit::PerHour,
+            Attrition
+            | AttritionVoluntary
+            | AttritionInvoluntary
+            | AttritionInternalMove
+            | Retention => Unit::PercentOfAverageHeadcount,
         }
     }
 
     pub fn direction(self) -> Direction {
         use Kpi::*;
         match self {
-            AbandonRate | QueueAbandons | ShortAbandons | MenuAbandons | SystemDrops | Asa
-            | AbandonWait | WaitPercentile | LongestWait | Aht | TalkTime | HoldTime
-            | AfterCallWork | TransferRate | HoldRatio | FirstResponseTime | ResolutionTime => {
-                Direction::LowerIsBetter
-            }
+            AbandonRate
+            | QueueAbandons
+            | ShortAbandons
+            | MenuAbandons
+            | SystemDrops
+            | Asa
+            | AbandonWait
+            | WaitPercentile
+            | LongestWait
+            | Aht
+            | TalkTime
+            | HoldTime
+            | AfterCallWork
+            | TransferRate
+            | HoldRatio
+            | FirstResponseTime
+            | ResolutionTime
+            | Attrition
+            | AttritionVoluntary
+            | AttritionInvoluntary
+            | AttritionInternalMove => Direction::LowerIsBetter,
             _ => Direction::HigherIsBetter,
         }
     }
@@ -111,6 +151,24 @@ impl Kpi {
     /// True for KPIs computed from survey answers rather than contacts.
     pub fn from_surveys(self) -> bool {
         matches!(self, Kpi::FcrSurvey | Kpi::Csat | Kpi::CsatMean | Kpi::Nps)
+    }
+
+    /// True for KPIs computed from agent days (states, schedules, employment).
+    pub fn from_agent_days(self) -> bool {
+        use Kpi::*;
+        matches!(
+            self,
+            Occupancy
+                | Utilisation
+                | Adherence
+                | Conformance
+                | ContactsPerHour
+                | Attrition
+                | AttritionVoluntary
+                | AttritionInvoluntary
+                | AttritionInternalMove
+                | Retention
+        )
     }
 
     /// The formula in words, as `definitions show` prints it.
@@ -168,6 +226,20 @@ impl Kpi {
             }
             SalesConversion => "handled contacts with a sale / handled contacts",
             RetainedValue => "sale value of contacts whose sale was not cancelled, in minor units",
+            Occupancy => {
+                "handle time / (handle time + available time), available = ready time not spent handling"
+            }
+            Utilisation => "handle time / logged-in time",
+            Adherence => {
+                "1 - time out of adherence / scheduled time (out: not ready during on-queue segments, ready during other activities)"
+            }
+            Conformance => "ready (on-queue) time / scheduled on-queue time",
+            ContactsPerHour => "handled contacts / logged-in hours",
+            Attrition => "leavers / average headcount (headcount-days / days), all reasons",
+            AttritionVoluntary => "voluntary leavers / average headcount",
+            AttritionInvoluntary => "involuntary leavers / average headcount",
+            AttritionInternalMove => "internal moves / average headcount",
+            Retention => "100 % - attrition",
         }
     }
 }

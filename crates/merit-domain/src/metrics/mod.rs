@@ -7,6 +7,7 @@ pub mod compute;
 pub mod definition;
 pub mod table;
 pub mod target;
+pub mod workforce;
 
 pub use compute::{
     Dimension, Figure, FigureTarget, Frame, OrgView, Part, Report, ReportRow, Source,

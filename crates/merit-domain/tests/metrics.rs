@@ -211,9 +211,12 @@ fn a_version_applies_from_its_day_and_a_pinned_version_to_every_day() {
         by_day,
         vec![
             ("2026-08-03".into(), 0, vec![1]),
+            // A day with no contacts is listed, its rate n/a.
+            ("2026-08-04".into(), 0, vec![]),
             ("2026-08-05".into(), 1, vec![2])
         ]
     );
+    assert_eq!(r.rows[1].figures[0].value, None);
     assert!(
         r.flags
             .iter()

@@ -73,6 +73,10 @@ pub struct OrgView {
     site_zone: HashMap<String, TimeZone>,
     queue_site: HashMap<String, String>,
     pub(crate) agent_site: HashMap<String, String>,
+    /// Every agent with hire date and last day, and every team: reports by
+    /// agent or team list those without data too.
+    agents: Vec<(String, Date, Option<Date>)>,
+    teams: Vec<String>,
     memberships: HashMap<String, Vec<(Date, Option<Date>, String)>>,
 }
 
@@ -103,6 +107,12 @@ impl OrgView {
                 .iter()
                 .map(|a| (a.id.clone(), a.site_id.clone()))
                 .collect(),
+            agents: org
+                .agents
+                .iter()
+                .map(|a| (a.id.clone(), a.hire_date, a.employment_end_date))
+                .collect(),
+            teams: org.teams.iter().map(|t| t.id.clone()).collect(),
             memberships,
         }
     }
@@ -483,6 +493,9 @@ fn survey_part(kpi: Kpi, o: &KpiOptions, s: &SurveyFact) -> Option<(i64, i64)> {
 /// nobody answered has no agent).
 pub const NO_GROUP: &str = "(none)";
 
+/// Interval keys carry OFFSET_TAG − offset in minutes below the minute.
+const OFFSET_TAG: i64 = 1_000;
+
 /// Group key of one row under the report's dimensions: small integer codes,
 /// turned into labels once per group.
 type Key = Vec<i64>;
@@ -508,15 +521,23 @@ struct Labels {
 impl Frame<'_> {
     fn key(&self, source: Source, dims: &[Dimension], labels: &mut Labels) -> Key {
         let t = self.table;
-        let (row, day, local_ms) = match source {
-            Source::Contact(i) => (Some(i), self.local_day[i], self.local_ms[i]),
+        // Local wall-clock ms and the zone offset in force (ms).
+        let (row, day, local_ms, offset_ms) = match source {
+            Source::Contact(i) => (
+                Some(i),
+                self.local_day[i],
+                self.local_ms[i],
+                self.local_ms[i] - t.arrival_ms[i],
+            ),
             Source::SurveyAnswer(s) => {
                 let (day, ms) = self.survey_local[s];
-                (self.surveys[s].contact_row, day, ms)
+                let row = self.surveys[s].contact_row;
+                let utc = row.map_or(self.surveys[s].answered_ms, |i| t.arrival_ms[i]);
+                (row, day, ms, ms - utc)
             }
             Source::AgentDay(k) => {
                 let day = self.agent_days[k].1;
-                (None, day, days_since_epoch(day) * 86_400_000)
+                (None, day, days_since_epoch(day) * 86_400_000, 0)
             }
         };
         let agent_name = match (row, source) {
@@ -545,9 +566,11 @@ impl Frame<'_> {
                 Dimension::Queue => row.map_or(Dict::NONE, |i| t.queue[i]) as i64,
                 Dimension::ContactType => row.map_or(Dict::NONE, |i| t.contact_type[i]) as i64,
                 Dimension::Channel => row.map_or(-1, |i| t.channel[i] as i64),
+                // The wall-clock start plus a tag for the offset, so the hour
+                // repeated when clocks go back makes two intervals, in order.
                 Dimension::Interval(minutes) => {
                     let width = minutes * 60_000;
-                    local_ms.div_euclid(width) * width
+                    local_ms.div_euclid(width) * width + OFFSET_TAG - offset_ms / 60_000
                 }
                 Dimension::Day => days_since_epoch(day),
                 Dimension::Week => {
@@ -556,6 +579,43 @@ impl Frame<'_> {
                 Dimension::Month => day.year() as i64 * 12 + day.month() as i64 - 1,
             })
             .collect()
+    }
+
+    /// Every group a one-dimension report lists even without data: each
+    /// day, week or month of the period; each agent employed in it; each team.
+    fn all_keys(&self, dim: Dimension, labels: &mut Labels) -> Vec<i64> {
+        let mut keys = Vec::new();
+        match dim {
+            Dimension::Day | Dimension::Week | Dimension::Month => {
+                let mut day = self.from;
+                while day <= self.to {
+                    keys.push(match dim {
+                        Dimension::Day => days_since_epoch(day),
+                        Dimension::Week => {
+                            days_since_epoch(day) - day.weekday().to_monday_zero_offset() as i64
+                        }
+                        _ => day.year() as i64 * 12 + day.month() as i64 - 1,
+                    });
+                    let Ok(next) = day.tomorrow() else { break };
+                    day = next;
+                }
+                keys.dedup();
+            }
+            Dimension::Agent => {
+                for (id, hired, last) in &self.org.agents {
+                    if *hired <= self.to && last.is_none_or(|l| l >= self.from) {
+                        keys.push(labels.names.intern(Some(id)) as i64);
+                    }
+                }
+            }
+            Dimension::Team => {
+                for id in &self.org.teams {
+                    keys.push(labels.names.intern(Some(id)) as i64);
+                }
+            }
+            _ => {}
+        }
+        keys
     }
 
     fn label(&self, dims: &[Dimension], key: &Key, labels: &Labels) -> Vec<String> {
@@ -577,13 +637,19 @@ impl Frame<'_> {
                     .get(code as usize)
                     .map_or(NO_GROUP, |c| c.as_str())
                     .to_owned(),
-                Dimension::Interval(_) => Timestamp::from_millisecond(code)
-                    .map(|ts| {
-                        ts.to_zoned(TimeZone::UTC)
-                            .strftime("%Y-%m-%d %H:%M")
-                            .to_string()
-                    })
-                    .unwrap_or_default(),
+                Dimension::Interval(_) => {
+                    let offset_min = OFFSET_TAG - code.rem_euclid(60_000);
+                    let wall = Timestamp::from_millisecond(code - code.rem_euclid(60_000))
+                        .map(|ts| {
+                            ts.to_zoned(TimeZone::UTC)
+                                .strftime("%Y-%m-%d %H:%M")
+                                .to_string()
+                        })
+                        .unwrap_or_default();
+                    let sign = if offset_min < 0 { '-' } else { '+' };
+                    let abs = offset_min.abs();
+                    format!("{wall}{sign}{:02}:{:02}", abs / 60, abs % 60)
+                }
                 Dimension::Day => date_from_days(code).to_string(),
                 Dimension::Week => {
                     let monday = date_from_days(code);
@@ -806,18 +872,48 @@ pub fn report(
                 .push(part);
         }
     }
-    let mut rows: Vec<ReportRow> = groups
+    if let [dim] = dims {
+        for key in frame.all_keys(*dim, &mut labels) {
+            groups
+                .entry(vec![key])
+                .or_insert_with(|| vec![Vec::new(); definitions.len()]);
+        }
+    }
+    let mut keyed: Vec<(&Key, ReportRow)> = groups
         .iter()
-        .map(|(key, per_definition)| ReportRow {
-            group: frame.label(dims, key, &labels),
-            figures: definitions
-                .iter()
-                .zip(per_definition)
-                .map(|((history, _), parts)| figure(frame, history, parts))
-                .collect(),
+        .map(|(key, per_definition)| {
+            let row = ReportRow {
+                group: frame.label(dims, key, &labels),
+                figures: definitions
+                    .iter()
+                    .zip(per_definition)
+                    .map(|((history, _), parts)| figure(frame, history, parts))
+                    .collect(),
+            };
+            (key, row)
         })
         .collect();
-    rows.sort_by(|a, b| a.group.cmp(&b.group));
+    // Names sort by label, times by their key (chronological).
+    let is_time = |d: &Dimension| {
+        matches!(
+            d,
+            Dimension::Interval(_) | Dimension::Day | Dimension::Week | Dimension::Month
+        )
+    };
+    keyed.sort_by(|(ka, a), (kb, b)| {
+        dims.iter()
+            .enumerate()
+            .map(|(n, d)| {
+                if is_time(d) {
+                    ka[n].cmp(&kb[n])
+                } else {
+                    a.group[n].cmp(&b.group[n])
+                }
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let rows: Vec<ReportRow> = keyed.into_iter().map(|(_, row)| row).collect();
     let total = ReportRow {
         group: vec!["total".into()],
         figures: definitions

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-fn timed(what: &str, command: &mut Command) -> Result<(f64, String)> {
+/// Runs a command to completion: (seconds, stdout, stderr).
+fn timed(what: &str, command: &mut Command) -> Result<(f64, String, String)> {
     let started = Instant::now();
     let output = command
         .output()
@@ -18,8 +19,8 @@ fn timed(what: &str, command: &mut Command) -> Result<(f64, String)> {
     }
     Ok((
         seconds,
-        String::from_utf8_lossy(&output.stdout).into_owned()
-            + &String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
     ))
 }
 
@@ -46,7 +47,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let merit = root.join("target/release/merit");
     let data = root.join("bench-data");
     let _ = std::fs::remove_dir_all(&data);
-    let (simulate_s, summary) = timed(
+    let (simulate_s, summary, _) = timed(
         "simulate",
         Command::new(&merit)
             .args(["simulate", "--days", "90", "--agents", agents, "--out"])
@@ -76,7 +77,7 @@ pub fn run(args: &[String]) -> Result<()> {
         .args(["import", "contacts", "--db"])
         .arg(&db)
         .arg(&contacts_csv);
-    let (import_s, report) = timed("import into SQLite", &mut import)?;
+    let (import_s, _, report) = timed("import into SQLite", &mut import)?;
     let sqlite_rate = n_contacts / import_s;
     println!(
         "import into SQLite: {import_s:.2} s, {sqlite_rate:.0} rows/s (target: at least 200,000 rows/s)"
@@ -106,7 +107,7 @@ pub fn run(args: &[String]) -> Result<()> {
         if reset.map(|s| s.success()).unwrap_or(false) {
             let separator = if url.contains('?') { '&' } else { '?' };
             let schema_url = format!("{url}{separator}options=-csearch_path%3Dmerit_bench");
-            let (pg_s, _) = timed(
+            let (pg_s, _, _) = timed(
                 "import into PostgreSQL",
                 Command::new(&merit)
                     .args(["import", "contacts", "--db", &schema_url])
@@ -120,6 +121,88 @@ pub fn run(args: &[String]) -> Result<()> {
     } else {
         println!("import into PostgreSQL: set MERIT_TEST_POSTGRES_URL to measure");
     }
+    scorecard(&root, &merit, &data, &db)
+}
+
+/// The scorecard of the metrics issue: one month (September 2026 of the
+/// simulated 90 days) by agent and by queue × 30-minute interval, with
+/// `merit report kpi` from the SQLite file in a fresh process, against
+/// DuckDB over the same rows in its own file (its Python package, installed
+/// into `bench-data/venv`); both must agree on every figure.
+fn scorecard(root: &Path, merit: &Path, data: &Path, db: &Path) -> Result<()> {
+    for kind in ["org", "surveys"] {
+        timed(
+            &format!("import {kind}"),
+            Command::new(merit)
+                .args(["import", kind, "--db"])
+                .arg(db)
+                .arg(data.join(format!("{kind}.csv"))),
+        )?;
+    }
+    let (from, to) = ("2026-09-01", "2026-09-30");
+    let kpis = "offered,answered,abandon_rate,service_level,asa,aht,transfer_rate,fcr_repeat,csat";
+    let mut merit_s = Vec::new();
+    for (name, by) in [
+        ("by_agent", "agent"),
+        ("by_queue_interval", "queue,interval"),
+    ] {
+        for run in ["cold", "warm"] {
+            let (seconds, output, _) = timed(
+                "merit report kpi",
+                Command::new(merit)
+                    .args(["report", "kpi", "--db"])
+                    .arg(db)
+                    .args(["--from", from, "--to", to, "--by", by, "--interval", "30m"])
+                    .args(["--kpi", kpis, "--format", "csv"]),
+            )?;
+            std::fs::write(data.join(format!("merit-{name}.csv")), output)?;
+            println!("scorecard {name}, merit {run}: {seconds:.3} s (fresh process)");
+            merit_s.push((name, run, seconds));
+        }
+    }
+    let venv = data.join("venv");
+    let python = venv.join("bin/python");
+    let installed = Command::new("python3")
+        .arg("-m")
+        .arg("venv")
+        .arg(&venv)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+        && Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "duckdb"])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+    if !installed {
+        println!("scorecard, DuckDB: not measured (python3 -m venv and pip install duckdb failed)");
+        return Ok(());
+    }
+    let (_, report, _) = timed(
+        "duckdb scorecard",
+        Command::new(&python)
+            .arg(root.join("xtask/bench/duckdb_scorecard.py"))
+            .arg(data)
+            .arg(data.join("peer.duckdb"))
+            .args([from, to])
+            .arg(data.join("merit-by_agent.csv"))
+            .arg(data.join("merit-by_queue_interval.csv")),
+    )?;
+    let peer: serde_json::Value = serde_json::from_str(report.lines().last().unwrap_or("{}"))?;
+    for (name, run, seconds) in merit_s {
+        let duck = peer[format!("{name}_{run}_s")].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "scorecard {name} {run}: merit {seconds:.3} s, DuckDB {duck:.3} s, ratio {:.1} (target: at most 1.0 cold)",
+            seconds / duck
+        );
+    }
+    println!(
+        "scorecard figures: {} mismatches between Merit and DuckDB {}",
+        peer["mismatches"], peer["first_mismatches"]
+    );
+    println!(
+        "incremental one-day update: not measured (no cached aggregates yet; target under 50 ms)"
+    );
     Ok(())
 }
 
@@ -155,7 +238,7 @@ fn sqlite3_floor(data: &Path, contacts_csv: &Path, n_contacts: f64, import_s: f6
         sqlite3.arg(format!(".import {} contacts", contacts_csv.display()));
     }
     match timed("sqlite3 .import", &mut sqlite3) {
-        Ok((floor_s, _)) => println!(
+        Ok((floor_s, _, _)) => println!(
             "sqlite3 .import of the same CSV into {what}: {floor_s:.2} s, {:.0} rows/s; Merit takes {:.2}x as long",
             n_contacts / floor_s,
             import_s / floor_s

@@ -280,10 +280,16 @@ impl Loaded {
 async fn load(
     store: &Store,
     tenant: TenantId,
-    from: Date,
-    to: Date,
-    window_days: i64,
+    request: &ReportRequest,
+    chosen: &[(&DefinitionHistory, Option<i64>)],
 ) -> Result<Loaded, ServiceError> {
+    let (from, to) = (request.from, request.to);
+    let versions = || chosen.iter().flat_map(|(h, _)| &h.versions);
+    let window_days = versions()
+        .map(|v| v.options.fcr_window_days)
+        .max()
+        .unwrap_or(0);
+    let workforce = versions().any(|v| v.kpi.from_agent_days());
     let start_ms = from
         .checked_sub(2.days())
         .map(|d| {
@@ -306,7 +312,12 @@ async fn load(
         .await?;
     let organisation = store.load_organisation(tenant).await?;
     let org = OrgView::new(&organisation, centre_zone(store, tenant).await?);
-    let activity = store.agent_activity(tenant, start_ms, end_ms).await?;
+    // States and schedules only when a workforce KPI needs them.
+    let activity = if workforce {
+        store.agent_activity(tenant, start_ms, end_ms).await?
+    } else {
+        Default::default()
+    };
     let agent_days = agent_days(&organisation.agents, &activity, from, to, |a| {
         org.agent_zone(a)
     });
@@ -361,13 +372,7 @@ pub async fn kpi_report(
     check_period(request.from, request.to)?;
     let all = definitions(store, clock, tenant).await?;
     let chosen = pick(&all, &request.definitions)?;
-    let window = chosen
-        .iter()
-        .flat_map(|(h, _)| &h.versions)
-        .map(|v| v.options.fcr_window_days)
-        .max()
-        .unwrap_or(0);
-    let loaded = load(store, tenant, request.from, request.to, window).await?;
+    let loaded = load(store, tenant, request, &chosen).await?;
     let frame = loaded.frame(request, clock);
     let mut report = report(&frame, &chosen, &request.dimensions);
     let targets = store.targets(tenant).await?;
@@ -576,13 +581,7 @@ pub async fn drill(
     let all = definitions(store, clock, tenant).await?;
     let chosen = pick(&all, std::slice::from_ref(selected))?;
     let (history, pinned) = chosen[0];
-    let window = history
-        .versions
-        .iter()
-        .map(|v| v.options.fcr_window_days)
-        .max()
-        .unwrap_or(0);
-    let loaded = load(store, tenant, request.from, request.to, window).await?;
+    let loaded = load(store, tenant, request, &chosen).await?;
     let frame = loaded.frame(request, clock);
     let count_kpi = matches!(
         history.versions[0].kpi.unit(),

@@ -10,7 +10,9 @@ use merit_domain::metrics::{
     ContactFacts, ContactTable, DefinitionVersion, Direction, Kpi, SurveyFact, Target, TargetScope,
 };
 use merit_domain::organisation::Channel;
-use sqlx::Row as _;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use sqlx::AssertSqlSafe;
 use std::collections::{BTreeMap, HashMap};
 
 const SELECT_DEFINITIONS: &str = "SELECT name, version, kpi, effective_from, options_json, recorded_ms, recorded_on, recorded_by, reason
@@ -20,17 +22,6 @@ const INSERT_DEFINITION: &str = "INSERT INTO kpi_definitions
     (tenant_id, name, version, kpi, effective_from, options_json, recorded_ms, recorded_on, recorded_by, reason)
     VALUES ($1, $2, (SELECT COALESCE(MAX(version), 0) + 1 FROM kpi_definitions WHERE tenant_id = $1 AND name = $2),
             $3, $4, $5, $6, $7, $8, $9)";
-
-/// (system, response id, contact id, agent, answered at, question, value).
-type SurveyAnswerRow = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-    String,
-    i64,
-);
 
 type DefinitionRow = (
     String,
@@ -60,59 +51,142 @@ fn definition(row: DefinitionRow) -> StoreResult<DefinitionVersion> {
     })
 }
 
-/// Contacts read for a report: current revisions only.
-const SELECT_CONTACTS: &str = "SELECT source_system, source_id, channel, queue_id, contact_type, customer_id, agent_id,
+/// The columns of a contact the engine reads, in `ContactRow` order.
+const CONTACT_COLUMNS: &str = "source_system, source_id, channel, queue_id, contact_type, customer_id, agent_id,
     wrap_up_code, arrival_ms, end_ms, outcome, queue_entry_ms, queue_exit_ms, answer_ms, after_work_end_ms,
-    hold_ms, n_transfers, first_response_ms, resolution_ms, sale_amount_minor, sale_cancelled_ms
-    FROM contacts WHERE tenant_id = $1 AND is_current AND arrival_ms >= $2 AND arrival_ms < $3";
+    hold_ms, n_transfers, first_response_ms, resolution_ms, sale_amount_minor, sale_cancelled_ms";
 
-const SELECT_SURVEY_ANSWERS: &str = "SELECT r.source_system, r.source_id, r.contact_source_id, r.agent_id, r.answered_ms,
-    a.question_id, a.value
-    FROM survey_responses r JOIN survey_answers a
+const CONTACTS_WHERE: &str =
+    "FROM contacts WHERE tenant_id = $1 AND is_current AND arrival_ms >= $2 AND arrival_ms < $3";
+
+/// The columns of a numeric survey answer, in `SurveyAnswerRow` order.
+const SURVEY_COLUMNS: &str = "r.source_system, r.source_id, r.contact_source_id, r.agent_id, r.answered_ms, a.question_id, a.value";
+
+const SURVEYS_WHERE: &str = "FROM survey_responses r JOIN survey_answers a
       ON a.tenant_id = r.tenant_id AND a.source_system = r.source_system AND a.source_id = r.source_id
      AND a.revision = r.revision AND a.answered_ms = r.answered_ms
     WHERE r.tenant_id = $1 AND r.is_current AND a.value IS NOT NULL AND r.answered_ms >= $2 AND r.answered_ms < $3";
 
-macro_rules! contact_facts {
-    ($row:expr) => {{
-        let row = $row;
-        let text =
-            |i: usize| -> StoreResult<Option<String>> { Ok(row.try_get::<Option<String>, _>(i)?) };
-        let ms = |i: usize| -> StoreResult<Option<i64>> { Ok(row.try_get::<Option<i64>, _>(i)?) };
-        let channel: String = row.try_get(2)?;
-        let outcome: String = row.try_get(10)?;
-        let bad =
-            |what: &str, value: &str| StoreError::Invalid(format!("contact: bad {what} {value:?}"));
-        let arrival_ms: i64 = row.try_get(8)?;
-        let end_ms: i64 = row.try_get(9)?;
-        let (entry, exit, answer) = (ms(11)?, ms(12)?, ms(13)?);
-        let hold_ms: i64 = row.try_get(15)?;
-        let answered_hold = if answer.is_some() { hold_ms } else { 0 };
-        let sale: Option<i64> = ms(19)?;
-        ContactFacts {
-            source_system: row.try_get(0)?,
-            source_id: row.try_get(1)?,
-            channel: Channel::parse(&channel).ok_or_else(|| bad("channel", &channel))?,
-            queue_id: text(3)?,
-            contact_type: text(4)?,
-            customer_id: text(5)?,
-            agent_id: text(6)?,
-            wrap_up_code: text(7)?,
-            arrival_ms,
-            end_ms,
-            outcome: Outcome::parse(&outcome).ok_or_else(|| bad("outcome", &outcome))?,
-            wait_ms: entry.and_then(|entry| answer.or(exit).map(|left| left - entry)),
+/// One contact as read, fields in `CONTACT_COLUMNS` order: decoded by name
+/// from PostgreSQL rows, by position from SQLite's JSON arrays.
+#[derive(sqlx::FromRow, Deserialize)]
+struct ContactRow {
+    source_system: String,
+    source_id: String,
+    channel: String,
+    queue_id: Option<String>,
+    contact_type: Option<String>,
+    customer_id: Option<String>,
+    agent_id: Option<String>,
+    wrap_up_code: Option<String>,
+    arrival_ms: i64,
+    end_ms: i64,
+    outcome: String,
+    queue_entry_ms: Option<i64>,
+    queue_exit_ms: Option<i64>,
+    answer_ms: Option<i64>,
+    after_work_end_ms: Option<i64>,
+    hold_ms: i64,
+    n_transfers: i64,
+    first_response_ms: Option<i64>,
+    resolution_ms: Option<i64>,
+    sale_amount_minor: Option<i64>,
+    sale_cancelled_ms: Option<i64>,
+}
+
+impl ContactRow {
+    fn facts(self) -> StoreResult<ContactFacts> {
+        let bad = |what: &str, value: &str| {
+            StoreError::Invalid(format!("contact {}: bad {what} {value:?}", self.source_id))
+        };
+        let channel = Channel::parse(&self.channel).ok_or_else(|| bad("channel", &self.channel))?;
+        let outcome = Outcome::parse(&self.outcome).ok_or_else(|| bad("outcome", &self.outcome))?;
+        let answer = self.answer_ms;
+        let hold_ms = if answer.is_some() { self.hold_ms } else { 0 };
+        Ok(ContactFacts {
+            wait_ms: self
+                .queue_entry_ms
+                .and_then(|entry| answer.or(self.queue_exit_ms).map(|left| left - entry)),
             answered: answer.is_some(),
-            talk_ms: answer.map_or(0, |a| (end_ms - a - answered_hold).max(0)),
-            hold_ms: answered_hold,
-            after_work_ms: ms(14)?.map_or(0, |e| e - end_ms),
-            transferred: row.try_get::<i64, _>(16)? > 0,
-            first_response_ms: ms(17)?,
-            resolution_ms: ms(18)?,
-            sale_minor: sale,
-            sale_cancelled: ms(20)?.is_some(),
+            talk_ms: answer.map_or(0, |a| (self.end_ms - a - hold_ms).max(0)),
+            hold_ms,
+            after_work_ms: self.after_work_end_ms.map_or(0, |e| e - self.end_ms),
+            transferred: self.n_transfers > 0,
+            sale_cancelled: self.sale_cancelled_ms.is_some(),
+            sale_minor: self.sale_amount_minor,
+            source_system: self.source_system,
+            source_id: self.source_id,
+            channel,
+            queue_id: self.queue_id,
+            contact_type: self.contact_type,
+            customer_id: self.customer_id,
+            agent_id: self.agent_id,
+            wrap_up_code: self.wrap_up_code,
+            arrival_ms: self.arrival_ms,
+            end_ms: self.end_ms,
+            outcome,
+            first_response_ms: self.first_response_ms,
+            resolution_ms: self.resolution_ms,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow, Deserialize)]
+struct SurveyAnswerRow {
+    source_system: String,
+    source_id: String,
+    contact_source_id: Option<String>,
+    agent_id: Option<String>,
+    answered_ms: i64,
+    question_id: String,
+    value: i64,
+}
+
+/// Reads every row of `SELECT columns where_clause` bound to (tenant, from,
+/// to). PostgreSQL streams rows; through sqlx, SQLite hands each row to the
+/// reader thread on its own, which costs more than reading it, so there
+/// the rows come as one JSON array per hour of `time_column` and are
+/// decoded by position.
+async fn read_rows<T>(
+    store: &Store,
+    columns: &str,
+    where_clause: &str,
+    time_column: &str,
+    bind: (TenantId, i64, i64),
+) -> StoreResult<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + DeserializeOwned + Send + Unpin,
+{
+    let (tenant, from_ms, to_ms) = bind;
+    match store {
+        Store::Postgres(pool) => {
+            let sql = format!("SELECT {columns} {where_clause}");
+            Ok(sqlx::query_as(AssertSqlSafe(sql))
+                .bind(tenant)
+                .bind(from_ms)
+                .bind(to_ms)
+                .fetch_all(pool)
+                .await?)
         }
-    }};
+        Store::Sqlite(pool) => {
+            let sql = format!(
+                "SELECT json_group_array(json_array({columns})) {where_clause} GROUP BY {time_column} / 3600000"
+            );
+            let chunks: Vec<(String,)> = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(tenant)
+                .bind(from_ms)
+                .bind(to_ms)
+                .fetch_all(pool)
+                .await?;
+            let mut rows = Vec::new();
+            for (chunk,) in chunks {
+                let decoded: Vec<T> = serde_json::from_str(&chunk)
+                    .map_err(|e| StoreError::Invalid(format!("reading rows: {e}")))?;
+                rows.extend(decoded);
+            }
+            Ok(rows)
+        }
+    }
 }
 
 impl Store {
@@ -183,17 +257,17 @@ impl Store {
         to_ms: i64,
     ) -> StoreResult<ContactTable> {
         let mut table = ContactTable::default();
-        on_store!(self, |pool| {
-            let rows = sqlx::query(SELECT_CONTACTS)
-                .bind(tenant)
-                .bind(from_ms)
-                .bind(to_ms)
-                .fetch_all(pool)
-                .await?;
-            for row in &rows {
-                table.push(contact_facts!(row));
-            }
-        });
+        let rows: Vec<ContactRow> = read_rows(
+            self,
+            CONTACT_COLUMNS,
+            CONTACTS_WHERE,
+            "arrival_ms",
+            (tenant, from_ms, to_ms),
+        )
+        .await?;
+        for row in rows {
+            table.push(row.facts()?);
+        }
         Ok(table)
     }
 
@@ -206,13 +280,14 @@ impl Store {
         to_ms: i64,
         contacts: &ContactTable,
     ) -> StoreResult<Vec<SurveyFact>> {
-        let rows: Vec<SurveyAnswerRow> =
-            on_store!(self, |pool| sqlx::query_as(SELECT_SURVEY_ANSWERS)
-                .bind(tenant)
-                .bind(from_ms)
-                .bind(to_ms)
-                .fetch_all(pool)
-                .await?);
+        let rows: Vec<SurveyAnswerRow> = read_rows(
+            self,
+            SURVEY_COLUMNS,
+            SURVEYS_WHERE,
+            "r.answered_ms",
+            (tenant, from_ms, to_ms),
+        )
+        .await?;
         let mut rows_by_id: HashMap<(u32, &str), usize> = HashMap::with_capacity(contacts.len());
         for i in 0..contacts.len() {
             rows_by_id.insert(
@@ -222,22 +297,20 @@ impl Store {
         }
         Ok(rows
             .into_iter()
-            .map(
-                |(system, source_id, contact, agent_id, answered_ms, question_id, value)| {
-                    let contact_row = contact.as_deref().and_then(|c| {
-                        let system = contacts.source_systems.get(&system)?;
-                        rows_by_id.get(&(system, c)).copied()
-                    });
-                    SurveyFact {
-                        source_id,
-                        question_id,
-                        value: i32::try_from(value).unwrap_or(i32::MAX),
-                        answered_ms,
-                        contact_row,
-                        agent_id,
-                    }
-                },
-            )
+            .map(|r| {
+                let contact_row = r.contact_source_id.as_deref().and_then(|c| {
+                    let system = contacts.source_systems.get(&r.source_system)?;
+                    rows_by_id.get(&(system, c)).copied()
+                });
+                SurveyFact {
+                    source_id: r.source_id,
+                    question_id: r.question_id,
+                    value: i32::try_from(r.value).unwrap_or(i32::MAX),
+                    answered_ms: r.answered_ms,
+                    contact_row,
+                    agent_id: r.agent_id,
+                }
+            })
             .collect())
     }
 }

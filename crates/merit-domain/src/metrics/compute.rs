@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 /// What a report groups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -155,7 +155,8 @@ pub struct Frame<'a> {
     /// Per contact row: local day, and local wall-clock ms (UTC ms + offset).
     local_day: Vec<Date>,
     local_ms: Vec<i64>,
-    site: Vec<Option<String>>,
+    site: Vec<u32>,
+    sites: Dict,
     /// Per survey answer: its local day and wall-clock ms (its contact's, if known).
     survey_local: Vec<(Date, i64)>,
     /// Agent days, and per (agent, day) the handle ms and handled contacts.
@@ -168,15 +169,29 @@ pub struct Frame<'a> {
     pub as_of_ms: i64,
 }
 
+/// Local day and local wall-clock ms of an instant in a zone.
 fn local(zone: &TimeZone, utc_ms: i64) -> (Date, i64) {
     match Timestamp::from_millisecond(utc_ms) {
         Ok(ts) => {
-            let offset_s = zone.to_offset(ts).seconds() as i64;
-            let zoned = ts.to_zoned(zone.clone());
-            (zoned.date(), utc_ms + offset_s * 1000)
+            let local_ms = utc_ms + zone.to_offset(ts).seconds() as i64 * 1000;
+            (civil_day(local_ms.div_euclid(86_400_000)), local_ms)
         }
         Err(_) => (Date::MIN, utc_ms),
     }
+}
+
+/// The civil date `days` after 1970-01-01 (Hinnant's days-to-civil).
+fn civil_day(days: i64) -> Date {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    Date::new(year as i16, month as i8, day as i8).unwrap_or(Date::MIN)
 }
 
 impl<'a> Frame<'a> {
@@ -191,15 +206,37 @@ impl<'a> Frame<'a> {
         let mut local_day = Vec::with_capacity(table.len());
         let mut local_ms = Vec::with_capacity(table.len());
         let mut site = Vec::with_capacity(table.len());
+        let mut sites = Dict::default();
+        // Sites and zones worked out once per queue and per agent, not per contact.
+        let mut site_of = |queue: Option<&str>, agent: Option<&str>| {
+            let s = org.site_of(queue, agent);
+            (sites.intern(s), org.zone_of(s))
+        };
+        let by_queue: Vec<_> = table
+            .queues
+            .names
+            .iter()
+            .map(|q| site_of(Some(q), None))
+            .collect();
+        let by_agent: Vec<_> = table
+            .agents
+            .names
+            .iter()
+            .map(|a| site_of(None, Some(a)))
+            .collect();
+        let no_site = site_of(None, None);
         for i in 0..table.len() {
-            let s = org.site_of(
-                table.queues.name(table.queue[i]),
-                table.agents.name(table.agent[i]),
-            );
-            let (day, ms) = local(org.zone_of(s), table.arrival_ms[i]);
+            let from_queue = by_queue
+                .get(table.queue[i] as usize)
+                .filter(|q| q.0 != Dict::NONE);
+            let (s, zone) = from_queue
+                .or_else(|| by_agent.get(table.agent[i] as usize))
+                .copied()
+                .unwrap_or(no_site);
+            let (day, ms) = local(zone, table.arrival_ms[i]);
             local_day.push(day);
             local_ms.push(ms);
-            site.push(s.map(str::to_owned));
+            site.push(s);
         }
         let survey_local = surveys
             .iter()
@@ -215,6 +252,7 @@ impl<'a> Frame<'a> {
             local_day,
             local_ms,
             site,
+            sites,
             survey_local,
             agent_days: Vec::new(),
             handled: HashMap::new(),
@@ -500,16 +538,15 @@ const OFFSET_TAG: i64 = 1_000;
 /// turned into labels once per group.
 type Key = Vec<i64>;
 
+/// Days from 1970-01-01 to a civil date (Hinnant's days-from-civil).
 fn days_since_epoch(day: Date) -> i64 {
-    day.since(Date::constant(1970, 1, 1))
-        .map(|span| span.get_days() as i64)
-        .unwrap_or(0)
-}
-
-fn date_from_days(days: i64) -> Date {
-    Date::constant(1970, 1, 1)
-        .checked_add(jiff::Span::new().days(days))
-        .unwrap_or(Date::MIN)
+    let (month, d) = (i64::from(day.month()), i64::from(day.day()));
+    let year = i64::from(day.year()) - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let yoe = year - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Interns the labels that are not already small codes (team and site ids).
@@ -540,24 +577,23 @@ impl Frame<'_> {
                 (None, day, days_since_epoch(day) * 86_400_000, 0)
             }
         };
-        let agent_name = match (row, source) {
-            (Some(i), _) => t.agents.name(t.agent[i]).map(str::to_owned),
-            (None, Source::SurveyAnswer(s)) => self.surveys[s].agent_id.clone(),
-            (None, Source::AgentDay(k)) => Some(self.agent_days[k].0.clone()),
+        let agent_name: Option<&str> = match (row, source) {
+            (Some(i), _) => t.agents.name(t.agent[i]),
+            (None, Source::SurveyAnswer(s)) => self.surveys[s].agent_id.as_deref(),
+            (None, Source::AgentDay(k)) => Some(self.agent_days[k].0.as_str()),
             (None, Source::Contact(_)) => None,
         };
         dims.iter()
             .map(|dim| match dim {
-                Dimension::Agent => labels.names.intern(agent_name.as_deref()) as i64,
+                Dimension::Agent => labels.names.intern(agent_name) as i64,
                 Dimension::Team => {
-                    let team = agent_name.as_deref().and_then(|a| self.org.team_on(a, day));
+                    let team = agent_name.and_then(|a| self.org.team_on(a, day));
                     labels.names.intern(team) as i64
                 }
                 Dimension::Site => {
                     let site = match row {
-                        Some(i) => self.site[i].as_deref(),
+                        Some(i) => self.sites.name(self.site[i]),
                         None => agent_name
-                            .as_deref()
                             .and_then(|a| self.org.agent_site.get(a))
                             .map(String::as_str),
                     };
@@ -650,9 +686,9 @@ impl Frame<'_> {
                     let abs = offset_min.abs();
                     format!("{wall}{sign}{:02}:{:02}", abs / 60, abs % 60)
                 }
-                Dimension::Day => date_from_days(code).to_string(),
+                Dimension::Day => civil_day(code).to_string(),
                 Dimension::Week => {
-                    let monday = date_from_days(code);
+                    let monday = civil_day(code);
                     let week = monday.iso_week_date();
                     format!("{}-W{:02}", week.year(), week.week())
                 }
@@ -858,25 +894,37 @@ pub fn report(
     dims: &[Dimension],
 ) -> Report {
     let mut labels = Labels::default();
-    let mut groups: BTreeMap<Key, Vec<Vec<&Part>>> = BTreeMap::new();
     let all_parts: Vec<Vec<Part>> = definitions
         .iter()
         .map(|(history, pinned)| parts(frame, history, *pinned))
         .collect();
+    // Groups in a Vec, found by key; each row's group is worked out once,
+    // however many definitions count it.
+    let mut groups: Vec<(Key, Vec<Vec<&Part>>)> = Vec::new();
+    let mut group_of_key: HashMap<Key, usize> = HashMap::new();
+    let mut group_of_row: HashMap<Source, usize> = HashMap::new();
+    let mut group_index = |key: Key, groups: &mut Vec<(Key, Vec<Vec<&Part>>)>| {
+        *group_of_key.entry(key.clone()).or_insert_with(|| {
+            groups.push((key, vec![Vec::new(); definitions.len()]));
+            groups.len() - 1
+        })
+    };
     for (k, parts) in all_parts.iter().enumerate() {
         for part in parts {
-            let key = frame.key(part.source, dims, &mut labels);
-            groups
-                .entry(key)
-                .or_insert_with(|| vec![Vec::new(); definitions.len()])[k]
-                .push(part);
+            let g = match group_of_row.get(&part.source) {
+                Some(&g) => g,
+                None => {
+                    let g = group_index(frame.key(part.source, dims, &mut labels), &mut groups);
+                    group_of_row.insert(part.source, g);
+                    g
+                }
+            };
+            groups[g].1[k].push(part);
         }
     }
     if let [dim] = dims {
         for key in frame.all_keys(*dim, &mut labels) {
-            groups
-                .entry(vec![key])
-                .or_insert_with(|| vec![Vec::new(); definitions.len()]);
+            group_index(vec![key], &mut groups);
         }
     }
     let mut keyed: Vec<(&Key, ReportRow)> = groups
@@ -1004,4 +1052,19 @@ pub fn drill_down(
             frame.label(dims, &key, &labels) == group
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_day_arithmetic_agrees_with_jiff() {
+        let epoch = Date::constant(1970, 1, 1);
+        for days in (-800_000..800_000).step_by(997) {
+            let by_jiff = epoch.checked_add(jiff::Span::new().days(days)).unwrap();
+            assert_eq!(civil_day(days), by_jiff, "{days}");
+            assert_eq!(days_since_epoch(by_jiff), days);
+        }
+    }
 }

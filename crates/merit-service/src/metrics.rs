@@ -6,7 +6,10 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use merit_domain::TenantId;
-use merit_domain::metrics::compute::{NO_GROUP, drill_down, report};
+use merit_domain::metrics::cache::CachedDay;
+use merit_domain::metrics::compute::{
+    NO_GROUP, cacheable, drill_down, parts_except, report_from_parts, to_cache,
+};
 use merit_domain::metrics::definition::product_defaults;
 use merit_domain::metrics::target::target_on;
 use merit_domain::metrics::workforce::{AgentDays, agent_days};
@@ -16,7 +19,7 @@ use merit_domain::metrics::{
 };
 use merit_store::{AuditEntry, Store};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Every definition by name, each with all its versions.
 pub type Definitions = BTreeMap<String, DefinitionHistory>;
@@ -264,26 +267,37 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    fn frame(&self, request: &ReportRequest, clock: &dyn Clock) -> Frame<'_> {
+    fn frame(&self, request: &ReportRequest, as_of_ms: i64) -> Frame<'_> {
         Frame::new(
             &self.table,
             &self.surveys,
             &self.org,
             request.from,
             request.to,
-            request.as_of_ms.unwrap_or_else(|| clock.now_ms()),
+            as_of_ms,
         )
         .with_agent_days(self.agent_days.clone())
     }
 }
 
+/// Loads the rows behind local days `rows` (`None`: no rows, only the
+/// organisation, when every figure comes from the cache).
 async fn load(
     store: &Store,
     tenant: TenantId,
-    request: &ReportRequest,
+    rows: Option<(Date, Date)>,
     chosen: &[(&DefinitionHistory, Option<i64>)],
 ) -> Result<Loaded, ServiceError> {
-    let (from, to) = (request.from, request.to);
+    let organisation = store.load_organisation(tenant).await?;
+    let org = OrgView::new(&organisation, centre_zone(store, tenant).await?);
+    let Some((from, to)) = rows else {
+        return Ok(Loaded {
+            table: ContactTable::default(),
+            surveys: Vec::new(),
+            org,
+            agent_days: AgentDays::new(),
+        });
+    };
     let versions = || chosen.iter().flat_map(|(h, _)| &h.versions);
     let window_days = versions()
         .map(|v| v.options.fcr_window_days)
@@ -310,8 +324,6 @@ async fn load(
     let surveys = store
         .survey_facts(tenant, start_ms, end_ms + 30 * 86_400_000, &table)
         .await?;
-    let organisation = store.load_organisation(tenant).await?;
-    let org = OrgView::new(&organisation, centre_zone(store, tenant).await?);
     // States and schedules only when a workforce KPI needs them.
     let activity = if workforce {
         store.agent_activity(tenant, start_ms, end_ms).await?
@@ -369,12 +381,107 @@ pub async fn kpi_report(
     tenant: TenantId,
     request: &ReportRequest,
 ) -> Result<Report, ServiceError> {
+    Ok(kpi_report_traced(store, clock, tenant, request).await?.0)
+}
+
+/// `kpi_report`, also naming the (definition, day) pairs it computed from
+/// rows rather than read from the cache (which it then filled).
+pub async fn kpi_report_traced(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: TenantId,
+    request: &ReportRequest,
+) -> Result<(Report, Vec<(String, Date)>), ServiceError> {
     check_period(request.from, request.to)?;
     let all = definitions(store, clock, tenant).await?;
     let chosen = pick(&all, &request.definitions)?;
-    let loaded = load(store, tenant, request, &chosen).await?;
-    let frame = loaded.frame(request, clock);
-    let mut report = report(&frame, &chosen, &request.dimensions);
+    let as_of_ms = request.as_of_ms.unwrap_or_else(|| clock.now_ms());
+    let days = days_of(request.from, request.to);
+    // Per definition: the version on each day, and the days the cache holds.
+    let mut on_day: Vec<Vec<Option<i64>>> = Vec::new();
+    let mut cached: Vec<Vec<(Date, i64, CachedDay)>> = Vec::new();
+    for (history, pinned) in &chosen {
+        let versions: Vec<Option<i64>> = days
+            .iter()
+            .map(|d| history.in_force(*d, as_of_ms, *pinned).map(|v| v.version))
+            .collect();
+        let mut found = Vec::new();
+        if cacheable(history.versions[0].kpi) {
+            let distinct: BTreeSet<i64> = versions.iter().flatten().copied().collect();
+            for version in distinct {
+                let name = &history.versions[0].name;
+                for (day, bytes) in store
+                    .cached_days(tenant, name, version, request.from, request.to)
+                    .await?
+                {
+                    let in_force = days
+                        .iter()
+                        .position(|d| *d == day)
+                        .and_then(|k| versions[k]);
+                    if let (Some(day_cache), Some(true)) =
+                        (CachedDay::decode(&bytes), in_force.map(|v| v == version))
+                    {
+                        found.push((day, version, day_cache));
+                    }
+                }
+            }
+        }
+        on_day.push(versions);
+        cached.push(found);
+    }
+    let missing: Vec<BTreeSet<Date>> = cached
+        .iter()
+        .map(|found| {
+            let have: BTreeSet<Date> = found.iter().map(|(d, _, _)| *d).collect();
+            days.iter().filter(|d| !have.contains(d)).copied().collect()
+        })
+        .collect();
+    let first_missing = missing.iter().flatten().min().copied();
+    let last_missing = missing.iter().flatten().max().copied();
+    let loaded = load(store, tenant, first_missing.zip(last_missing), &chosen).await?;
+    let mut frame = loaded.frame(request, as_of_ms);
+    let mut all_parts: Vec<Vec<Part>> = cached
+        .iter()
+        .map(|found| {
+            found
+                .iter()
+                .flat_map(|(day, version, c)| frame.add_cached(*day, *version, c))
+                .collect()
+        })
+        .collect();
+    let mut recomputed = Vec::new();
+    for (k, (history, pinned)) in chosen.iter().enumerate() {
+        let skip: HashSet<Date> = cached[k].iter().map(|(d, _, _)| *d).collect();
+        let from_rows = parts_except(&frame, history, *pinned, &skip);
+        if cacheable(history.versions[0].kpi) {
+            let mut computed = to_cache(&frame, history, &from_rows);
+            let mut by_version: BTreeMap<i64, Vec<(Date, Vec<u8>)>> = BTreeMap::new();
+            for (n, day) in days.iter().enumerate() {
+                let Some(version) = on_day[k][n].filter(|_| missing[k].contains(day)) else {
+                    continue;
+                };
+                let day_cache = computed.remove(&(version, *day)).unwrap_or_default();
+                by_version
+                    .entry(version)
+                    .or_default()
+                    .push((*day, day_cache.encode()));
+                recomputed.push((history.versions[0].name.clone(), *day));
+            }
+            for (version, encoded) in by_version {
+                store
+                    .put_cached_days(
+                        tenant,
+                        &history.versions[0].name,
+                        version,
+                        &encoded,
+                        clock.now_ms(),
+                    )
+                    .await?;
+            }
+        }
+        all_parts[k].extend(from_rows);
+    }
+    let mut report = report_from_parts(&frame, &chosen, &all_parts, &request.dimensions);
     let targets = store.targets(tenant).await?;
     attach_targets(
         &mut report,
@@ -383,7 +490,18 @@ pub async fn kpi_report(
         &loaded.org,
         request.to,
     );
-    Ok(report)
+    Ok((report, recomputed))
+}
+
+fn days_of(from: Date, to: Date) -> Vec<Date> {
+    let mut days = Vec::new();
+    let mut day = from;
+    while day <= to {
+        days.push(day);
+        let Ok(next) = day.tomorrow() else { break };
+        day = next;
+    }
+    days
 }
 
 /// Whose targets a report row is measured against, most specific first: an
@@ -581,8 +699,8 @@ pub async fn drill(
     let all = definitions(store, clock, tenant).await?;
     let chosen = pick(&all, std::slice::from_ref(selected))?;
     let (history, pinned) = chosen[0];
-    let loaded = load(store, tenant, request, &chosen).await?;
-    let frame = loaded.frame(request, clock);
+    let loaded = load(store, tenant, Some((request.from, request.to)), &chosen).await?;
+    let frame = loaded.frame(request, request.as_of_ms.unwrap_or_else(|| clock.now_ms()));
     let count_kpi = matches!(
         history.versions[0].kpi.unit(),
         merit_domain::metrics::Unit::Count | merit_domain::metrics::Unit::MinorUnits
@@ -600,6 +718,8 @@ pub async fn drill(
             .map(|p| {
                 let (row, survey) = match p.source {
                     Source::Contact(i) => (Some(i), None),
+                    // Drill-downs read rows, never the cache.
+                    Source::Cached(_) => (None, None),
                     Source::AgentDay(k) => {
                         let (agent, day) = frame.agent_day(k);
                         (

@@ -21,11 +21,12 @@ use merit_import::{ImportFormat, ImportKind};
 use merit_service::FixedClock;
 use merit_service::import::{ImportRequest, import_file};
 use merit_service::metrics::{
-    NewVersion, ReportRequest, Selected, SetTarget, kpi_report, new_version, set_target,
+    NewVersion, ReportRequest, Selected, SetTarget, kpi_report, kpi_report_traced, new_version,
+    set_target,
 };
 use merit_sim::{Collected, ScenarioConfig, simulate_centre};
 use merit_store::Store;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 /// 2026-11-23 12:00 UTC: "today" for these tests, after the demo's 90 days.
@@ -506,5 +507,181 @@ async fn targets_zone_each_group_with_the_most_specific_target() {
         );
         let audit = store.audit_entries(DEFAULT_TENANT).await.unwrap();
         assert_eq!(audit.iter().filter(|e| e.action == "target.set").count(), 3);
+    }
+}
+
+/// Writes the contacts that satisfy `keep` as a native file.
+fn write_contacts(path: &Path, contacts: &[Contact], keep: impl Fn(&Contact) -> bool) {
+    let mut writer =
+        NativeWriter::new(std::fs::File::create(path).unwrap(), ImportKind::Contacts).unwrap();
+    for c in contacts.iter().filter(|c| keep(c)) {
+        writer.contact(c).unwrap();
+    }
+    writer.flush().unwrap();
+}
+
+async fn import_path(store: &Store, clock: &FixedClock, kind: ImportKind, path: &Path) {
+    let request = ImportRequest {
+        tenant: DEFAULT_TENANT,
+        actor: "test",
+        kind,
+        format: ImportFormat::Native,
+        time_zone: None,
+        path,
+        progress: &|_| {},
+    };
+    assert_eq!(
+        import_file(store, clock, request).await.unwrap().rejected,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_day_added_recomputes_only_the_days_it_can_change_and_matches_a_full_recompute() {
+    let config = ScenarioConfig {
+        days: 16,
+        agents: 24,
+        ..ScenarioConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let collected = simulate_files(&config, dir.path());
+    let day = |n: i64| {
+        config
+            .start
+            .checked_add(jiff::Span::new().days(n - 1))
+            .unwrap()
+    };
+    let (first_14, day_15, all_15) = (
+        dir.path().join("1-14"),
+        dir.path().join("15"),
+        dir.path().join("1-15"),
+    );
+    write_contacts(&first_14, &collected.contacts, |c| {
+        local_day(c.arrival_ms) <= day(14)
+    });
+    write_contacts(&day_15, &collected.contacts, |c| {
+        local_day(c.arrival_ms) == day(15)
+    });
+    write_contacts(&all_15, &collected.contacts, |c| {
+        local_day(c.arrival_ms) <= day(15)
+    });
+    let kpis = [
+        "offered",
+        "answered",
+        "abandon_rate",
+        "service_level",
+        "asa",
+        "aht",
+        "transfer_rate",
+        "fcr_repeat",
+    ];
+    let request = |dimensions| ReportRequest {
+        from: day(1),
+        to: day(15),
+        dimensions,
+        definitions: kpis
+            .iter()
+            .map(|k| Selected {
+                name: (*k).into(),
+                pinned: None,
+            })
+            .collect(),
+        as_of_ms: None,
+    };
+    let clock = FixedClock(NOW_MS);
+    let days_computed = |recomputed: &[(String, Date)]| {
+        let days: BTreeSet<Date> = recomputed.iter().map(|(_, d)| *d).collect();
+        // Every definition recomputes the same days.
+        assert_eq!(recomputed.len(), days.len() * kpis.len());
+        days
+    };
+    let all_days: BTreeSet<Date> = (1..=15).map(day).collect();
+    // Invalidated by the added day: its contacts' UTC days, back by the
+    // 7-day FCR window and 2 days for time zones (docs/metrics.md).
+    let earliest_new = collected
+        .contacts
+        .iter()
+        .filter(|c| local_day(c.arrival_ms) == day(15))
+        .map(|c| c.arrival_ms)
+        .min()
+        .unwrap();
+    let first_stale = jiff::Timestamp::from_millisecond(earliest_new)
+        .unwrap()
+        .to_zoned(TimeZone::UTC)
+        .date()
+        .checked_sub(jiff::Span::new().days(9))
+        .unwrap();
+    let stale: BTreeSet<Date> = all_days
+        .iter()
+        .filter(|d| **d >= first_stale)
+        .copied()
+        .collect();
+    assert!(stale.len() < all_days.len());
+    for (store, fresh) in stores::stores("incremental")
+        .await
+        .into_iter()
+        .zip(stores::stores("incremental_full").await)
+    {
+        let org = dir.path().join(ImportKind::Organisation.as_str());
+        import_path(&store, &clock, ImportKind::Organisation, &org).await;
+        import_path(&store, &clock, ImportKind::Contacts, &first_14).await;
+        let (_, first) = kpi_report_traced(
+            &store,
+            &clock,
+            DEFAULT_TENANT,
+            &request(vec![Dimension::Agent]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(days_computed(&first), all_days);
+        // Nothing new: every day from the cache.
+        let (_, again) = kpi_report_traced(
+            &store,
+            &clock,
+            DEFAULT_TENANT,
+            &request(vec![Dimension::Agent]),
+        )
+        .await
+        .unwrap();
+        assert!(again.is_empty());
+        // Day 15 arrives; importing it twice changes nothing the second time.
+        import_path(&store, &clock, ImportKind::Contacts, &day_15).await;
+        import_path(&store, &clock, ImportKind::Contacts, &day_15).await;
+        let (by_agent, incremental) = kpi_report_traced(
+            &store,
+            &clock,
+            DEFAULT_TENANT,
+            &request(vec![Dimension::Agent]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(days_computed(&incremental), stale);
+        let (by_queue, _) = kpi_report_traced(
+            &store,
+            &clock,
+            DEFAULT_TENANT,
+            &request(vec![Dimension::Queue, Dimension::Interval(30)]),
+        )
+        .await
+        .unwrap();
+        // The same figures as a store that got all 15 days at once.
+        import_path(&fresh, &clock, ImportKind::Organisation, &org).await;
+        import_path(&fresh, &clock, ImportKind::Contacts, &all_15).await;
+        let (full_by_agent, full_by_queue) = (
+            request(vec![Dimension::Agent]),
+            request(vec![Dimension::Queue, Dimension::Interval(30)]),
+        );
+        assert_eq!(
+            by_agent,
+            kpi_report(&fresh, &clock, DEFAULT_TENANT, &full_by_agent)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            by_queue,
+            kpi_report(&fresh, &clock, DEFAULT_TENANT, &full_by_queue)
+                .await
+                .unwrap()
+        );
     }
 }

@@ -275,6 +275,12 @@ pub struct ImportTx {
     pub(crate) tx: Tx,
     pub(crate) tenant: TenantId,
     batch_id: i64,
+    /// Earliest and latest time of the contacts, and of the survey
+    /// responses, this import added or changed: the report cache days they
+    /// can affect are deleted when it finishes.
+    changed_contacts: Option<(i64, i64)>,
+    changed_surveys: Option<(i64, i64)>,
+    pub(crate) organisation_changed: bool,
 }
 
 type Existing = HashMap<(String, String), (i64, i64, i64)>;
@@ -308,6 +314,9 @@ impl ImportTx {
             tx,
             tenant,
             batch_id,
+            changed_contacts: None,
+            changed_surveys: None,
+            organisation_changed: false,
         })
     }
 
@@ -344,6 +353,18 @@ impl ImportTx {
                     to_insert.push((row, 1));
                     outcome.inserted += 1;
                 }
+            }
+        }
+        let changed = match kind {
+            RecordKind::Contacts => Some(&mut self.changed_contacts),
+            RecordKind::Surveys => Some(&mut self.changed_surveys),
+            _ => None,
+        };
+        if let Some(range) = changed {
+            for (row, _) in &to_insert {
+                let (from, to) = range.get_or_insert((row.time_ms, row.time_ms));
+                *from = (*from).min(row.time_ms);
+                *to = (*to).max(row.time_ms);
             }
         }
         self.retire(kind, &to_retire).await?;
@@ -576,8 +597,62 @@ impl ImportTx {
             };
         }
         on_tx!(&mut self.tx, |tx| run!(tx));
+        self.invalidate_cache().await?;
         on_tx!(self.tx, |tx| tx.commit().await?);
         Ok(record)
+    }
+
+    /// Deletes the report cache days this import can change: for contacts,
+    /// their local days and the FCR windows before them (a new contact can
+    /// make an earlier one a repeat); for survey responses, the 31 days
+    /// before them (answers count on their contact's day); two days either
+    /// side for time zones. A changed organisation (teams, sites) clears it.
+    async fn invalidate_cache(&mut self) -> StoreResult<()> {
+        let tenant = self.tenant;
+        if self.organisation_changed {
+            let sql = "DELETE FROM kpi_cache WHERE tenant_id = $1";
+            on_tx!(&mut self.tx, |tx| {
+                sqlx::query(sql).bind(tenant).execute(&mut **tx).await?;
+            });
+            return Ok(());
+        }
+        let options: Vec<(String,)> = on_tx!(&mut self.tx, |tx| sqlx::query_as(
+            "SELECT options_json FROM kpi_definitions WHERE tenant_id = $1"
+        )
+        .bind(tenant)
+        .fetch_all(&mut **tx)
+        .await?);
+        let fcr_window_days = options
+            .iter()
+            .filter_map(|(json,)| serde_json::from_str::<serde_json::Value>(json).ok())
+            .filter_map(|o| o["fcr_window_days"].as_i64())
+            .max()
+            .unwrap_or(7);
+        let ranges = [
+            (self.changed_contacts, fcr_window_days),
+            (self.changed_surveys, 31),
+        ];
+        for (range, lookback_days) in ranges {
+            let Some((from_ms, to_ms)) = range else {
+                continue;
+            };
+            let day = |ms: i64, shift_days: i64| {
+                jiff::Timestamp::from_millisecond(ms + shift_days * 86_400_000)
+                    .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+                    .unwrap_or_default()
+            };
+            let (first, last) = (day(from_ms, -lookback_days - 2), day(to_ms, 2));
+            let sql = "DELETE FROM kpi_cache WHERE tenant_id = $1 AND day >= $2 AND day <= $3";
+            on_tx!(&mut self.tx, |tx| {
+                sqlx::query(sql)
+                    .bind(tenant)
+                    .bind(&first)
+                    .bind(&last)
+                    .execute(&mut **tx)
+                    .await?;
+            });
+        }
+        Ok(())
     }
 }
 

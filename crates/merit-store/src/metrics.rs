@@ -444,3 +444,65 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// The cached days of one definition version from `from` to `to`.
+    pub async fn cached_days(
+        &self,
+        tenant: TenantId,
+        definition: &str,
+        version: i64,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> StoreResult<Vec<(jiff::civil::Date, Vec<u8>)>> {
+        let sql = "SELECT day, aggregates FROM kpi_cache
+                   WHERE tenant_id = $1 AND definition = $2 AND version = $3 AND day >= $4 AND day <= $5";
+        let rows: Vec<(String, Vec<u8>)> = on_store!(self, |pool| sqlx::query_as(sql)
+            .bind(tenant)
+            .bind(definition)
+            .bind(version)
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(|(day, bytes)| {
+                let day = day
+                    .parse()
+                    .map_err(|_| StoreError::Invalid(format!("kpi_cache: bad day {day:?}")))?;
+                Ok((day, bytes))
+            })
+            .collect()
+    }
+
+    /// Stores computed days of one definition version, replacing any already there.
+    pub async fn put_cached_days(
+        &self,
+        tenant: TenantId,
+        definition: &str,
+        version: i64,
+        days: &[(jiff::civil::Date, Vec<u8>)],
+        computed_ms: i64,
+    ) -> StoreResult<()> {
+        let sql = "INSERT INTO kpi_cache (tenant_id, definition, version, day, computed_ms, aggregates)
+                   VALUES ($1, $2, $3, $4, $5, $6)
+                   ON CONFLICT (tenant_id, definition, version, day)
+                   DO UPDATE SET computed_ms = excluded.computed_ms, aggregates = excluded.aggregates";
+        on_store!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for (day, bytes) in days {
+                sqlx::query(sql)
+                    .bind(tenant)
+                    .bind(definition)
+                    .bind(version)
+                    .bind(day.to_string())
+                    .bind(computed_ms)
+                    .bind(bytes)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}

@@ -112,6 +112,7 @@ impl ImportTx {
     /// Inserts or replaces each record, inside the import's transaction.
     pub async fn write_organisation(&mut self, changes: &[OrganisationRecord]) -> StoreResult<()> {
         let tenant = self.tenant;
+        self.organisation_changed |= !changes.is_empty();
         macro_rules! apply {
             ($tx:expr) => {{
                 let tx = $tx;

@@ -4,6 +4,7 @@
 //! counts and sums, never from percentages.
 
 use crate::contact::Outcome;
+use crate::metrics::cache::CachedDay;
 use crate::metrics::definition::{
     DefinitionHistory, DefinitionVersion, FcrMatch, Kpi, KpiOptions, ServiceLevelVariant, Unit,
 };
@@ -14,7 +15,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// What a report groups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -162,6 +163,8 @@ pub struct Frame<'a> {
     /// Agent days, and per (agent, day) the handle ms and handled contacts.
     agent_days: Vec<(String, Date, AgentDay)>,
     handled: HashMap<(String, Date), (i64, i64)>,
+    cached: Vec<CachedRow>,
+    cache_names: Dict,
     pub from: Date,
     pub to: Date,
     /// "Now" for the report: versions recorded later are ignored, FCR windows
@@ -256,9 +259,57 @@ impl<'a> Frame<'a> {
             survey_local,
             agent_days: Vec::new(),
             handled: HashMap::new(),
+            cached: Vec::new(),
+            cache_names: Dict::default(),
             from,
             to,
             as_of_ms,
+        }
+    }
+
+    /// Adds one cached day of a definition version; returns its parts.
+    pub fn add_cached(&mut self, day: Date, version: i64, cached: &CachedDay) -> Vec<Part> {
+        let codes: Vec<u32> = cached
+            .names
+            .iter()
+            .map(|n| self.cache_names.intern(Some(n)))
+            .collect();
+        let code = |n: u32| codes.get(n as usize).copied().unwrap_or(Dict::NONE);
+        cached
+            .entries
+            .iter()
+            .map(|e| {
+                self.cached.push(CachedRow {
+                    day,
+                    interval15: e.interval,
+                    agent: code(e.agent),
+                    queue: code(e.queue),
+                    channel: e.channel,
+                    contact_type: code(e.contact_type),
+                    window_end_ms: e.window_end_ms,
+                });
+                Part {
+                    source: Source::Cached(self.cached.len() - 1),
+                    numerator: e.numerator,
+                    denominator: e.denominator,
+                    version,
+                }
+            })
+            .collect()
+    }
+
+    /// Where an FCR part's window ends (0 for other rows).
+    pub fn window_end_ms(&self, history: &DefinitionHistory, part: &Part) -> i64 {
+        match part.source {
+            Source::Cached(k) => self.cached[k].window_end_ms,
+            Source::Contact(i) => history
+                .versions
+                .iter()
+                .find(|v| v.version == part.version && v.kpi == Kpi::FcrRepeat)
+                .map_or(0, |v| {
+                    self.table.end_ms[i] + v.options.fcr_window_days * 86_400_000
+                }),
+            _ => 0,
         }
     }
 
@@ -309,6 +360,33 @@ pub enum Source {
     SurveyAnswer(usize),
     /// One agent on one local day (index into the frame's agent days).
     AgentDay(usize),
+    /// A cached aggregate (index into the frame's cached rows).
+    Cached(usize),
+}
+
+/// What a row is grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowAttributes<'a> {
+    pub day: Date,
+    /// The 15-minute interval key: local wall-clock start plus the offset tag.
+    pub interval15: i64,
+    pub agent: Option<&'a str>,
+    pub queue: Option<&'a str>,
+    pub contact_type: Option<&'a str>,
+    pub channel: Option<crate::organisation::Channel>,
+    pub site: Option<&'a str>,
+}
+
+/// A cached aggregate row as the frame holds it.
+#[derive(Debug, Clone, Copy)]
+struct CachedRow {
+    day: Date,
+    interval15: i64,
+    agent: u32,
+    queue: u32,
+    channel: Option<crate::organisation::Channel>,
+    contact_type: u32,
+    window_end_ms: i64,
 }
 
 /// One row's part of a figure.
@@ -556,63 +634,109 @@ struct Labels {
 }
 
 impl Frame<'_> {
-    fn key(&self, source: Source, dims: &[Dimension], labels: &mut Labels) -> Key {
+    /// What a row is grouped by, whatever its source.
+    pub fn attributes(&self, source: Source) -> RowAttributes<'_> {
         let t = self.table;
-        // Local wall-clock ms and the zone offset in force (ms).
-        let (row, day, local_ms, offset_ms) = match source {
-            Source::Contact(i) => (
-                Some(i),
+        let interval15 = |local_ms: i64, utc_ms: i64| {
+            let width = 15 * 60_000;
+            local_ms.div_euclid(width) * width + OFFSET_TAG - (local_ms - utc_ms) / 60_000
+        };
+        let contact = |i: usize, day: Date, interval: i64| RowAttributes {
+            day,
+            interval15: interval,
+            agent: t.agents.name(t.agent[i]),
+            queue: t.queues.name(t.queue[i]),
+            contact_type: t.contact_types.name(t.contact_type[i]),
+            channel: Some(t.channel[i]),
+            site: self.sites.name(self.site[i]),
+        };
+        match source {
+            Source::Contact(i) => contact(
+                i,
                 self.local_day[i],
-                self.local_ms[i],
-                self.local_ms[i] - t.arrival_ms[i],
+                interval15(self.local_ms[i], t.arrival_ms[i]),
             ),
             Source::SurveyAnswer(s) => {
+                let answer = &self.surveys[s];
                 let (day, ms) = self.survey_local[s];
-                let row = self.surveys[s].contact_row;
-                let utc = row.map_or(self.surveys[s].answered_ms, |i| t.arrival_ms[i]);
-                (row, day, ms, ms - utc)
+                match answer.contact_row {
+                    Some(i) => contact(i, day, interval15(ms, t.arrival_ms[i])),
+                    None => self.agent_only(
+                        answer.agent_id.as_deref(),
+                        day,
+                        interval15(ms, answer.answered_ms),
+                    ),
+                }
             }
             Source::AgentDay(k) => {
-                let day = self.agent_days[k].1;
-                (None, day, days_since_epoch(day) * 86_400_000, 0)
+                let (agent, day, _) = &self.agent_days[k];
+                self.agent_only(
+                    Some(agent),
+                    *day,
+                    days_since_epoch(*day) * 86_400_000 + OFFSET_TAG,
+                )
             }
-        };
-        let agent_name: Option<&str> = match (row, source) {
-            (Some(i), _) => t.agents.name(t.agent[i]),
-            (None, Source::SurveyAnswer(s)) => self.surveys[s].agent_id.as_deref(),
-            (None, Source::AgentDay(k)) => Some(self.agent_days[k].0.as_str()),
-            (None, Source::Contact(_)) => None,
-        };
+            Source::Cached(k) => {
+                let c = &self.cached[k];
+                let name = |n: u32| self.cache_names.name(n);
+                let (agent, queue) = (name(c.agent), name(c.queue));
+                RowAttributes {
+                    day: c.day,
+                    interval15: c.interval15,
+                    agent,
+                    queue,
+                    contact_type: name(c.contact_type),
+                    channel: c.channel,
+                    site: self.org.site_of(queue, agent),
+                }
+            }
+        }
+    }
+
+    fn agent_only<'s>(
+        &'s self,
+        agent: Option<&'s str>,
+        day: Date,
+        interval15: i64,
+    ) -> RowAttributes<'s> {
+        RowAttributes {
+            day,
+            interval15,
+            agent,
+            queue: None,
+            contact_type: None,
+            channel: None,
+            site: agent
+                .and_then(|a| self.org.agent_site.get(a))
+                .map(String::as_str),
+        }
+    }
+
+    fn key(&self, source: Source, dims: &[Dimension], labels: &mut Labels) -> Key {
+        let a = self.attributes(source);
         dims.iter()
             .map(|dim| match dim {
-                Dimension::Agent => labels.names.intern(agent_name) as i64,
-                Dimension::Team => {
-                    let team = agent_name.and_then(|a| self.org.team_on(a, day));
-                    labels.names.intern(team) as i64
-                }
-                Dimension::Site => {
-                    let site = match row {
-                        Some(i) => self.sites.name(self.site[i]),
-                        None => agent_name
-                            .and_then(|a| self.org.agent_site.get(a))
-                            .map(String::as_str),
-                    };
-                    labels.names.intern(site) as i64
-                }
-                Dimension::Queue => row.map_or(Dict::NONE, |i| t.queue[i]) as i64,
-                Dimension::ContactType => row.map_or(Dict::NONE, |i| t.contact_type[i]) as i64,
-                Dimension::Channel => row.map_or(-1, |i| t.channel[i] as i64),
+                Dimension::Agent => labels.names.intern(a.agent) as i64,
+                Dimension::Team => labels
+                    .names
+                    .intern(a.agent.and_then(|x| self.org.team_on(x, a.day)))
+                    as i64,
+                Dimension::Site => labels.names.intern(a.site) as i64,
+                Dimension::Queue => labels.names.intern(a.queue) as i64,
+                Dimension::ContactType => labels.names.intern(a.contact_type) as i64,
+                Dimension::Channel => a.channel.map_or(-1, |c| c as i64),
                 // The wall-clock start plus a tag for the offset, so the hour
                 // repeated when clocks go back makes two intervals, in order.
                 Dimension::Interval(minutes) => {
                     let width = minutes * 60_000;
-                    local_ms.div_euclid(width) * width + OFFSET_TAG - offset_ms / 60_000
+                    let tag = a.interval15.rem_euclid(60_000);
+                    (a.interval15 - tag).div_euclid(width) * width + tag
                 }
-                Dimension::Day => days_since_epoch(day),
+                Dimension::Day => days_since_epoch(a.day),
                 Dimension::Week => {
-                    days_since_epoch(day) - day.weekday().to_monday_zero_offset() as i64
+                    days_since_epoch(a.day) - a.day.weekday().to_monday_zero_offset() as i64
                 }
-                Dimension::Month => day.year() as i64 * 12 + day.month() as i64 - 1,
+                Dimension::Month => a.day.year() as i64 * 12 + a.day.month() as i64 - 1,
             })
             .collect()
     }
@@ -655,7 +779,6 @@ impl Frame<'_> {
     }
 
     fn label(&self, dims: &[Dimension], key: &Key, labels: &Labels) -> Vec<String> {
-        let t = self.table;
         let name = |dict: &Dict, code: i64| {
             u32::try_from(code)
                 .ok()
@@ -666,9 +789,11 @@ impl Frame<'_> {
         dims.iter()
             .zip(key)
             .map(|(dim, &code)| match dim {
-                Dimension::Agent | Dimension::Team | Dimension::Site => name(&labels.names, code),
-                Dimension::Queue => name(&t.queues, code),
-                Dimension::ContactType => name(&t.contact_types, code),
+                Dimension::Agent
+                | Dimension::Team
+                | Dimension::Site
+                | Dimension::Queue
+                | Dimension::ContactType => name(&labels.names, code),
                 Dimension::Channel => crate::organisation::Channel::ALL
                     .get(code as usize)
                     .map_or(NO_GROUP, |c| c.as_str())
@@ -703,6 +828,16 @@ impl Frame<'_> {
 /// Every row's part of one definition's figure over the frame's period,
 /// each under the version in force on its local day (or the pinned one).
 pub fn parts(frame: &Frame, history: &DefinitionHistory, pinned: Option<i64>) -> Vec<Part> {
+    parts_except(frame, history, pinned, &HashSet::new())
+}
+
+/// `parts`, leaving out the local days in `skip` (those read from the cache).
+pub fn parts_except(
+    frame: &Frame,
+    history: &DefinitionHistory,
+    pinned: Option<i64>,
+    skip: &HashSet<Date>,
+) -> Vec<Part> {
     let Some(first) = history.versions.first() else {
         return Vec::new();
     };
@@ -717,7 +852,7 @@ pub fn parts(frame: &Frame, history: &DefinitionHistory, pinned: Option<i64>) ->
     if kpi.from_surveys() {
         for (s, answer) in frame.surveys.iter().enumerate() {
             let day = frame.survey_local[s].0;
-            if !frame.in_period(day) {
+            if !frame.in_period(day) || skip.contains(&day) {
                 continue;
             }
             let Some(v) = versions.on(day) else { continue };
@@ -734,7 +869,7 @@ pub fn parts(frame: &Frame, history: &DefinitionHistory, pinned: Option<i64>) ->
     }
     if kpi.from_agent_days() {
         for (k, (agent, day, d)) in frame.agent_days.iter().enumerate() {
-            if !frame.in_period(*day) {
+            if !frame.in_period(*day) || skip.contains(day) {
                 continue;
             }
             let Some(v) = versions.on(*day) else { continue };
@@ -758,7 +893,7 @@ pub fn parts(frame: &Frame, history: &DefinitionHistory, pinned: Option<i64>) ->
     let mut fcr: HashMap<i64, Vec<(Option<bool>, bool)>> = HashMap::new();
     for i in 0..t.len() {
         let day = frame.local_day[i];
-        if !frame.in_period(day) {
+        if !frame.in_period(day) || skip.contains(&day) {
             continue;
         }
         let Some(v) = versions.on(day) else { continue };
@@ -784,14 +919,7 @@ pub fn parts(frame: &Frame, history: &DefinitionHistory, pinned: Option<i64>) ->
 
 /// Whether an FCR part's window was still open at the frame's `as_of_ms`.
 fn provisional(frame: &Frame, history: &DefinitionHistory, part: &Part) -> bool {
-    let Source::Contact(i) = part.source else {
-        return false;
-    };
-    let Some(v) = history.versions.iter().find(|v| v.version == part.version) else {
-        return false;
-    };
-    v.kpi == Kpi::FcrRepeat
-        && frame.table.end_ms[i] + v.options.fcr_window_days * 86_400_000 > frame.as_of_ms
+    frame.window_end_ms(history, part) > frame.as_of_ms
 }
 
 /// Whether a part's day was restated: its version is back-dated over that day.
@@ -800,6 +928,7 @@ fn restated(frame: &Frame, history: &DefinitionHistory, part: &Part) -> bool {
         Source::Contact(i) => frame.local_day[i],
         Source::SurveyAnswer(s) => frame.survey_local[s].0,
         Source::AgentDay(k) => frame.agent_days[k].1,
+        Source::Cached(k) => frame.cached[k].day,
     };
     history
         .versions
@@ -893,11 +1022,22 @@ pub fn report(
     definitions: &[(&DefinitionHistory, Option<i64>)],
     dims: &[Dimension],
 ) -> Report {
-    let mut labels = Labels::default();
     let all_parts: Vec<Vec<Part>> = definitions
         .iter()
         .map(|(history, pinned)| parts(frame, history, *pinned))
         .collect();
+    report_from_parts(frame, definitions, &all_parts, dims)
+}
+
+/// A report from parts already worked out (from rows, or from the cache):
+/// `all_parts[k]` are the parts of `definitions[k]`.
+pub fn report_from_parts(
+    frame: &Frame,
+    definitions: &[(&DefinitionHistory, Option<i64>)],
+    all_parts: &[Vec<Part>],
+    dims: &[Dimension],
+) -> Report {
+    let mut labels = Labels::default();
     // Groups in a Vec, found by key; each row's group is worked out once,
     // however many definitions count it.
     let mut groups: Vec<(Key, Vec<Vec<&Part>>)> = Vec::new();
@@ -966,7 +1106,7 @@ pub fn report(
         group: vec!["total".into()],
         figures: definitions
             .iter()
-            .zip(&all_parts)
+            .zip(all_parts)
             .map(|((history, _), parts)| figure(frame, history, &parts.iter().collect::<Vec<_>>()))
             .collect(),
     };
@@ -1050,6 +1190,62 @@ pub fn drill_down(
         .filter(|p| {
             let key = frame.key(p.source, dims, &mut labels);
             frame.label(dims, &key, &labels) == group
+        })
+        .collect()
+}
+
+
+/// Whether a definition's figures can come from the cache: ranked waits
+/// need every wait, and workforce KPIs are worked out per agent day.
+pub fn cacheable(kpi: Kpi) -> bool {
+    !matches!(kpi, Kpi::WaitPercentile | Kpi::LongestWait) && !kpi.from_agent_days()
+}
+
+/// Folds parts worked out from rows into per-day cache aggregates, by
+/// version and local day.
+pub fn to_cache(
+    frame: &Frame,
+    history: &DefinitionHistory,
+    parts: &[Part],
+) -> HashMap<(i64, Date), CachedDay> {
+    use crate::metrics::cache::CacheEntry;
+    type EntryKey = (i64, u32, u32, Option<crate::organisation::Channel>, u32);
+    let mut days: HashMap<(i64, Date), (Dict, HashMap<EntryKey, CacheEntry>)> = HashMap::new();
+    for part in parts {
+        let a = frame.attributes(part.source);
+        let (names, entries) = days.entry((part.version, a.day)).or_default();
+        let key = (
+            a.interval15,
+            names.intern(a.agent),
+            names.intern(a.queue),
+            a.channel,
+            names.intern(a.contact_type),
+        );
+        let entry = entries.entry(key).or_insert(CacheEntry {
+            interval: key.0,
+            agent: key.1,
+            queue: key.2,
+            channel: key.3,
+            contact_type: key.4,
+            numerator: 0,
+            denominator: 0,
+            window_end_ms: 0,
+        });
+        entry.numerator += part.numerator;
+        entry.denominator += part.denominator;
+        entry.window_end_ms = entry.window_end_ms.max(frame.window_end_ms(history, part));
+    }
+    days.into_iter()
+        .map(|(day, (names, entries))| {
+            let mut entries: Vec<_> = entries.into_values().collect();
+            entries.sort_by_key(|e| (e.interval, e.agent, e.queue, e.contact_type));
+            (
+                day,
+                CachedDay {
+                    names: names.names,
+                    entries,
+                },
+            )
         })
         .collect()
 }

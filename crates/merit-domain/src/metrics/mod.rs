@@ -3,6 +3,7 @@
 //! docs/metrics.md.
 
 pub mod business_hours;
+pub mod cache;
 pub mod compute;
 pub mod definition;
 pub mod table;

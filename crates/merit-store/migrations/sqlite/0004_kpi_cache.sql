@@ -1,0 +1,13 @@
+-- Report cache: per definition version and local day, the day's aggregates
+-- (merit-domain::metrics::cache). Derived data: an import deletes the days
+-- it can change, in its own transaction; a report recomputes missing days.
+CREATE TABLE kpi_cache (
+    tenant_id BIGINT NOT NULL REFERENCES tenants (id),
+    definition TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    day TEXT NOT NULL,
+    computed_ms BIGINT NOT NULL,
+    aggregates BLOB NOT NULL,
+    PRIMARY KEY (tenant_id, definition, version, day)
+);
+CREATE INDEX kpi_cache_by_day ON kpi_cache (tenant_id, day);

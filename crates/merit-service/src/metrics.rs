@@ -8,7 +8,7 @@ use jiff::{Timestamp, ToSpan};
 use merit_domain::TenantId;
 use merit_domain::metrics::cache::CachedDay;
 use merit_domain::metrics::compute::{
-    NO_GROUP, cacheable, drill_down, parts_except, report_from_parts, to_cache,
+    NO_GROUP, Projection, cacheable, drill_down, parts_except, report_from_parts, to_cache,
 };
 use merit_domain::metrics::definition::product_defaults;
 use merit_domain::metrics::target::target_on;
@@ -397,6 +397,8 @@ pub async fn kpi_report_traced(
     let chosen = pick(&all, &request.definitions)?;
     let as_of_ms = request.as_of_ms.unwrap_or_else(|| clock.now_ms());
     let days = days_of(request.from, request.to);
+    let projection = Projection::for_dimensions(&request.dimensions);
+    let projection_name = projection.name();
     // Per definition: the version on each day, and the days the cache holds.
     let mut on_day: Vec<Vec<Option<i64>>> = Vec::new();
     let mut cached: Vec<Vec<(Date, i64, CachedDay)>> = Vec::new();
@@ -410,8 +412,9 @@ pub async fn kpi_report_traced(
             let distinct: BTreeSet<i64> = versions.iter().flatten().copied().collect();
             for version in distinct {
                 let name = &history.versions[0].name;
+                let key = (name.as_str(), version, projection_name.as_str());
                 for (day, bytes) in store
-                    .cached_days(tenant, name, version, request.from, request.to)
+                    .cached_days(tenant, key, request.from, request.to)
                     .await?
                 {
                     let in_force = days
@@ -454,7 +457,7 @@ pub async fn kpi_report_traced(
         let skip: HashSet<Date> = cached[k].iter().map(|(d, _, _)| *d).collect();
         let from_rows = parts_except(&frame, history, *pinned, &skip);
         if cacheable(history.versions[0].kpi) {
-            let mut computed = to_cache(&frame, history, &from_rows);
+            let mut computed = to_cache(&frame, history, &from_rows, projection);
             let mut by_version: BTreeMap<i64, Vec<(Date, Vec<u8>)>> = BTreeMap::new();
             for (n, day) in days.iter().enumerate() {
                 let Some(version) = on_day[k][n].filter(|_| missing[k].contains(day)) else {
@@ -468,14 +471,13 @@ pub async fn kpi_report_traced(
                 recomputed.push((history.versions[0].name.clone(), *day));
             }
             for (version, encoded) in by_version {
+                let key = (
+                    history.versions[0].name.as_str(),
+                    version,
+                    projection_name.as_str(),
+                );
                 store
-                    .put_cached_days(
-                        tenant,
-                        &history.versions[0].name,
-                        version,
-                        &encoded,
-                        clock.now_ms(),
-                    )
+                    .put_cached_days(tenant, key, &encoded, clock.now_ms())
                     .await?;
             }
         }

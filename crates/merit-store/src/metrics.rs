@@ -446,21 +446,22 @@ impl Store {
 }
 
 impl Store {
-    /// The cached days of one definition version from `from` to `to`.
+    /// The cached days of one definition version and projection from `from` to `to`.
     pub async fn cached_days(
         &self,
         tenant: TenantId,
-        definition: &str,
-        version: i64,
+        (definition, version, projection): (&str, i64, &str),
         from: jiff::civil::Date,
         to: jiff::civil::Date,
     ) -> StoreResult<Vec<(jiff::civil::Date, Vec<u8>)>> {
         let sql = "SELECT day, aggregates FROM kpi_cache
-                   WHERE tenant_id = $1 AND definition = $2 AND version = $3 AND day >= $4 AND day <= $5";
+                   WHERE tenant_id = $1 AND definition = $2 AND version = $3 AND projection = $4
+                     AND day >= $5 AND day <= $6";
         let rows: Vec<(String, Vec<u8>)> = on_store!(self, |pool| sqlx::query_as(sql)
             .bind(tenant)
             .bind(definition)
             .bind(version)
+            .bind(projection)
             .bind(from.to_string())
             .bind(to.to_string())
             .fetch_all(pool)
@@ -475,18 +476,18 @@ impl Store {
             .collect()
     }
 
-    /// Stores computed days of one definition version, replacing any already there.
+    /// Stores computed days of one definition version and projection,
+    /// replacing any already there.
     pub async fn put_cached_days(
         &self,
         tenant: TenantId,
-        definition: &str,
-        version: i64,
+        (definition, version, projection): (&str, i64, &str),
         days: &[(jiff::civil::Date, Vec<u8>)],
         computed_ms: i64,
     ) -> StoreResult<()> {
-        let sql = "INSERT INTO kpi_cache (tenant_id, definition, version, day, computed_ms, aggregates)
-                   VALUES ($1, $2, $3, $4, $5, $6)
-                   ON CONFLICT (tenant_id, definition, version, day)
+        let sql = "INSERT INTO kpi_cache (tenant_id, definition, version, projection, day, computed_ms, aggregates)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)
+                   ON CONFLICT (tenant_id, definition, version, projection, day)
                    DO UPDATE SET computed_ms = excluded.computed_ms, aggregates = excluded.aggregates";
         on_store!(self, |pool| {
             let mut tx = pool.begin().await?;
@@ -495,6 +496,7 @@ impl Store {
                     .bind(tenant)
                     .bind(definition)
                     .bind(version)
+                    .bind(projection)
                     .bind(day.to_string())
                     .bind(computed_ms)
                     .bind(bytes)

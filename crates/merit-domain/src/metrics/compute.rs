@@ -1194,19 +1194,65 @@ pub fn drill_down(
         .collect()
 }
 
-
 /// Whether a definition's figures can come from the cache: ranked waits
 /// need every wait, and workforce KPIs are worked out per agent day.
 pub fn cacheable(kpi: Kpi) -> bool {
     !matches!(kpi, Kpi::WaitPercentile | Kpi::LongestWait) && !kpi.from_agent_days()
 }
 
+/// The row attributes a report grouped by `dims` needs; cached aggregates
+/// keep only these (the local day is always kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Projection {
+    pub agent: bool,
+    pub queue: bool,
+    pub interval: bool,
+    pub channel: bool,
+    pub contact_type: bool,
+}
+
+impl Projection {
+    pub fn for_dimensions(dims: &[Dimension]) -> Self {
+        let mut p = Projection::default();
+        for dim in dims {
+            match dim {
+                Dimension::Agent | Dimension::Team => p.agent = true,
+                Dimension::Site => (p.agent, p.queue) = (true, true),
+                Dimension::Queue => p.queue = true,
+                Dimension::Channel => p.channel = true,
+                Dimension::ContactType => p.contact_type = true,
+                Dimension::Interval(_) => p.interval = true,
+                Dimension::Day | Dimension::Week | Dimension::Month => {}
+            }
+        }
+        p
+    }
+
+    /// The name the cache stores it under, e.g. `agent,interval`.
+    pub fn name(self) -> String {
+        let kept = [
+            (self.agent, "agent"),
+            (self.queue, "queue"),
+            (self.interval, "interval"),
+            (self.channel, "channel"),
+            (self.contact_type, "contact_type"),
+        ];
+        let names: Vec<&str> = kept.iter().filter(|k| k.0).map(|k| k.1).collect();
+        if names.is_empty() {
+            "day".into()
+        } else {
+            names.join(",")
+        }
+    }
+}
+
 /// Folds parts worked out from rows into per-day cache aggregates, by
-/// version and local day.
+/// version and local day, keeping the attributes of `projection`.
 pub fn to_cache(
     frame: &Frame,
     history: &DefinitionHistory,
     parts: &[Part],
+    projection: Projection,
 ) -> HashMap<(i64, Date), CachedDay> {
     use crate::metrics::cache::CacheEntry;
     type EntryKey = (i64, u32, u32, Option<crate::organisation::Channel>, u32);
@@ -1214,12 +1260,17 @@ pub fn to_cache(
     for part in parts {
         let a = frame.attributes(part.source);
         let (names, entries) = days.entry((part.version, a.day)).or_default();
+        let p = projection;
         let key = (
-            a.interval15,
-            names.intern(a.agent),
-            names.intern(a.queue),
-            a.channel,
-            names.intern(a.contact_type),
+            if p.interval {
+                a.interval15
+            } else {
+                days_since_epoch(a.day) * 86_400_000 + OFFSET_TAG
+            },
+            names.intern(a.agent.filter(|_| p.agent)),
+            names.intern(a.queue.filter(|_| p.queue)),
+            a.channel.filter(|_| p.channel),
+            names.intern(a.contact_type.filter(|_| p.contact_type)),
         );
         let entry = entries.entry(key).or_insert(CacheEntry {
             interval: key.0,

@@ -320,10 +320,21 @@ async fn load(
         })
         .map_err(|e| invalid("to", e.to_string()))?
         .map_err(|e| invalid("to", e.to_string()))?;
-    let table = store.contact_table(tenant, start_ms, end_ms).await?;
-    let surveys = store
-        .survey_facts(tenant, start_ms, end_ms + 30 * 86_400_000, &table)
-        .await?;
+    // Contacts and survey answers read side by side; answers only when a
+    // survey KPI needs them.
+    let surveys_needed = versions().any(|v| v.kpi.from_surveys());
+    let answers = async {
+        match surveys_needed {
+            true => store
+                .survey_answers(tenant, start_ms, end_ms + 30 * 86_400_000)
+                .await
+                .map(Some),
+            false => Ok(None),
+        }
+    };
+    let (table, answers) =
+        tokio::try_join!(store.contact_table(tenant, start_ms, end_ms), answers)?;
+    let surveys = answers.map(|a| a.link(&table)).unwrap_or_default();
     // States and schedules only when a workforce KPI needs them.
     let activity = if workforce {
         store.agent_activity(tenant, start_ms, end_ms).await?

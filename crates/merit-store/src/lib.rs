@@ -4,6 +4,7 @@
 
 mod batch;
 mod metrics;
+pub use metrics::SurveyAnswers;
 mod organisation;
 mod overview;
 mod rows;

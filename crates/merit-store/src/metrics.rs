@@ -271,16 +271,15 @@ impl Store {
         Ok(table)
     }
 
-    /// Numeric survey answers given in `[from_ms, to_ms)`, each linked to its
-    /// contact's row in `contacts` when that contact is loaded.
-    pub async fn survey_facts(
+    /// Numeric survey answers given in `[from_ms, to_ms)`; `link` them to
+    /// the loaded contacts.
+    pub async fn survey_answers(
         &self,
         tenant: TenantId,
         from_ms: i64,
         to_ms: i64,
-        contacts: &ContactTable,
-    ) -> StoreResult<Vec<SurveyFact>> {
-        let rows: Vec<SurveyAnswerRow> = read_rows(
+    ) -> StoreResult<SurveyAnswers> {
+        let rows = read_rows(
             self,
             SURVEY_COLUMNS,
             SURVEYS_WHERE,
@@ -288,6 +287,17 @@ impl Store {
             (tenant, from_ms, to_ms),
         )
         .await?;
+        Ok(SurveyAnswers(rows))
+    }
+}
+
+/// Survey answers as read, before they are linked to their contacts.
+pub struct SurveyAnswers(Vec<SurveyAnswerRow>);
+
+impl SurveyAnswers {
+    /// Each answer with its contact's row in `contacts`, when that contact is loaded.
+    pub fn link(self, contacts: &ContactTable) -> Vec<SurveyFact> {
+        let rows = self.0;
         let mut rows_by_id: HashMap<(u32, &str), usize> = HashMap::with_capacity(contacts.len());
         for i in 0..contacts.len() {
             rows_by_id.insert(
@@ -295,8 +305,7 @@ impl Store {
                 i,
             );
         }
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|r| {
                 let contact_row = r.contact_source_id.as_deref().and_then(|c| {
                     let system = contacts.source_systems.get(&r.source_system)?;
@@ -311,7 +320,7 @@ impl Store {
                     agent_id: r.agent_id,
                 }
             })
-            .collect())
+            .collect()
     }
 }
 

@@ -1042,22 +1042,37 @@ pub fn report_from_parts(
     // however many definitions count it.
     let mut groups: Vec<(Key, Vec<Vec<&Part>>)> = Vec::new();
     let mut group_of_key: HashMap<Key, usize> = HashMap::new();
-    let mut group_of_row: HashMap<Source, usize> = HashMap::new();
-    let mut group_index = |key: Key, groups: &mut Vec<(Key, Vec<Vec<&Part>>)>| {
-        *group_of_key.entry(key.clone()).or_insert_with(|| {
-            groups.push((key, vec![Vec::new(); definitions.len()]));
-            groups.len() - 1
-        })
+    let mut group_index =
+        |key: Key, groups: &mut Vec<(Key, Vec<Vec<&Part>>)>| match group_of_key.get(&key) {
+            Some(&g) => g,
+            None => {
+                group_of_key.insert(key.clone(), groups.len());
+                groups.push((key, vec![Vec::new(); definitions.len()]));
+                groups.len() - 1
+            }
+        };
+    // The group of each row already seen, by source kind and index.
+    let mut group_of_row: [Vec<u32>; 4] = Default::default();
+    let slot = |source: Source| match source {
+        Source::Contact(i) => (0, i),
+        Source::SurveyAnswer(i) => (1, i),
+        Source::AgentDay(i) => (2, i),
+        Source::Cached(i) => (3, i),
     };
     for (k, parts) in all_parts.iter().enumerate() {
         for part in parts {
-            let g = match group_of_row.get(&part.source) {
-                Some(&g) => g,
-                None => {
+            let (kind, i) = slot(part.source);
+            let seen = &mut group_of_row[kind];
+            if seen.len() <= i {
+                seen.resize(i + 1, u32::MAX);
+            }
+            let g = match seen[i] {
+                u32::MAX => {
                     let g = group_index(frame.key(part.source, dims, &mut labels), &mut groups);
-                    group_of_row.insert(part.source, g);
+                    group_of_row[kind][i] = g as u32;
                     g
                 }
+                g => g as usize,
             };
             groups[g].1[k].push(part);
         }

@@ -9,10 +9,11 @@ use merit_domain::DEFAULT_TENANT;
 use merit_domain::metrics::{Dimension, Figure};
 use merit_import::{ImportFormat, ImportKind};
 use merit_service::FixedClock;
-use merit_service::import::{ImportRequest, import_file};
+use merit_service::ServiceError;
+use merit_service::import::{ImportReport, ImportRequest, import_file};
 use merit_service::metrics::{DrillRow, FigurePart, ReportRequest, Selected, drill, kpi_report};
 use merit_store::Store;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const CLOCK: FixedClock = FixedClock(1_800_000_000_000);
 
@@ -61,6 +62,25 @@ async fn rows(store: &Store, kpi: &str) -> Vec<DrillRow> {
     .unwrap()
 }
 
+/// Imports `path` as Anonymous Bank contacts (local times in `time_zone`,
+/// default the centre's).
+async fn import_bank(
+    store: &Store,
+    path: &Path,
+    time_zone: Option<&str>,
+) -> Result<ImportReport, ServiceError> {
+    let request = ImportRequest {
+        tenant: DEFAULT_TENANT,
+        actor: "test",
+        kind: ImportKind::Contacts,
+        format: ImportFormat::AnonymousBank,
+        time_zone,
+        path,
+        progress: &|_| {},
+    };
+    import_file(store, &CLOCK, request).await
+}
+
 fn round(value: f64, places: i32) -> f64 {
     let scale = 10f64.powi(places);
     (value * scale).round() / scale
@@ -80,21 +100,7 @@ async fn february_reproduces_the_readme_figures() {
         .await
         .unwrap();
         let path = february();
-        let report = import_file(
-            &store,
-            &CLOCK,
-            ImportRequest {
-                tenant: DEFAULT_TENANT,
-                actor: "test",
-                kind: ImportKind::Contacts,
-                format: ImportFormat::AnonymousBank,
-                time_zone: None,
-                path: &path,
-                progress: &|_| {},
-            },
-        )
-        .await
-        .unwrap();
+        let report = import_bank(&store, &path, None).await.unwrap();
         // Records / PHANTOM: 33,344 / 278, all others kept.
         let phantom: u64 = report.skipped.values().sum();
         assert_eq!(
@@ -220,21 +226,9 @@ async fn bad_rows_are_reported_with_their_line_and_the_rest_imported() {
     ];
     std::fs::write(&path, lines.join("\r\n") + "\r\n").unwrap();
     for store in stores::stores("anonymous_bank_bad").await {
-        let report = import_file(
-            &store,
-            &CLOCK,
-            ImportRequest {
-                tenant: DEFAULT_TENANT,
-                actor: "test",
-                kind: ImportKind::Contacts,
-                format: ImportFormat::AnonymousBank,
-                time_zone: Some("Asia/Jerusalem"),
-                path: &path,
-                progress: &|_| {},
-            },
-        )
-        .await
-        .unwrap();
+        let report = import_bank(&store, &path, Some("Asia/Jerusalem"))
+            .await
+            .unwrap();
         let problems: Vec<(u64, &str)> = report
             .problems
             .iter()
@@ -269,21 +263,7 @@ async fn a_file_in_another_format_is_refused_before_anything_is_written() {
     )
     .unwrap();
     for store in stores::stores("anonymous_bank_refused").await {
-        let error = import_file(
-            &store,
-            &CLOCK,
-            ImportRequest {
-                tenant: DEFAULT_TENANT,
-                actor: "test",
-                kind: ImportKind::Contacts,
-                format: ImportFormat::AnonymousBank,
-                time_zone: None,
-                path: &path,
-                progress: &|_| {},
-            },
-        )
-        .await
-        .unwrap_err();
+        let error = import_bank(&store, &path, None).await.unwrap_err();
         assert!(
             error.to_string().contains("not the Anonymous Bank format"),
             "{error}"

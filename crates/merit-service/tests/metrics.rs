@@ -15,7 +15,7 @@ use merit_domain::metrics::{
     ContactFacts, ContactTable, DefinitionHistory, DefinitionVersion, Dimension, Frame, Kpi,
     OrgView, SurveyFact, Unit,
 };
-use merit_domain::metrics::{TargetScope, Zone};
+use merit_domain::metrics::{Report, TargetScope, Zone};
 use merit_import::native::NativeWriter;
 use merit_import::{ImportFormat, ImportKind};
 use merit_service::FixedClock;
@@ -510,6 +510,13 @@ async fn targets_zone_each_group_with_the_most_specific_target() {
     }
 }
 
+/// A report, and the (definition, day) pairs it computed from rows.
+async fn traced(store: &Store, request: &ReportRequest) -> (Report, Vec<(String, Date)>) {
+    kpi_report_traced(store, &FixedClock(NOW_MS), DEFAULT_TENANT, request)
+        .await
+        .unwrap()
+}
+
 /// Writes the contacts that satisfy `keep` as a native file.
 fn write_contacts(path: &Path, contacts: &[Contact], keep: impl Fn(&Contact) -> bool) {
     let mut writer =
@@ -625,45 +632,21 @@ async fn a_day_added_recomputes_only_the_days_it_can_change_and_matches_a_full_r
         let org = dir.path().join(ImportKind::Organisation.as_str());
         import_path(&store, &clock, ImportKind::Organisation, &org).await;
         import_path(&store, &clock, ImportKind::Contacts, &first_14).await;
-        let (_, first) = kpi_report_traced(
-            &store,
-            &clock,
-            DEFAULT_TENANT,
-            &request(vec![Dimension::Agent]),
-        )
-        .await
-        .unwrap();
+        let (_, first) = traced(&store, &request(vec![Dimension::Agent])).await;
         assert_eq!(days_computed(&first), all_days);
         // Nothing new: every day from the cache.
-        let (_, again) = kpi_report_traced(
-            &store,
-            &clock,
-            DEFAULT_TENANT,
-            &request(vec![Dimension::Agent]),
-        )
-        .await
-        .unwrap();
+        let (_, again) = traced(&store, &request(vec![Dimension::Agent])).await;
         assert!(again.is_empty());
         // Day 15 arrives; importing it twice changes nothing the second time.
         import_path(&store, &clock, ImportKind::Contacts, &day_15).await;
         import_path(&store, &clock, ImportKind::Contacts, &day_15).await;
-        let (by_agent, incremental) = kpi_report_traced(
-            &store,
-            &clock,
-            DEFAULT_TENANT,
-            &request(vec![Dimension::Agent]),
-        )
-        .await
-        .unwrap();
+        let (by_agent, incremental) = traced(&store, &request(vec![Dimension::Agent])).await;
         assert_eq!(days_computed(&incremental), stale);
-        let (by_queue, _) = kpi_report_traced(
+        let (by_queue, _) = traced(
             &store,
-            &clock,
-            DEFAULT_TENANT,
             &request(vec![Dimension::Queue, Dimension::Interval(30)]),
         )
-        .await
-        .unwrap();
+        .await;
         // The same figures as a store that got all 15 days at once.
         import_path(&fresh, &clock, ImportKind::Organisation, &org).await;
         import_path(&fresh, &clock, ImportKind::Contacts, &all_15).await;

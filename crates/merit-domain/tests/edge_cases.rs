@@ -196,3 +196,54 @@ fn an_answer_before_queue_entry_is_refused_naming_the_field() {
     let error = skewed.validate().unwrap_err();
     assert_eq!(error.field, "answer");
 }
+
+#[test]
+fn an_agents_figures_use_the_zone_of_the_agents_site() {
+    use merit_domain::organisation::{Queue, Site};
+    // 2026-08-31 22:30 UTC: already 1 September in Berlin (the queue's
+    // site), still 31 August in Lisbon (the agent's site).
+    let arrival = 1_788_215_400_000;
+    let site = |id: &str, zone: &str| Site {
+        id: id.into(),
+        name: id.into(),
+        time_zone: zone.into(),
+    };
+    let org = Organisation {
+        sites: vec![
+            site("berlin", "Europe/Berlin"),
+            site("lisbon", "Europe/Lisbon"),
+        ],
+        agents: vec![Agent {
+            id: "lx".into(),
+            name: "lx".into(),
+            site_id: "lisbon".into(),
+            hire_date: date(2026, 1, 1),
+            employment_end_date: None,
+            employment_end_reason: None,
+        }],
+        queues: vec![Queue {
+            id: "billing".into(),
+            name: "Billing".into(),
+            channel: Channel::VoiceInbound,
+            site_id: "berlin".into(),
+        }],
+        ..Organisation::default()
+    };
+    let t = table(&[contact("x", arrival, Some("lx"), "billing", 5)]);
+    let view = OrgView::new(&org, TimeZone::get("Europe/Berlin").unwrap());
+    let h = definition(Kpi::Answered);
+    let september = |dims: &[Dimension]| {
+        let zones = ZoneRule::for_dimensions(dims);
+        let frame = Frame::in_zones(
+            &t,
+            &[],
+            &view,
+            (date(2026, 9, 1), date(2026, 9, 30)),
+            i64::MAX,
+            zones,
+        );
+        report(&frame, &[(&h, None)], dims).total.figures[0].numerator
+    };
+    assert_eq!(september(&[Dimension::Queue]), 1);
+    assert_eq!(september(&[Dimension::Agent]), 0);
+}

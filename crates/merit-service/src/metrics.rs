@@ -15,7 +15,7 @@ use merit_domain::metrics::target::target_on;
 use merit_domain::metrics::workforce::{AgentDays, agent_days};
 use merit_domain::metrics::{
     ContactTable, DefinitionHistory, DefinitionVersion, Dimension, Direction, FigureTarget, Frame,
-    Kpi, KpiOptions, OrgView, Part, Report, Source, SurveyFact, Target, TargetScope,
+    Kpi, KpiOptions, OrgView, Part, Report, Source, SurveyFact, Target, TargetScope, ZoneRule,
 };
 use merit_store::{AuditEntry, Store};
 use serde::Serialize;
@@ -268,13 +268,13 @@ pub struct Loaded {
 
 impl Loaded {
     fn frame(&self, request: &ReportRequest, as_of_ms: i64) -> Frame<'_> {
-        Frame::new(
+        Frame::in_zones(
             &self.table,
             &self.surveys,
             &self.org,
-            request.from,
-            request.to,
+            (request.from, request.to),
             as_of_ms,
+            ZoneRule::for_dimensions(&request.dimensions),
         )
         .with_agent_days(self.agent_days.clone())
     }

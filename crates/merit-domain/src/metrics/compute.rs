@@ -147,6 +147,30 @@ impl OrgView {
     }
 }
 
+/// Which site's time zone gives a contact its local day and interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneRule {
+    /// The queue's site (else the agent's, else the centre's): queue and
+    /// centre reports.
+    Queue,
+    /// The agent's site (else the queue's, else the centre's): reports by
+    /// agent or team.
+    Agent,
+}
+
+impl ZoneRule {
+    pub fn for_dimensions(dims: &[Dimension]) -> Self {
+        if dims
+            .iter()
+            .any(|d| matches!(d, Dimension::Agent | Dimension::Team))
+        {
+            ZoneRule::Agent
+        } else {
+            ZoneRule::Queue
+        }
+    }
+}
+
 /// A report's rows: which contacts and answers fall in the period, with
 /// their local time and group labels worked out once.
 pub struct Frame<'a> {
@@ -206,6 +230,18 @@ impl<'a> Frame<'a> {
         to: Date,
         as_of_ms: i64,
     ) -> Self {
+        Self::in_zones(table, surveys, org, (from, to), as_of_ms, ZoneRule::Queue)
+    }
+
+    /// `new`, with contacts' local days and intervals in the zones `zones` says.
+    pub fn in_zones(
+        table: &'a ContactTable,
+        surveys: &'a [SurveyFact],
+        org: &'a OrgView,
+        (from, to): (Date, Date),
+        as_of_ms: i64,
+        zones: ZoneRule,
+    ) -> Self {
         let mut local_day = Vec::with_capacity(table.len());
         let mut local_ms = Vec::with_capacity(table.len());
         let mut site = Vec::with_capacity(table.len());
@@ -232,10 +268,15 @@ impl<'a> Frame<'a> {
             let from_queue = by_queue
                 .get(table.queue[i] as usize)
                 .filter(|q| q.0 != Dict::NONE);
-            let (s, zone) = from_queue
-                .or_else(|| by_agent.get(table.agent[i] as usize))
-                .copied()
-                .unwrap_or(no_site);
+            let from_agent = by_agent
+                .get(table.agent[i] as usize)
+                .filter(|a| a.0 != Dict::NONE);
+            let (s, queue_zone) = from_queue.or(from_agent).copied().unwrap_or(no_site);
+            // An agent's figures use the zone of the agent's site.
+            let zone = match zones {
+                ZoneRule::Queue => queue_zone,
+                ZoneRule::Agent => from_agent.or(from_queue).map_or(no_site.1, |a| a.1),
+            };
             let (day, ms) = local(zone, table.arrival_ms[i]);
             local_day.push(day);
             local_ms.push(ms);
@@ -1224,11 +1265,16 @@ pub struct Projection {
     pub interval: bool,
     pub channel: bool,
     pub contact_type: bool,
+    /// Local days and intervals in the agents' zones (`ZoneRule::Agent`).
+    pub agent_zones: bool,
 }
 
 impl Projection {
     pub fn for_dimensions(dims: &[Dimension]) -> Self {
-        let mut p = Projection::default();
+        let mut p = Projection {
+            agent_zones: ZoneRule::for_dimensions(dims) == ZoneRule::Agent,
+            ..Projection::default()
+        };
         for dim in dims {
             match dim {
                 Dimension::Agent | Dimension::Team => p.agent = true,
@@ -1243,7 +1289,8 @@ impl Projection {
         p
     }
 
-    /// The name the cache stores it under, e.g. `agent,interval`.
+    /// The name the cache stores it under, e.g. `agent,interval`; agent
+    /// and team reports keep days in the agents' zones (`ZoneRule`).
     pub fn name(self) -> String {
         let kept = [
             (self.agent, "agent"),
@@ -1253,10 +1300,15 @@ impl Projection {
             (self.contact_type, "contact_type"),
         ];
         let names: Vec<&str> = kept.iter().filter(|k| k.0).map(|k| k.1).collect();
-        if names.is_empty() {
+        let kept = if names.is_empty() {
             "day".into()
         } else {
             names.join(",")
+        };
+        if self.agent_zones {
+            format!("{kept}@agent_zones")
+        } else {
+            kept
         }
     }
 }

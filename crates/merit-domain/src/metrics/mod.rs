@@ -11,7 +11,7 @@ pub mod target;
 pub mod workforce;
 
 pub use compute::{
-    Dimension, Figure, FigureTarget, Frame, OrgView, Part, Report, ReportRow, Source,
+    Dimension, Figure, FigureTarget, Frame, OrgView, Part, Report, ReportRow, Source, ZoneRule,
 };
 pub use definition::{
     DefinitionHistory, DefinitionVersion, Direction, FcrMatch, Kpi, KpiOptions,

@@ -404,3 +404,59 @@ fn workforce_kpis_from_agent_days() {
     assert_eq!(figure(Kpi::AttritionInvoluntary).numerator, 0);
     assert!((figure(Kpi::Retention).value.unwrap() - (100.0 - 100.0 / 1.5)).abs() < 1e-9);
 }
+
+#[test]
+fn first_response_time_counts_business_hours_only_when_the_definition_says_so() {
+    use merit_domain::metrics::business_hours::{BusinessHours, OpeningPeriod};
+    const H: i64 = 3_600_000;
+    // An email on Friday 2026-08-07 at 16:00 UTC, first reply on Monday
+    // 2026-08-10 at 10:00 UTC; open Monday to Friday 09:00-17:00 UTC.
+    let friday_16 = T0 + 4 * DAY_MS + 16 * H;
+    let mut email = contact(1, friday_16, Outcome::Handled, Some(0));
+    email.channel = Channel::Email;
+    email.first_response_ms = Some(T0 + 7 * DAY_MS + 10 * H);
+    let mut t = ContactTable::default();
+    t.push(email);
+    let hours = BusinessHours {
+        time_zone: "UTC".into(),
+        periods: (1..=5)
+            .map(|weekday| OpeningPeriod {
+                weekday,
+                opens: "09:00".into(),
+                closes: "17:00".into(),
+            })
+            .collect(),
+        holidays: vec![],
+    };
+    let org = utc_org();
+    let frame = Frame::new(&t, &[], &org, date(2026, 8, 1), date(2026, 8, 31), i64::MAX);
+    let figure = |kpi, business_hours: Option<BusinessHours>, threshold_s| {
+        let options = KpiOptions {
+            business_hours,
+            threshold_s,
+            ..KpiOptions::default()
+        };
+        let h = DefinitionHistory {
+            versions: vec![version(kpi, 1, date(1970, 1, 1), options)],
+        };
+        report(&frame, &[(&h, None)], &[]).total.figures[0].clone()
+    };
+    // Calendar time: 2 days 18 hours. Business time: 1 h Friday + 1 h Monday.
+    assert_eq!(
+        figure(Kpi::FirstResponseTime, None, 0).value,
+        Some((2.0 * 24.0 + 18.0) * 3600.0)
+    );
+    assert_eq!(
+        figure(Kpi::FirstResponseTime, Some(hours.clone()), 0).value,
+        Some(2.0 * 3600.0)
+    );
+    // Within a 4-hour response target only in business hours.
+    assert_eq!(
+        figure(Kpi::ResponseWithinTarget, Some(hours), 4 * 3600).numerator,
+        1
+    );
+    assert_eq!(
+        figure(Kpi::ResponseWithinTarget, None, 4 * 3600).numerator,
+        0
+    );
+}

@@ -384,10 +384,6 @@ impl<'a> Frame<'a> {
         self
     }
 
-    pub fn local_day(&self, row: usize) -> Date {
-        self.local_day[row]
-    }
-
     fn in_period(&self, day: Date) -> bool {
         self.from <= day && day <= self.to
     }

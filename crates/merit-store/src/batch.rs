@@ -603,10 +603,10 @@ impl ImportTx {
     }
 
     /// Deletes the report cache days this import can change: for contacts,
-    /// their local days and the FCR windows before them (a new contact can
-    /// make an earlier one a repeat); for survey responses, the 31 days
-    /// before them (answers count on their contact's day); two days either
-    /// side for time zones. A changed organisation (teams, sites) clears it.
+    /// their own days, and for FCR definitions the windows before them (a
+    /// new contact can make an earlier one a repeat); for survey responses,
+    /// the survey definitions' 31 days before them (answers count on their
+    /// contact's day); two days either side for time zones. A changed organisation (teams, sites) clears it.
     async fn invalidate_cache(&mut self) -> StoreResult<()> {
         let tenant = self.tenant;
         if self.organisation_changed {
@@ -628,11 +628,20 @@ impl ImportTx {
             .filter_map(|o| o["fcr_window_days"].as_i64())
             .max()
             .unwrap_or(7);
+        // (changed range, days back, which definitions): every definition
+        // on the contacts' own days; FCR definitions back by their window;
+        // survey definitions back by 31 days for survey responses.
+        const ALL: &str = "SELECT name FROM kpi_definitions WHERE tenant_id = $1";
+        const FCR: &str =
+            "SELECT name FROM kpi_definitions WHERE tenant_id = $1 AND kpi = 'fcr_repeat'";
+        const SURVEYS: &str = "SELECT name FROM kpi_definitions WHERE tenant_id = $1
+                               AND kpi IN ('csat', 'csat_mean', 'nps', 'fcr_survey')";
         let ranges = [
-            (self.changed_contacts, fcr_window_days),
-            (self.changed_surveys, 31),
+            (self.changed_contacts, 0, ALL),
+            (self.changed_contacts, fcr_window_days, FCR),
+            (self.changed_surveys, 31, SURVEYS),
         ];
-        for (range, lookback_days) in ranges {
+        for (range, lookback_days, definitions) in ranges {
             let Some((from_ms, to_ms)) = range else {
                 continue;
             };
@@ -642,9 +651,11 @@ impl ImportTx {
                     .unwrap_or_default()
             };
             let (first, last) = (day(from_ms, -lookback_days - 2), day(to_ms, 2));
-            let sql = "DELETE FROM kpi_cache WHERE tenant_id = $1 AND day >= $2 AND day <= $3";
+            let sql = format!(
+                "DELETE FROM kpi_cache WHERE tenant_id = $1 AND day >= $2 AND day <= $3 AND definition IN ({definitions})"
+            );
             on_tx!(&mut self.tx, |tx| {
-                sqlx::query(sql)
+                sqlx::query(AssertSqlSafe(sql.as_str()))
                     .bind(tenant)
                     .bind(&first)
                     .bind(&last)

@@ -11,6 +11,7 @@ use merit_domain::metrics::compute::{
     NO_GROUP, Projection, cacheable, drill_down, parts_except, report_from_parts, to_cache,
 };
 use merit_domain::metrics::definition::product_defaults;
+use merit_domain::metrics::fast_hash::FastSet;
 use merit_domain::metrics::target::target_on;
 use merit_domain::metrics::workforce::{AgentDays, agent_days};
 use merit_domain::metrics::{
@@ -19,7 +20,7 @@ use merit_domain::metrics::{
 };
 use merit_store::{AuditEntry, Store};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Every definition by name, each with all its versions.
 pub type Definitions = BTreeMap<String, DefinitionHistory>;
@@ -465,7 +466,7 @@ pub async fn kpi_report_traced(
         .collect();
     let mut recomputed = Vec::new();
     for (k, (history, pinned)) in chosen.iter().enumerate() {
-        let skip: HashSet<Date> = cached[k].iter().map(|(d, _, _)| *d).collect();
+        let skip: FastSet<Date> = cached[k].iter().map(|(d, _, _)| *d).collect();
         let from_rows = parts_except(&frame, history, *pinned, &skip);
         if cacheable(history.versions[0].kpi) {
             let mut computed = to_cache(&frame, history, &from_rows, projection);

@@ -5,6 +5,7 @@ use crate::{AuditEntry, Store, StoreError, StoreResult, insert_audit, on_store};
 use merit_domain::TenantId;
 use merit_domain::activity::{Activity, AgentState};
 use merit_domain::contact::Outcome;
+use merit_domain::metrics::fast_hash::FastMap;
 use merit_domain::metrics::workforce::AgentActivity;
 use merit_domain::metrics::{
     ContactFacts, ContactTable, DefinitionVersion, Direction, Kpi, SurveyFact, Target, TargetScope,
@@ -13,7 +14,7 @@ use merit_domain::organisation::Channel;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sqlx::AssertSqlSafe;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 const SELECT_DEFINITIONS: &str = "SELECT name, version, kpi, effective_from, options_json, recorded_ms, recorded_on, recorded_by, reason
     FROM kpi_definitions WHERE tenant_id = $1 ORDER BY name, version";
@@ -298,7 +299,8 @@ impl SurveyAnswers {
     /// Each answer with its contact's row in `contacts`, when that contact is loaded.
     pub fn link(self, contacts: &ContactTable) -> Vec<SurveyFact> {
         let rows = self.0;
-        let mut rows_by_id: HashMap<(u32, &str), usize> = HashMap::with_capacity(contacts.len());
+        let mut rows_by_id: FastMap<(u32, &str), usize> = FastMap::default();
+        rows_by_id.reserve(contacts.len());
         for i in 0..contacts.len() {
             rows_by_id.insert(
                 (contacts.source_system[i], contacts.source_id[i].as_str()),

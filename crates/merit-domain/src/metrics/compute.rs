@@ -8,6 +8,7 @@ use crate::metrics::cache::CachedDay;
 use crate::metrics::definition::{
     DefinitionHistory, DefinitionVersion, FcrMatch, Kpi, KpiOptions, ServiceLevelVariant, Unit,
 };
+use crate::metrics::fast_hash::{FastMap as HashMap, FastSet as HashSet};
 use crate::metrics::table::{ContactTable, Dict, SurveyFact};
 use crate::metrics::workforce::{AgentDay, AgentDays};
 use crate::organisation::Organisation;
@@ -15,7 +16,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 /// What a report groups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,7 +84,8 @@ pub struct OrgView {
 
 impl OrgView {
     pub fn new(org: &Organisation, centre_zone: TimeZone) -> Self {
-        let mut memberships: HashMap<String, Vec<(Date, Option<Date>, String)>> = HashMap::new();
+        let mut memberships: HashMap<String, Vec<(Date, Option<Date>, String)>> =
+            HashMap::default();
         for m in &org.memberships {
             memberships.entry(m.agent_id.clone()).or_default().push((
                 m.from_date,
@@ -299,7 +301,7 @@ impl<'a> Frame<'a> {
             sites,
             survey_local,
             agent_days: Vec::new(),
-            handled: HashMap::new(),
+            handled: HashMap::default(),
             cached: Vec::new(),
             cache_names: Dict::default(),
             from,
@@ -865,7 +867,7 @@ impl Frame<'_> {
 /// Every row's part of one definition's figure over the frame's period,
 /// each under the version in force on its local day (or the pinned one).
 pub fn parts(frame: &Frame, history: &DefinitionHistory, pinned: Option<i64>) -> Vec<Part> {
-    parts_except(frame, history, pinned, &HashSet::new())
+    parts_except(frame, history, pinned, &HashSet::default())
 }
 
 /// `parts`, leaving out the local days in `skip` (those read from the cache).
@@ -883,7 +885,7 @@ pub fn parts_except(
         history,
         as_of_ms: frame.as_of_ms,
         pinned,
-        by_day: HashMap::new(),
+        by_day: HashMap::default(),
     };
     let mut out = Vec::new();
     if kpi.from_surveys() {
@@ -927,7 +929,7 @@ pub fn parts_except(
         return out;
     }
     let t = frame.table;
-    let mut fcr: HashMap<i64, Vec<(Option<bool>, bool)>> = HashMap::new();
+    let mut fcr: HashMap<i64, Vec<(Option<bool>, bool)>> = HashMap::default();
     for i in 0..t.len() {
         let day = frame.local_day[i];
         if !frame.in_period(day) || skip.contains(&day) {
@@ -1078,7 +1080,7 @@ pub fn report_from_parts(
     // Groups in a Vec, found by key; each row's group is worked out once,
     // however many definitions count it.
     let mut groups: Vec<(Key, Vec<Vec<&Part>>)> = Vec::new();
-    let mut group_of_key: HashMap<Key, usize> = HashMap::new();
+    let mut group_of_key: HashMap<Key, usize> = HashMap::default();
     let mut group_index =
         |key: Key, groups: &mut Vec<(Key, Vec<Vec<&Part>>)>| match group_of_key.get(&key) {
             Some(&g) => g,
@@ -1319,7 +1321,7 @@ pub fn to_cache(
 ) -> HashMap<(i64, Date), CachedDay> {
     use crate::metrics::cache::CacheEntry;
     type EntryKey = (i64, u32, u32, Option<crate::organisation::Channel>, u32);
-    let mut days: HashMap<(i64, Date), (Dict, HashMap<EntryKey, CacheEntry>)> = HashMap::new();
+    let mut days: HashMap<(i64, Date), (Dict, HashMap<EntryKey, CacheEntry>)> = HashMap::default();
     for part in parts {
         let a = frame.attributes(part.source);
         let (names, entries) = days.entry((part.version, a.day)).or_default();

@@ -6,6 +6,7 @@ pub mod business_hours;
 pub mod cache;
 pub mod compute;
 pub mod definition;
+pub mod fast_hash;
 pub mod table;
 pub mod target;
 pub mod workforce;

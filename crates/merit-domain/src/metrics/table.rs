@@ -3,15 +3,15 @@
 
 use crate::UtcMs;
 use crate::contact::{Contact, Outcome};
+use crate::metrics::fast_hash::FastMap;
 use crate::organisation::Channel;
-use std::collections::HashMap;
 
 /// Interned text: each distinct value gets a small index; `NONE` stands for
 /// "empty".
 #[derive(Debug, Clone, Default)]
 pub struct Dict {
     pub names: Vec<String>,
-    index: HashMap<String, u32>,
+    index: FastMap<String, u32>,
 }
 
 impl Dict {

@@ -173,17 +173,23 @@ where
             let sql = format!(
                 "SELECT json_group_array(json_array({columns})) {where_clause} GROUP BY {time_column} / 3600000"
             );
-            let chunks: Vec<(String,)> = sqlx::query_as(AssertSqlSafe(sql))
-                .bind(tenant)
-                .bind(from_ms)
-                .bind(to_ms)
-                .fetch_all(pool)
-                .await?;
+            // A day at a time, so only one day's JSON is in memory at once.
             let mut rows = Vec::new();
-            for (chunk,) in chunks {
-                let decoded: Vec<T> = serde_json::from_str(&chunk)
-                    .map_err(|e| StoreError::Invalid(format!("reading rows: {e}")))?;
-                rows.extend(decoded);
+            let mut day_from = from_ms;
+            while day_from < to_ms {
+                let day_to = (day_from + 86_400_000).min(to_ms);
+                let chunks: Vec<(String,)> = sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                    .bind(tenant)
+                    .bind(day_from)
+                    .bind(day_to)
+                    .fetch_all(pool)
+                    .await?;
+                for (chunk,) in chunks {
+                    let decoded: Vec<T> = serde_json::from_str(&chunk)
+                        .map_err(|e| StoreError::Invalid(format!("reading rows: {e}")))?;
+                    rows.extend(decoded);
+                }
+                day_from = day_to;
             }
             Ok(rows)
         }

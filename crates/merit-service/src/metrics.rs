@@ -300,7 +300,9 @@ async fn load(
         });
     };
     let versions = || chosen.iter().flat_map(|(h, _)| &h.versions);
+    // Rows after the period only for FCR's look-ahead.
     let window_days = versions()
+        .filter(|v| v.kpi == Kpi::FcrRepeat)
         .map(|v| v.options.fcr_window_days)
         .max()
         .unwrap_or(0);

@@ -251,6 +251,11 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 eprintln!("Reusing {db} (use --fresh to rebuild it).");
             }
+            let first = scenario.start;
+            let last = first.checked_add(jiff::Span::new().days(i64::from(scenario.days) - 1))?;
+            eprintln!(
+                "KPIs from the command line, e.g.: merit report kpi --db {db} --from {first} --to {last} --by team"
+            );
             serve(store, listen).await
         }
         Command::Serve { db, listen } => {

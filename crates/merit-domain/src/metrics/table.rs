@@ -171,12 +171,6 @@ impl ContactTable {
         self.sale_minor.push(c.sale_minor.unwrap_or(-1));
         self.sale_cancelled.push(c.sale_cancelled);
     }
-
-    /// Row of a contact by its identity.
-    pub fn find(&self, source_system: &str, source_id: &str) -> Option<usize> {
-        let system = self.source_systems.get(source_system)?;
-        (0..self.len()).find(|&i| self.source_system[i] == system && self.source_id[i] == source_id)
-    }
 }
 
 /// One numeric survey answer, linked to its contact when the contact is known.

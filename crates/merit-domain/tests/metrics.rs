@@ -222,9 +222,16 @@ fn a_version_applies_from_its_day_and_a_pinned_version_to_every_day() {
             .iter()
             .any(|f| f.contains("changed within the period"))
     );
-    let pinned = report(&frame, &[(&h, Some(2))], &[]);
-    assert_eq!(pinned.total.figures[0].numerator, 2);
-    assert!(pinned.flags.is_empty());
+    // Both versions side by side over the same days.
+    let side_by_side = report(&frame, &[(&h, Some(1)), (&h, Some(2))], &[]);
+    let labelled: Vec<(&str, i64)> = side_by_side
+        .total
+        .figures
+        .iter()
+        .map(|f| (f.definition.as_str(), f.numerator))
+        .collect();
+    assert_eq!(labelled, [("service_level@1", 0), ("service_level@2", 2)]);
+    assert!(side_by_side.flags.is_empty());
 }
 
 #[test]

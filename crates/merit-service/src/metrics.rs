@@ -555,6 +555,11 @@ fn scopes_for(
     }
 }
 
+/// The definition's name in a figure label (`NAME` or `NAME@VERSION`).
+fn definition_name(label: &str) -> &str {
+    label.split('@').next().unwrap_or(label)
+}
+
 fn attach_targets(
     report: &mut Report,
     dimensions: &[Dimension],
@@ -573,7 +578,7 @@ fn attach_targets(
                 figure.value,
                 scopes
                     .iter()
-                    .find_map(|s| target_on(targets, &figure.definition, s, day)),
+                    .find_map(|s| target_on(targets, definition_name(&figure.definition), s, day)),
             ) else {
                 continue;
             };

@@ -1155,8 +1155,8 @@ pub fn report_from_parts(
             .find(|o| o.is_ne())
             .unwrap_or(std::cmp::Ordering::Equal)
     });
-    let rows: Vec<ReportRow> = keyed.into_iter().map(|(_, row)| row).collect();
-    let total = ReportRow {
+    let mut rows: Vec<ReportRow> = keyed.into_iter().map(|(_, row)| row).collect();
+    let mut total = ReportRow {
         group: vec!["total".into()],
         figures: definitions
             .iter()
@@ -1164,6 +1164,15 @@ pub fn report_from_parts(
             .map(|((history, _), parts)| figure(frame, history, &parts.iter().collect::<Vec<_>>()))
             .collect(),
     };
+    // A pinned definition is labelled NAME@VERSION, so one report can show
+    // the same definition under two versions side by side.
+    for row in rows.iter_mut().chain(std::iter::once(&mut total)) {
+        for (figure, (_, pinned)) in row.figures.iter_mut().zip(definitions) {
+            if let Some(version) = pinned {
+                figure.definition = format!("{}@{version}", figure.definition);
+            }
+        }
+    }
     let flags = flags(frame, definitions, &total);
     Report {
         dimensions: dims.iter().map(|d| d.name().to_owned()).collect(),

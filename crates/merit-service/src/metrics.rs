@@ -413,39 +413,8 @@ pub async fn kpi_report_traced(
     let days = days_of(request.from, request.to);
     let projection = Projection::for_dimensions(&request.dimensions);
     let projection_name = projection.name();
-    // Per definition: the version on each day, and the days the cache holds.
-    let mut on_day: Vec<Vec<Option<i64>>> = Vec::new();
-    let mut cached: Vec<Vec<(Date, i64, CachedDay)>> = Vec::new();
-    for (history, pinned) in &chosen {
-        let versions: Vec<Option<i64>> = days
-            .iter()
-            .map(|d| history.in_force(*d, as_of_ms, *pinned).map(|v| v.version))
-            .collect();
-        let mut found = Vec::new();
-        if cacheable(history.versions[0].kpi) {
-            let distinct: BTreeSet<i64> = versions.iter().flatten().copied().collect();
-            for version in distinct {
-                let name = &history.versions[0].name;
-                let key = (name.as_str(), version, projection_name.as_str());
-                for (day, bytes) in store
-                    .cached_days(tenant, key, request.from, request.to)
-                    .await?
-                {
-                    let in_force = days
-                        .iter()
-                        .position(|d| *d == day)
-                        .and_then(|k| versions[k]);
-                    if let (Some(day_cache), Some(true)) =
-                        (CachedDay::decode(&bytes), in_force.map(|v| v == version))
-                    {
-                        found.push((day, version, day_cache));
-                    }
-                }
-            }
-        }
-        on_day.push(versions);
-        cached.push(found);
-    }
+    let (on_day, cached) =
+        read_cached_days(store, tenant, &chosen, &days, as_of_ms, &projection_name).await?;
     let missing: Vec<BTreeSet<Date>> = cached
         .iter()
         .map(|found| {
@@ -471,28 +440,16 @@ pub async fn kpi_report_traced(
         let skip: FastSet<Date> = cached[k].iter().map(|(d, _, _)| *d).collect();
         let from_rows = parts_except(&frame, history, *pinned, &skip);
         if cacheable(history.versions[0].kpi) {
-            let mut computed = to_cache(&frame, history, &from_rows, projection);
-            let mut by_version: BTreeMap<i64, Vec<(Date, Vec<u8>)>> = BTreeMap::new();
-            for (n, day) in days.iter().enumerate() {
-                let Some(version) = on_day[k][n].filter(|_| missing[k].contains(day)) else {
-                    continue;
-                };
-                let day_cache = computed.remove(&(version, *day)).unwrap_or_default();
-                by_version
-                    .entry(version)
-                    .or_default()
-                    .push((*day, day_cache.encode()));
-                recomputed.push((history.versions[0].name.clone(), *day));
-            }
-            for (version, encoded) in by_version {
-                let key = (
-                    history.versions[0].name.as_str(),
-                    version,
-                    projection_name.as_str(),
-                );
-                store
-                    .put_cached_days(tenant, key, &encoded, clock.now_ms())
-                    .await?;
+            let computed = to_cache(&frame, history, &from_rows, projection);
+            let name = &history.versions[0].name;
+            let stored = days
+                .iter()
+                .zip(&on_day[k])
+                .filter(|(day, _)| missing[k].contains(*day))
+                .filter_map(|(day, version)| Some((*day, (*version)?)));
+            let key = (name.as_str(), projection_name.as_str());
+            for day in write_cached_days(store, tenant, clock, key, computed, stored).await? {
+                recomputed.push((name.clone(), day));
             }
         }
         all_parts[k].extend(from_rows);
@@ -507,6 +464,91 @@ pub async fn kpi_report_traced(
         request.to,
     );
     Ok((report, recomputed))
+}
+
+/// Per definition: the version in force on each day (`None`: no version),
+/// and the days the cache holds for that version and projection.
+type CachedDays = (Vec<Vec<Option<i64>>>, Vec<Vec<(Date, i64, CachedDay)>>);
+
+async fn read_cached_days(
+    store: &Store,
+    tenant: TenantId,
+    chosen: &[(&DefinitionHistory, Option<i64>)],
+    days: &[Date],
+    as_of_ms: i64,
+    projection: &str,
+) -> Result<CachedDays, ServiceError> {
+    let (Some(&from), Some(&to)) = (days.first(), days.last()) else {
+        return Ok((
+            vec![Vec::new(); chosen.len()],
+            vec![Vec::new(); chosen.len()],
+        ));
+    };
+    let mut on_day = Vec::new();
+    let mut cached = Vec::new();
+    for (history, pinned) in chosen {
+        let versions: Vec<Option<i64>> = days
+            .iter()
+            .map(|d| history.in_force(*d, as_of_ms, *pinned).map(|v| v.version))
+            .collect();
+        let mut found = Vec::new();
+        if cacheable(history.versions[0].kpi) {
+            let name = history.versions[0].name.as_str();
+            let distinct: BTreeSet<i64> = versions.iter().flatten().copied().collect();
+            for version in distinct {
+                for (day, bytes) in store
+                    .cached_days(tenant, (name, version, projection), from, to)
+                    .await?
+                {
+                    let in_force = days
+                        .iter()
+                        .position(|d| *d == day)
+                        .and_then(|k| versions[k]);
+                    if let (Some(day_cache), true) =
+                        (CachedDay::decode(&bytes), in_force == Some(version))
+                    {
+                        found.push((day, version, day_cache));
+                    }
+                }
+            }
+        }
+        on_day.push(versions);
+        cached.push(found);
+    }
+    Ok((on_day, cached))
+}
+
+/// Stores the days computed from rows (an empty day too, so it is not
+/// computed again) under their versions; returns the days stored.
+async fn write_cached_days(
+    store: &Store,
+    tenant: TenantId,
+    clock: &dyn Clock,
+    (definition, projection): (&str, &str),
+    mut computed: std::collections::HashMap<(i64, Date), CachedDay, impl std::hash::BuildHasher>,
+    days: impl Iterator<Item = (Date, i64)>,
+) -> Result<Vec<Date>, ServiceError> {
+    let mut by_version: BTreeMap<i64, Vec<(Date, Vec<u8>)>> = BTreeMap::new();
+    let mut stored = Vec::new();
+    for (day, version) in days {
+        let day_cache = computed.remove(&(version, day)).unwrap_or_default();
+        by_version
+            .entry(version)
+            .or_default()
+            .push((day, day_cache.encode()));
+        stored.push(day);
+    }
+    for (version, encoded) in by_version {
+        store
+            .put_cached_days(
+                tenant,
+                (definition, version, projection),
+                &encoded,
+                clock.now_ms(),
+            )
+            .await?;
+    }
+    Ok(stored)
 }
 
 fn days_of(from: Date, to: Date) -> Vec<Date> {

@@ -307,6 +307,7 @@ async fn load(
         .max()
         .unwrap_or(0);
     let workforce = versions().any(|v| v.kpi.from_agent_days());
+    let fcr = versions().any(|v| v.kpi == Kpi::FcrRepeat);
     let start_ms = from
         .checked_sub(2.days())
         .map(|d| {
@@ -335,8 +336,10 @@ async fn load(
             false => Ok(None),
         }
     };
-    let (table, answers) =
-        tokio::try_join!(store.contact_table(tenant, start_ms, end_ms), answers)?;
+    let (table, answers) = tokio::try_join!(
+        store.contact_table(tenant, (start_ms, end_ms), fcr),
+        answers
+    )?;
     let surveys = answers.map(|a| a.link(&table)).unwrap_or_default();
     // States and schedules only when a workforce KPI needs them.
     let activity = if workforce {

@@ -170,8 +170,14 @@ where
                 .await?)
         }
         Store::Sqlite(pool) => {
+            // Positions, not names, inside the JSON array: drop any `AS name`.
+            let values: Vec<&str> = columns
+                .split(',')
+                .map(|c| c.rsplit_once(" AS ").map_or(c, |(value, _)| value))
+                .collect();
+            let values = values.join(",");
             let sql = format!(
-                "SELECT json_group_array(json_array({columns})) {where_clause} GROUP BY {time_column} / 3600000"
+                "SELECT json_group_array(json_array({values})) {where_clause} GROUP BY {time_column} / 3600000"
             );
             // A day at a time, so only one day's JSON is in memory at once.
             let mut rows = Vec::new();
@@ -257,16 +263,25 @@ impl Store {
     }
 
     /// Current contacts that arrived in `[from_ms, to_ms)`, as columns.
+    /// Customer and wrap-up code (what repeat-contact FCR matches on) are
+    /// read only `with_customers`; otherwise they are left empty.
     pub async fn contact_table(
         &self,
         tenant: TenantId,
-        from_ms: i64,
-        to_ms: i64,
+        (from_ms, to_ms): (i64, i64),
+        with_customers: bool,
     ) -> StoreResult<ContactTable> {
         let mut table = ContactTable::default();
+        let columns = if with_customers {
+            CONTACT_COLUMNS.to_owned()
+        } else {
+            CONTACT_COLUMNS
+                .replace("customer_id", "CAST(NULL AS TEXT) AS customer_id")
+                .replace("wrap_up_code", "CAST(NULL AS TEXT) AS wrap_up_code")
+        };
         let rows: Vec<ContactRow> = read_rows(
             self,
-            CONTACT_COLUMNS,
+            &columns,
             CONTACTS_WHERE,
             "arrival_ms",
             (tenant, from_ms, to_ms),

@@ -767,10 +767,7 @@ pub async fn drill(
     let (history, pinned) = chosen[0];
     let loaded = load(store, tenant, Some((request.from, request.to)), &chosen).await?;
     let frame = loaded.frame(request, request.as_of_ms.unwrap_or_else(|| clock.now_ms()));
-    let count_kpi = matches!(
-        history.versions[0].kpi.unit(),
-        merit_domain::metrics::Unit::Count | merit_domain::metrics::Unit::MinorUnits
-    );
+    let count_kpi = !history.versions[0].kpi.unit().has_denominator();
     let keep = |p: &Part| match part {
         FigurePart::Numerator => p.numerator != 0,
         FigurePart::Denominator => count_kpi || p.denominator != 0,

@@ -13,7 +13,7 @@ use merit_domain::metrics::definition::product_defaults;
 use merit_domain::metrics::workforce::{AgentActivity, agent_days};
 use merit_domain::metrics::{
     ContactFacts, ContactTable, DefinitionHistory, DefinitionVersion, Dimension, Frame, Kpi,
-    OrgView, SurveyFact, Unit,
+    OrgView, SurveyFact,
 };
 use merit_domain::metrics::{Report, TargetScope, Zone};
 use merit_import::native::NativeWriter;
@@ -163,8 +163,7 @@ fn every_kpi_and_grouping_drills_down_to_its_figure() {
                     _ => {
                         let numerator: i64 = parts.iter().map(|p| p.numerator).sum();
                         assert_eq!(numerator, figure.numerator, "{what}");
-                        if figure.kpi.unit() != Unit::Count && figure.kpi.unit() != Unit::MinorUnits
-                        {
+                        if figure.kpi.unit().has_denominator() {
                             let denominator: i64 = parts.iter().map(|p| p.denominator).sum();
                             assert_eq!(Some(denominator), figure.denominator, "{what}");
                         }

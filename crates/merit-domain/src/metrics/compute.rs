@@ -1027,7 +1027,7 @@ pub fn figure(frame: &Frame, history: &DefinitionHistory, parts: &[&Part]) -> Fi
         definition: first.name.clone(),
         versions: versions.into_iter().collect(),
         numerator,
-        denominator: (!matches!(unit, Unit::Count | Unit::MinorUnits)).then_some(denominator),
+        denominator: unit.has_denominator().then_some(denominator),
         value,
         unit,
         provisional: parts.iter().any(|p| provisional(frame, history, p)),

@@ -75,6 +75,11 @@ pub enum Unit {
 }
 
 impl Unit {
+    /// Counts and sums of money are the numerator alone.
+    pub fn has_denominator(self) -> bool {
+        !matches!(self, Unit::Count | Unit::MinorUnits)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Unit::Count => "count",

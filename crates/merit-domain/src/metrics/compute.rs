@@ -364,6 +364,10 @@ impl<'a> Frame<'a> {
 
     /// Adds agent days (states, schedules, employment) for the workforce KPIs.
     pub fn with_agent_days(mut self, days: AgentDays) -> Self {
+        // Reports without workforce KPIs have no agent days: nothing to add up.
+        if days.is_empty() {
+            return self;
+        }
         let t = self.table;
         for i in 0..t.len() {
             if t.outcome[i] != Outcome::Handled {

@@ -13,7 +13,7 @@ use merit_domain::metrics::compute::{
 use merit_domain::metrics::definition::product_defaults;
 use merit_domain::metrics::fast_hash::FastSet;
 use merit_domain::metrics::target::target_on;
-use merit_domain::metrics::workforce::{AgentDays, agent_days};
+use merit_domain::metrics::workforce::{AgentDays, agent_days, days_from_to};
 use merit_domain::metrics::{
     ContactTable, DefinitionHistory, DefinitionVersion, Dimension, Direction, FigureTarget, Frame,
     Kpi, KpiOptions, OrgView, Part, Report, Source, SurveyFact, Target, TargetScope, ZoneRule,
@@ -413,7 +413,7 @@ pub async fn kpi_report_traced(
     let all = definitions(store, clock, tenant).await?;
     let chosen = pick(&all, &request.definitions)?;
     let as_of_ms = request.as_of_ms.unwrap_or_else(|| clock.now_ms());
-    let days = days_of(request.from, request.to);
+    let days: Vec<Date> = days_from_to(request.from, request.to).collect();
     let projection = Projection::for_dimensions(&request.dimensions);
     let projection_name = projection.name();
     let (on_day, cached) =
@@ -552,17 +552,6 @@ async fn write_cached_days(
             .await?;
     }
     Ok(stored)
-}
-
-fn days_of(from: Date, to: Date) -> Vec<Date> {
-    let mut days = Vec::new();
-    let mut day = from;
-    while day <= to {
-        days.push(day);
-        let Ok(next) = day.tomorrow() else { break };
-        day = next;
-    }
-    days
 }
 
 /// Whose targets a report row is measured against, most specific first: an

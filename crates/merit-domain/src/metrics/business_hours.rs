@@ -2,6 +2,7 @@
 //! shifts) and holidays, in one IANA time zone; and the business time
 //! between two instants.
 
+use crate::metrics::workforce::days_from_to;
 use jiff::Timestamp;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
@@ -72,10 +73,10 @@ impl BusinessHours {
         ) else {
             return 0;
         };
-        let mut day = from.to_zoned(zone.clone()).date();
+        let first = from.to_zoned(zone.clone()).date();
         let last = to.to_zoned(zone.clone()).date();
         let mut total = 0;
-        while day <= last {
+        for day in days_from_to(first, last) {
             if !self.holidays.contains(&day) {
                 let weekday = day.weekday().to_monday_one_offset();
                 for p in self.periods.iter().filter(|p| p.weekday == weekday) {
@@ -102,10 +103,6 @@ impl BusinessHours {
                         total += end - start;
                     }
                 }
-            }
-            match day.tomorrow() {
-                Ok(next) => day = next,
-                Err(_) => break,
             }
         }
         total

@@ -10,7 +10,7 @@ use crate::metrics::definition::{
 };
 use crate::metrics::fast_hash::{FastMap as HashMap, FastSet as HashSet};
 use crate::metrics::table::{ContactTable, Dict, SurveyFact};
-use crate::metrics::workforce::{AgentDay, AgentDays};
+use crate::metrics::workforce::{AgentDay, AgentDays, days_from_to};
 use crate::organisation::Organisation;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -790,8 +790,7 @@ impl Frame<'_> {
         let mut keys = Vec::new();
         match dim {
             Dimension::Day | Dimension::Week | Dimension::Month => {
-                let mut day = self.from;
-                while day <= self.to {
+                for day in days_from_to(self.from, self.to) {
                     keys.push(match dim {
                         Dimension::Day => days_since_epoch(day),
                         Dimension::Week => {
@@ -799,8 +798,6 @@ impl Frame<'_> {
                         }
                         _ => day.year() as i64 * 12 + day.month() as i64 - 1,
                     });
-                    let Ok(next) = day.tomorrow() else { break };
-                    day = next;
                 }
                 keys.dedup();
             }

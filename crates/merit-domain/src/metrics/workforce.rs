@@ -40,6 +40,12 @@ pub struct AgentDay {
 /// Agent days keyed by (agent id, local day).
 pub type AgentDays = BTreeMap<(String, Date), AgentDay>;
 
+/// Every day from `from` to `to`, both included.
+pub fn days_from_to(from: Date, to: Date) -> impl Iterator<Item = Date> {
+    from.series(jiff::Span::new().days(1))
+        .take_while(move |day| *day <= to)
+}
+
 fn midnight_after(zone: &TimeZone, at_ms: i64) -> (Date, i64) {
     let day = jiff::Timestamp::from_millisecond(at_ms)
         .map(|t| t.to_zoned(zone.clone()).date())
@@ -74,8 +80,7 @@ pub fn agent_days<'z>(
 ) -> AgentDays {
     let mut days = AgentDays::new();
     for agent in agents {
-        let mut day = from;
-        while day <= to {
+        for day in days_from_to(from, to) {
             let employed =
                 agent.hire_date <= day && agent.employment_end_date.is_none_or(|end| day <= end);
             if employed {
@@ -85,10 +90,6 @@ pub fn agent_days<'z>(
                     entry.left = agent.employment_end_reason;
                 }
             }
-            day = match day.tomorrow() {
-                Ok(next) => next,
-                Err(_) => break,
-            };
         }
     }
     for (agent_id, a) in activity {

@@ -25,12 +25,7 @@ pub async fn configure_centre(
             reason: "is empty".into(),
         });
     }
-    if jiff::tz::TimeZone::get(time_zone).is_err() {
-        return Err(ServiceError::Invalid {
-            field: "time_zone",
-            reason: format!("{time_zone:?} is not an IANA time zone"),
-        });
-    }
+    crate::time_zone(time_zone)?;
     let before = store.centre(tenant).await?;
     let as_json = |(name, time_zone): (&str, &str)| {
         serde_json::json!({ "name": name, "time_zone": time_zone }).to_string()

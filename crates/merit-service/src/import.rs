@@ -231,10 +231,7 @@ pub async fn import_file(
         Some(zone) => zone.to_owned(),
         None => store.centre(request.tenant).await?.1,
     };
-    let zone = jiff::tz::TimeZone::get(&time_zone).map_err(|_| ServiceError::Invalid {
-        field: "time_zone",
-        reason: format!("{time_zone:?} is not an IANA time zone"),
-    })?;
+    let zone = crate::time_zone(&time_zone)?;
     let reader = merit_import::open(request.path, request.kind, request.format, zone)?;
     let organisation = store.load_organisation(request.tenant).await?;
     let unknown = Unknown {

@@ -22,6 +22,14 @@ impl Clock for FixedClock {
     }
 }
 
+/// An IANA time zone by name, or the error naming the field.
+pub(crate) fn time_zone(name: &str) -> Result<jiff::tz::TimeZone, ServiceError> {
+    jiff::tz::TimeZone::get(name).map_err(|_| ServiceError::Invalid {
+        field: "time_zone",
+        reason: format!("{name:?} is not an IANA time zone"),
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error(transparent)]

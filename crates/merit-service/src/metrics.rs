@@ -33,9 +33,7 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> ServiceError {
 }
 
 async fn centre_zone(store: &Store, tenant: TenantId) -> Result<TimeZone, ServiceError> {
-    let (_, zone) = store.centre(tenant).await?;
-    TimeZone::get(&zone)
-        .map_err(|_| invalid("time_zone", format!("{zone:?} is not an IANA time zone")))
+    crate::time_zone(&store.centre(tenant).await?.1)
 }
 
 fn local_day(zone: &TimeZone, utc_ms: i64) -> Date {

@@ -236,22 +236,26 @@ fn simulate_files(config: &ScenarioConfig, dir: &Path) -> Collected {
     collected
 }
 
+/// Imports one native file; no row may be refused.
+async fn import_path(store: &Store, clock: &FixedClock, kind: ImportKind, path: &Path) {
+    let request = ImportRequest {
+        tenant: DEFAULT_TENANT,
+        actor: "test",
+        kind,
+        format: ImportFormat::Native,
+        time_zone: None,
+        path,
+        progress: &|_| {},
+    };
+    assert_eq!(
+        import_file(store, clock, request).await.unwrap().rejected,
+        0
+    );
+}
+
 async fn import_files(store: &Store, clock: &FixedClock, dir: &Path) {
     for kind in [ImportKind::Organisation, ImportKind::Contacts] {
-        let path = dir.join(kind.as_str());
-        let request = ImportRequest {
-            tenant: DEFAULT_TENANT,
-            actor: "test",
-            kind,
-            format: ImportFormat::Native,
-            time_zone: None,
-            path: &path,
-            progress: &|_| {},
-        };
-        assert_eq!(
-            import_file(store, clock, request).await.unwrap().rejected,
-            0
-        );
+        import_path(store, clock, kind, &dir.join(kind.as_str())).await;
     }
 }
 
@@ -524,22 +528,6 @@ fn write_contacts(path: &Path, contacts: &[Contact], keep: impl Fn(&Contact) -> 
         writer.contact(c).unwrap();
     }
     writer.flush().unwrap();
-}
-
-async fn import_path(store: &Store, clock: &FixedClock, kind: ImportKind, path: &Path) {
-    let request = ImportRequest {
-        tenant: DEFAULT_TENANT,
-        actor: "test",
-        kind,
-        format: ImportFormat::Native,
-        time_zone: None,
-        path,
-        progress: &|_| {},
-    };
-    assert_eq!(
-        import_file(store, clock, request).await.unwrap().rejected,
-        0
-    );
 }
 
 #[tokio::test]

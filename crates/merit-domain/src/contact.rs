@@ -21,18 +21,26 @@ pub enum Outcome {
     ShortAbandon,
     /// Lost by the system (network, telephony fault): outside the agent's control.
     SystemDrop,
-    /// Left the queue with a callback request.
+    /// Left the queue with a callback request (or by a key the caller pressed to leave).
     Callback,
+    /// Taken out of the queue by the queue's own rule (a maximum wait, no
+    /// agents left) and routed elsewhere: neither answered nor abandoned.
+    Overflow,
+    /// Refused before it could queue (queue full or closed, no agents, line
+    /// busy, call failed): never offered, never abandoned, counted apart.
+    Refused,
 }
 
 impl Outcome {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::Handled,
         Self::QueueAbandon,
         Self::MenuAbandon,
         Self::ShortAbandon,
         Self::SystemDrop,
         Self::Callback,
+        Self::Overflow,
+        Self::Refused,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,6 +50,8 @@ impl Outcome {
             Self::ShortAbandon => "short_abandon",
             Self::SystemDrop => "system_drop",
             Self::Callback => "callback",
+            Self::Overflow => "overflow",
+            Self::Refused => "refused",
         }
     }
     pub fn parse(text: &str) -> Option<Self> {
@@ -127,6 +137,41 @@ fn before(
 }
 
 impl Contact {
+    /// A contact known so far only by its identity, channel and arrival:
+    /// no queue, agent or timeline yet, ending where it arrived, handled.
+    /// Readers fill in what their source knows.
+    pub fn arriving(
+        source_system: &str,
+        source_id: String,
+        channel: Channel,
+        arrival_ms: UtcMs,
+    ) -> Self {
+        Contact {
+            source_system: source_system.to_owned(),
+            source_id,
+            channel,
+            queue_id: None,
+            contact_type: None,
+            customer_id: None,
+            agent_id: None,
+            arrival_ms,
+            menu_exit_ms: None,
+            queue_entry_ms: None,
+            queue_exit_ms: None,
+            answer_ms: None,
+            holds: Vec::new(),
+            transfers: Vec::new(),
+            end_ms: arrival_ms,
+            after_work_end_ms: None,
+            outcome: Outcome::Handled,
+            wrap_up_code: None,
+            recording_url: None,
+            first_response_ms: None,
+            resolution_ms: None,
+            sale: None,
+        }
+    }
+
     /// Queue wait: queue entry to answer (answered) or to queue exit (abandoned).
     pub fn wait_ms(&self) -> Option<i64> {
         let entry = self.queue_entry_ms?;
@@ -187,7 +232,10 @@ impl Contact {
                     });
                 }
             }
-            Outcome::QueueAbandon | Outcome::ShortAbandon | Outcome::Callback => {
+            Outcome::QueueAbandon
+            | Outcome::ShortAbandon
+            | Outcome::Callback
+            | Outcome::Overflow => {
                 if self.answer_ms.is_some() {
                     return Err(TimelineError {
                         field: "answer",
@@ -210,6 +258,14 @@ impl Contact {
                 }
             }
             Outcome::SystemDrop => {}
+            Outcome::Refused => {
+                if self.answer_ms.is_some() {
+                    return Err(TimelineError {
+                        field: "answer",
+                        reason: "is set but the outcome is refused".into(),
+                    });
+                }
+            }
         }
         for hold in &self.holds {
             before(

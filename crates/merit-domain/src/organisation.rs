@@ -135,6 +135,17 @@ pub struct Organisation {
 }
 
 impl Organisation {
+    /// The team `agent` was in on `day` (memberships run from `from_date`
+    /// up to, not including, `to_date`).
+    pub fn team_on(&self, agent: &str, day: Date) -> Option<&str> {
+        self.memberships
+            .iter()
+            .find(|m| {
+                m.agent_id == agent && m.from_date <= day && m.to_date.is_none_or(|to| day < to)
+            })
+            .map(|m| m.team_id.as_str())
+    }
+
     /// Every record, parents before children (sites, teams, queues, agents, memberships).
     pub fn records(&self) -> Vec<OrganisationRecord> {
         let sites = self.sites.iter().cloned().map(OrganisationRecord::Site);

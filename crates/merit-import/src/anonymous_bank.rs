@@ -4,14 +4,13 @@
 //! us: docs/formats.md.
 
 use crate::native::NativeRecord;
-use crate::text::{decoded, looks_binary};
+use crate::text::open_text;
 use crate::{FileRefused, RowProblem};
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use merit_domain::contact::{Contact, Outcome};
 use merit_domain::organisation::Channel;
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -62,19 +61,7 @@ pub fn open(path: &Path, zone: TimeZone) -> Result<AnonymousBankReader, FileRefu
         file: file.clone(),
         reason,
     };
-    let mut head = Vec::with_capacity(8192);
-    File::open(path)
-        .and_then(|f| f.take(8192).read_to_end(&mut head))
-        .map_err(unreadable)?;
-    if head.iter().all(u8::is_ascii_whitespace) {
-        return Err(refuse("the file is empty".into()));
-    }
-    if looks_binary(&head) {
-        return Err(refuse(
-            "this is a binary file, not an Anonymous Bank text file".into(),
-        ));
-    }
-    let reader: Box<dyn Read + Send> = Box::new(decoded(File::open(path).map_err(unreadable)?));
+    let (_, reader) = open_text(path, "an Anonymous Bank text file")?;
     let mut lines = BufReader::new(reader).lines();
     let header = lines
         .next()
@@ -245,28 +232,20 @@ impl AnonymousBankReader {
         let customer = row.get("customer_id").trim();
         let server = row.get("server").trim();
         let mut contact = Contact {
-            source_system: SOURCE_SYSTEM.into(),
-            source_id: format!("{date_text}-{}-{call_id}", row.get("vru+line").trim()),
-            channel: Channel::VoiceInbound,
-            queue_id: None,
             contact_type: Some(call_type.to_owned()),
             customer_id: (!customer.is_empty() && customer != "0").then(|| customer.to_owned()),
             agent_id: (!server.is_empty() && server != "NO_SERVER").then(|| server.to_owned()),
-            arrival_ms,
             menu_exit_ms: Some(menu_exit_ms),
             queue_entry_ms: queue.map(|q| q.0),
             queue_exit_ms: queue.map(|q| q.1),
-            answer_ms: None,
-            holds: Vec::new(),
-            transfers: Vec::new(),
-            end_ms: menu_exit_ms,
-            after_work_end_ms: None,
             outcome: Outcome::MenuAbandon,
-            wrap_up_code: None,
-            recording_url: None,
-            first_response_ms: None,
-            resolution_ms: None,
-            sale: None,
+            end_ms: menu_exit_ms,
+            ..Contact::arriving(
+                SOURCE_SYSTEM,
+                format!("{date_text}-{}-{call_id}", row.get("vru+line").trim()),
+                Channel::VoiceInbound,
+                arrival_ms,
+            )
         };
         match outcome_text {
             "AGENT" => {

@@ -2,7 +2,7 @@
 //! with the same field names, one file per kind. Times are RFC 3339 with an
 //! offset (`2026-08-03T08:15:00Z`), stored as UTC milliseconds.
 
-use crate::text::{decoded, field_text, looks_binary};
+use crate::text::{field_text, open_text};
 use crate::{FileRefused, ImportKind, RowProblem};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -16,7 +16,6 @@ use merit_domain::organisation::{
     Agent, Channel, EmploymentEndReason, OrganisationRecord, Queue, Site, Team, TeamMembership,
 };
 use merit_domain::survey::{Asker, Scale, SurveyAnswer, SurveyResponse};
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
@@ -142,27 +141,10 @@ fn refuse(file: &str, reason: impl Into<String>) -> FileRefused {
 /// binary, or lacks the kind's required columns.
 pub fn open(path: &Path, kind: ImportKind) -> Result<NativeReader, FileRefused> {
     let file = path.display().to_string();
-    let unreadable = |source| FileRefused::Unreadable {
-        file: file.clone(),
-        source,
-    };
-    let mut head = Vec::with_capacity(8192);
-    File::open(path)
-        .and_then(|f| f.take(8192).read_to_end(&mut head))
-        .map_err(unreadable)?;
-    if head.iter().all(u8::is_ascii_whitespace) {
-        return Err(refuse(&file, "the file is empty"));
-    }
-    if looks_binary(&head) {
-        return Err(refuse(
-            &file,
-            format!(
-                "this is a binary file, not a native {} file (CSV or JSON Lines)",
-                kind.as_str()
-            ),
-        ));
-    }
-    let reader: Box<dyn Read + Send> = Box::new(decoded(File::open(path).map_err(unreadable)?));
+    let (head, reader) = open_text(
+        path,
+        &format!("a native {} file (CSV or JSON Lines)", kind.as_str()),
+    )?;
     let first = head
         .iter()
         .copied()

@@ -1,15 +1,21 @@
 //! Importing a file: stream it, write good rows in one transaction recorded
 //! as an import batch, report every bad row, audit organisation changes.
 
+use crate::agent_names::AgentNames;
 use crate::{Clock, ServiceError};
 use merit_domain::TenantId;
-use merit_domain::organisation::OrganisationRecord;
+use merit_domain::organisation::{Agent, OrganisationRecord};
+use merit_import::asterisk_cdr::CdrLayout;
+use merit_import::mapped::Mapping;
 use merit_import::native::{self, NativeRecord};
-use merit_import::{ImportFormat, ImportKind, RecordReader, RowProblem};
-use merit_store::{AuditEntry, ImportBatchRecord, ImportTx, RecordKind, Row, Store, content_hash};
+use merit_import::{CarriedEvent, ImportFormat, ImportKind, ReadOptions, RecordReader, RowProblem};
+use merit_store::{
+    AuditEntry, ImportBatchRecord, ImportTx, RecordKind, Row, Store, StoredProblem, content_hash,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// Rows written per chunk: bounds memory whatever the file size.
@@ -36,6 +42,12 @@ pub struct ImportReport {
     pub skipped: BTreeMap<String, u64>,
     /// Rows kept after a correction (e.g. clock skew), each with what was corrected.
     pub warnings: Vec<RowProblem>,
+    /// Records read, by kind (a queue_log brings contacts and agent states;
+    /// a mapped file, contacts and survey responses).
+    pub records: BTreeMap<&'static str, u64>,
+    /// Survey responses of this file whose contact is not (yet) in the
+    /// store: kept, counted here, with the first few named in `notices`.
+    pub unmatched_surveys: u64,
 }
 
 impl ImportReport {
@@ -52,7 +64,14 @@ pub struct ImportRequest<'a> {
     pub format: ImportFormat,
     /// The zone of local times in the file; `None` = the centre's.
     pub time_zone: Option<&'a str>,
+    /// The column mapping of a `mapped` file.
+    pub mapping: Option<Arc<Mapping>>,
+    /// The column order of an `asterisk-cdr` file (`None`: detected).
+    pub cdr_layout: Option<CdrLayout>,
     pub path: &'a Path,
+    /// The file's name as its sender knows it (an upload kept in a
+    /// temporary file): used in the report, the row problems and the batch.
+    pub display_name: Option<&'a str>,
     /// Called with the number of rows read so far, every chunk.
     pub progress: &'a (dyn Fn(u64) + Sync),
 }
@@ -73,17 +92,6 @@ fn checksum(path: &Path) -> std::io::Result<String> {
         hash = hash.rotate_left(5).wrapping_add(n as u64);
     }
     Ok(format!("fnv64:{hash:016x}"))
-}
-
-fn record_kind(kind: ImportKind) -> Option<RecordKind> {
-    match kind {
-        ImportKind::Contacts => Some(RecordKind::Contacts),
-        ImportKind::States => Some(RecordKind::AgentStates),
-        ImportKind::Schedules => Some(RecordKind::Schedules),
-        ImportKind::Absences => Some(RecordKind::Absences),
-        ImportKind::Surveys => Some(RecordKind::Surveys),
-        ImportKind::Organisation => None,
-    }
 }
 
 struct Unknown {
@@ -122,6 +130,7 @@ fn count_unknown(known: &BTreeSet<String>, counts: &mut BTreeMap<String, u64>, i
 /// A chunk of parsed rows on its way to the store.
 struct Chunk {
     rows: Vec<Row>,
+    kinds: Vec<RecordKind>,
     lines: Vec<u64>,
     problems: Vec<RowProblem>,
     n_read: u64,
@@ -132,69 +141,92 @@ struct Chunk {
 /// two chunks are in memory whatever the file size.
 /// What the reader thread hands back at the end.
 struct ReaderEnd {
+    created_agents: Vec<Agent>,
     unknown: Unknown,
     skipped: BTreeMap<String, u64>,
     warnings: Vec<RowProblem>,
+    carried_over: Vec<CarriedEvent>,
+    unfinished: Vec<String>,
     checksum: std::io::Result<String>,
 }
 
 fn parse_in_background(
     mut reader: Box<dyn RecordReader>,
     mut unknown: Unknown,
+    mut agent_names: Option<AgentNames>,
     path: std::path::PathBuf,
 ) -> (mpsc::Receiver<Chunk>, tokio::task::JoinHandle<ReaderEnd>) {
     let (sender, receiver) = mpsc::channel(1);
     let handle = tokio::task::spawn_blocking(move || {
-        let mut chunk = Chunk {
+        let empty = || Chunk {
             rows: Vec::with_capacity(CHUNK_ROWS),
+            kinds: Vec::new(),
             lines: Vec::new(),
             problems: Vec::new(),
             n_read: 0,
         };
+        let mut chunk = empty();
         let mut n_read = 0;
+        // A row refused for its agent name: the survey on the same row goes with it.
+        let mut refused_line = None;
+        let mut noted_created = 0;
         for item in &mut reader {
             n_read += 1;
+            let item = match (item, &mut agent_names) {
+                (Ok((line, _)), Some(_)) if refused_line == Some(line) => continue,
+                (Ok((line, record)), Some(names)) => {
+                    match named_agent(names, record, &path) {
+                        Ok(record) => {
+                            // Created here: known from now on, not a notice.
+                            for agent in &names.created[noted_created..] {
+                                unknown.known_agents.insert(agent.id.clone());
+                            }
+                            noted_created = names.created.len();
+                            Ok((line, record))
+                        }
+                        Err(mut problem) => {
+                            problem.line = line;
+                            refused_line = Some(line);
+                            Err(problem)
+                        }
+                    }
+                }
+                (item, _) => item,
+            };
             match item {
                 Err(problem) => chunk.problems.push(problem),
                 Ok((line, record)) => {
-                    let row = match &record {
+                    let (kind, row) = match &record {
                         NativeRecord::Contact(c) => {
                             unknown.note(c.queue_id.as_deref(), c.agent_id.as_deref());
-                            Row::from_contact(c)
+                            (RecordKind::Contacts, Row::from_contact(c))
                         }
                         NativeRecord::State(system, s) => {
                             unknown.note(None, Some(&s.agent_id));
-                            Row::from_state(system, s)
+                            (RecordKind::AgentStates, Row::from_state(system, s))
                         }
                         NativeRecord::Schedule(system, s) => {
                             unknown.note(None, Some(&s.agent_id));
-                            Row::from_schedule(system, s)
+                            (RecordKind::Schedules, Row::from_schedule(system, s))
                         }
                         NativeRecord::Absence(system, a) => {
                             unknown.note(None, Some(&a.agent_id));
-                            Row::from_absence(system, a)
+                            (RecordKind::Absences, Row::from_absence(system, a))
                         }
                         NativeRecord::Survey(s) => {
                             unknown.note(None, s.agent_id.as_deref());
-                            Row::from_survey(s)
+                            (RecordKind::Surveys, Row::from_survey(s))
                         }
                         NativeRecord::Organisation(_) => continue,
                     };
                     chunk.rows.push(row);
+                    chunk.kinds.push(kind);
                     chunk.lines.push(line);
                 }
             }
             if chunk.rows.len() >= CHUNK_ROWS {
                 chunk.n_read = n_read;
-                let full = std::mem::replace(
-                    &mut chunk,
-                    Chunk {
-                        rows: Vec::with_capacity(CHUNK_ROWS),
-                        lines: Vec::new(),
-                        problems: Vec::new(),
-                        n_read: 0,
-                    },
-                );
+                let full = std::mem::replace(&mut chunk, empty());
                 if sender.blocking_send(full).is_err() {
                     break;
                 }
@@ -203,10 +235,14 @@ fn parse_in_background(
         chunk.n_read = n_read;
         let _ = sender.blocking_send(chunk);
         // The checksum is taken here, off the writer's path, while the last chunk is written.
+        let (carried_over, unfinished) = reader.carry_over();
         ReaderEnd {
+            created_agents: agent_names.map(|n| n.created).unwrap_or_default(),
             unknown,
             skipped: reader.skipped(),
             warnings: reader.warnings(),
+            carried_over,
+            unfinished,
             checksum: checksum(&path),
         }
     });
@@ -222,17 +258,28 @@ pub async fn import_file(
 ) -> Result<ImportReport, ServiceError> {
     let started_ms = clock.now_ms();
     let file = request.path.display().to_string();
-    let Some(kind) = record_kind(request.kind) else {
+    if request.kind == ImportKind::Organisation {
         let reader = native::open(request.path, request.kind)?;
         let checksum = checksum(request.path)?;
         return import_organisation(store, clock, request, reader, checksum).await;
-    };
+    }
     let time_zone = match request.time_zone {
         Some(zone) => zone.to_owned(),
         None => store.centre(request.tenant).await?.1,
     };
-    let zone = crate::time_zone(&time_zone)?;
-    let reader = merit_import::open(request.path, request.kind, request.format, zone)?;
+    let options = ReadOptions {
+        zone: crate::time_zone(&time_zone)?,
+        mapping: request.mapping.clone(),
+        cdr_layout: request.cdr_layout,
+        carried_over: store
+            .carried_over(request.tenant, request.format.as_str())
+            .await?
+            .into_iter()
+            .map(|(line, origin)| CarriedEvent { line, origin })
+            .collect(),
+    };
+    let zone = options.zone.clone();
+    let reader = merit_import::open(request.path, request.kind, request.format, options)?;
     let organisation = store.load_organisation(request.tenant).await?;
     let unknown = Unknown {
         known_queues: organisation.queues.iter().map(|q| q.id.clone()).collect(),
@@ -244,26 +291,58 @@ pub async fn import_file(
         file: file.clone(),
         ..ImportReport::default()
     };
+    let agent_names = match &request.mapping {
+        Some(mapping) => {
+            if let Some(site) = &mapping.agent_site
+                && !organisation.sites.iter().any(|s| &s.id == site)
+            {
+                return Err(ServiceError::Invalid {
+                    field: "agent_site",
+                    reason: format!(
+                        "the mapping's agent_site {site:?} is not a site of the organisation"
+                    ),
+                });
+            }
+            AgentNames::new(
+                mapping.agents,
+                mapping.agent_site.as_deref(),
+                &organisation,
+                zone,
+            )
+        }
+        None => None,
+    };
     let mut tx = ImportTx::begin(store, request.tenant).await?;
-    let (mut chunks, parser) = parse_in_background(reader, unknown, request.path.to_path_buf());
+    let (mut chunks, parser) =
+        parse_in_background(reader, unknown, agent_names, request.path.to_path_buf());
     while let Some(chunk) = chunks.recv().await {
         for problem in chunk.problems {
             report.reject(problem);
         }
-        let outcome = tx.write_chunk(kind, &chunk.rows).await?;
-        report.inserted += outcome.inserted;
-        report.updated += outcome.updated;
-        report.unchanged += outcome.unchanged;
-        for position in outcome.duplicates {
-            report.reject(RowProblem {
-                file: file.clone(),
-                line: chunk.lines[position],
-                field: "source_id".into(),
-                reason: format!(
-                    "{:?} appears earlier in this file",
-                    chunk.rows[position].source_id
-                ),
-            });
+        for kind in RecordKind::ALL {
+            let positions: Vec<usize> = (0..chunk.rows.len())
+                .filter(|&i| chunk.kinds[i] == kind)
+                .collect();
+            if positions.is_empty() {
+                continue;
+            }
+            *report.records.entry(kind.noun()).or_default() += positions.len() as u64;
+            let rows: Vec<Row> = positions.iter().map(|&i| chunk.rows[i].clone()).collect();
+            let outcome = tx.write_chunk(kind, &rows).await?;
+            report.inserted += outcome.inserted;
+            report.updated += outcome.updated;
+            report.unchanged += outcome.unchanged;
+            for position in outcome.duplicates {
+                report.reject(RowProblem {
+                    file: file.clone(),
+                    line: chunk.lines[positions[position]],
+                    field: "source_id".into(),
+                    reason: format!(
+                        "{:?} appears earlier in this file",
+                        rows[position].source_id
+                    ),
+                });
+            }
         }
         (request.progress)(chunk.n_read);
     }
@@ -273,10 +352,92 @@ pub async fn import_file(
     let checksum = end.checksum?;
     report.problems.sort_by_key(|p| p.line);
     report.notices = end.unknown.notices();
+    report.notices.extend(end.unfinished);
+    if let Some(name) = request.display_name {
+        report.file = name.to_owned();
+        for problem in report.problems.iter_mut().chain(report.warnings.iter_mut()) {
+            if problem.file == file {
+                problem.file = name.to_owned();
+            }
+        }
+        for notice in &mut report.notices {
+            *notice = notice.replace(&file, name);
+        }
+    }
     report.skipped = end.skipped;
     report.warnings = end.warnings;
+    let carried: Vec<(String, String)> = end
+        .carried_over
+        .into_iter()
+        .map(|e| (e.line, e.origin))
+        .collect();
+    tx.replace_carried_over(request.format.as_str(), &carried)
+        .await?;
+    if !end.created_agents.is_empty() {
+        let records: Vec<OrganisationRecord> = end
+            .created_agents
+            .into_iter()
+            .map(OrganisationRecord::Agent)
+            .collect();
+        let audit: Vec<AuditEntry> = records
+            .iter()
+            .map(|record| AuditEntry {
+                at_ms: clock.now_ms(),
+                actor: request.actor.into(),
+                action: "organisation.create".into(),
+                record_kind: "agent".into(),
+                record_id: record_key(record).1,
+                before_json: None,
+                after_json: serde_json::to_string(record).ok(),
+            })
+            .collect();
+        report.notices.push(format!(
+            "created {} agents from names in the file: {}",
+            records.len(),
+            records
+                .iter()
+                .map(|r| record_key(r).1)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        tx.write_organisation(&records).await?;
+        tx.append_audit(&audit).await?;
+    }
+    if report.records.contains_key(RecordKind::Surveys.noun()) {
+        let (count, examples) = tx.unmatched_surveys().await?;
+        report.unmatched_surveys = count;
+        if count > 0 {
+            report.notices.push(format!(
+                "{count} survey responses name a contact that is not in the store (kept; they link when it is imported): {}",
+                examples.join(", ")
+            ));
+        }
+    }
     report.batch_id = finish_batch(tx, &request, &report, checksum, started_ms, clock).await?;
     Ok(report)
+}
+
+/// A record whose agent column holds a name, with the name turned into an id.
+fn named_agent(
+    names: &mut AgentNames,
+    mut record: NativeRecord,
+    path: &Path,
+) -> Result<NativeRecord, RowProblem> {
+    let (agent, at_ms) = match &mut record {
+        NativeRecord::Contact(c) => (&mut c.agent_id, c.arrival_ms),
+        NativeRecord::Survey(s) => (&mut s.agent_id, s.answered_ms),
+        _ => return Ok(record),
+    };
+    if let Some(name) = agent.as_deref() {
+        let id = names.id(name, at_ms).map_err(|reason| RowProblem {
+            file: path.display().to_string(),
+            line: 0,
+            field: "agent".into(),
+            reason,
+        })?;
+        *agent = Some(id);
+    }
+    Ok(record)
 }
 
 /// Audits the batch, records it and commits the import.
@@ -290,6 +451,17 @@ async fn finish_batch(
 ) -> Result<i64, ServiceError> {
     tx.append_audit(&[batch_audit(request, report, tx.batch_id(), clock.now_ms())])
         .await?;
+    let problems: Vec<StoredProblem> = report
+        .problems
+        .iter()
+        .map(|p| StoredProblem {
+            file_name: p.file.clone(),
+            line: i64::try_from(p.line).unwrap_or(i64::MAX),
+            field: p.field.clone(),
+            reason: p.reason.clone(),
+        })
+        .collect();
+    tx.keep_problems(&problems).await?;
     let batch = tx
         .finish(batch_record(
             request,

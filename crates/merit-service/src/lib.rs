@@ -2,10 +2,16 @@
 //! organisation overview. The only place that decides who may do what (from
 //! the access issue on), and the only writer of the audit log.
 
+pub mod access;
+mod agent_names;
 pub mod centre;
+pub mod contacts;
+pub mod export;
 pub mod import;
+pub mod imports;
 pub mod metrics;
 pub mod overview;
+pub mod reports;
 
 /// The source of the current time, injected so tests and simulations control it.
 pub trait Clock: Send + Sync {
@@ -40,4 +46,13 @@ pub enum ServiceError {
     Io(#[from] std::io::Error),
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// Not there, or not the caller's to see (existence is not leaked).
+    #[error("not found")]
+    NotFound,
+    /// A write the caller's role does not allow.
+    #[error("a {role} may not {action}")]
+    Forbidden {
+        action: &'static str,
+        role: &'static str,
+    },
 }

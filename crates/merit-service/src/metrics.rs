@@ -8,7 +8,7 @@ use jiff::{Timestamp, ToSpan};
 use merit_domain::TenantId;
 use merit_domain::metrics::cache::CachedDay;
 use merit_domain::metrics::compute::{
-    NO_GROUP, Projection, cacheable, drill_down, parts_except, report_from_parts, to_cache,
+    NO_GROUP, Projection, cacheable, drill_down, parts, parts_except, report_from_parts, to_cache,
 };
 use merit_domain::metrics::definition::product_defaults;
 use merit_domain::metrics::fast_hash::FastSet;
@@ -123,6 +123,74 @@ pub struct NewVersion<'a> {
     pub reason: Option<&'a str>,
 }
 
+/// `base` with the options in `changes_json` (a JSON object) replaced, checked.
+fn merged_options(base: &KpiOptions, changes_json: &str) -> Result<KpiOptions, ServiceError> {
+    let mut merged = serde_json::to_value(base).map_err(|e| invalid("options", e.to_string()))?;
+    let changes: serde_json::Value = serde_json::from_str(changes_json)
+        .map_err(|e| invalid("options", format!("not JSON: {e}")))?;
+    let (Some(target), Some(changes)) = (merged.as_object_mut(), changes.as_object()) else {
+        return Err(invalid("options", "must be a JSON object"));
+    };
+    for (key, value) in changes {
+        target.insert(key.clone(), value.clone());
+    }
+    let options: KpiOptions =
+        serde_json::from_value(merged).map_err(|e| invalid("options", e.to_string()))?;
+    options
+        .validate()
+        .map_err(|(field, reason)| invalid("options", format!("{field}: {reason}")))?;
+    Ok(options)
+}
+
+/// A proposed version's effect before it is recorded: one report with, per
+/// group, the figure under the versions in force and the figure under the
+/// proposal (labelled `NAME@N`, applied to every day of the period), side
+/// by side. Nothing is stored.
+pub async fn preview_version(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: TenantId,
+    name: &str,
+    options_json: &str,
+    request: &ReportRequest,
+) -> Result<Report, ServiceError> {
+    check_period(request.from, request.to)?;
+    let all = definitions(store, clock, tenant).await?;
+    let history = all
+        .get(name)
+        .ok_or_else(|| invalid("definition", format!("no definition {name:?}")))?;
+    let latest = history
+        .versions
+        .last()
+        .ok_or_else(|| invalid("definition", format!("{name:?} has no version")))?;
+    let now_ms = clock.now_ms();
+    let proposal = DefinitionVersion {
+        version: latest.version + 1,
+        effective_from: request.from,
+        options: merged_options(&latest.options, options_json)?,
+        recorded_ms: now_ms,
+        recorded_by: "preview".into(),
+        reason: None,
+        ..latest.clone()
+    };
+    let proposed = DefinitionHistory {
+        versions: history.versions.iter().cloned().chain([proposal]).collect(),
+    };
+    let chosen = [(history, None), (&proposed, Some(latest.version + 1))];
+    let loaded = load(store, tenant, Some((request.from, request.to)), &chosen).await?;
+    let frame = loaded.frame(request, now_ms);
+    let all_parts: Vec<Vec<Part>> = chosen
+        .iter()
+        .map(|(history, pinned)| parts(&frame, history, *pinned))
+        .collect();
+    Ok(report_from_parts(
+        &frame,
+        &chosen,
+        &all_parts,
+        &request.dimensions,
+    ))
+}
+
 /// Records a new version, never touching earlier ones. A version starting
 /// before today (in the centre's zone) restates history: it needs a reason.
 pub async fn new_version(
@@ -162,20 +230,7 @@ pub async fn new_version(
         return Err(invalid("name", "must be non-empty and without '@'"));
     }
     let base = previous.map_or_else(|| KpiOptions::default_for(kpi), |p| p.options.clone());
-    let mut merged = serde_json::to_value(&base).map_err(|e| invalid("options", e.to_string()))?;
-    let changes: serde_json::Value = serde_json::from_str(request.options_json)
-        .map_err(|e| invalid("options", format!("not JSON: {e}")))?;
-    let (Some(target), Some(changes)) = (merged.as_object_mut(), changes.as_object()) else {
-        return Err(invalid("options", "must be a JSON object"));
-    };
-    for (key, value) in changes {
-        target.insert(key.clone(), value.clone());
-    }
-    let options: KpiOptions =
-        serde_json::from_value(merged).map_err(|e| invalid("options", e.to_string()))?;
-    options
-        .validate()
-        .map_err(|(field, reason)| invalid("options", format!("{field}: {reason}")))?;
+    let options = merged_options(&base, request.options_json)?;
     let now_ms = clock.now_ms();
     let today = local_day(&centre_zone(store, tenant).await?, now_ms);
     let reason = request.reason.map(str::trim).filter(|r| !r.is_empty());
@@ -246,7 +301,86 @@ impl Selected {
     }
 }
 
+/// The scorecard a report shows when it names no definition.
+pub const DEFAULT_KPIS: [&str; 9] = [
+    "offered",
+    "answered",
+    "abandon_rate",
+    "service_level",
+    "asa",
+    "aht",
+    "transfer_rate",
+    "fcr_repeat",
+    "csat",
+];
+
+/// A report asked for by names, as the command line and the API take it.
+pub struct ReportNames<'a> {
+    pub from: Date,
+    pub to: Date,
+    /// Dimension names: agent, team, queue, channel, contact-type, site, interval, day, week, month.
+    pub by: &'a [String],
+    /// The width of `interval` groups: 15, 30 or 60.
+    pub interval_minutes: i64,
+    /// Definition names, or NAME@VERSION to pin a version.
+    pub definitions: &'a [String],
+    pub as_of_ms: Option<i64>,
+}
+
+impl ReportRequest {
+    /// The request these names describe; no definitions means `default`.
+    pub fn from_names(names: ReportNames<'_>, default: &[&str]) -> Result<Self, ServiceError> {
+        if ![15, 30, 60].contains(&names.interval_minutes) {
+            return Err(invalid("interval", "must be 15m, 30m or 60m"));
+        }
+        let dimensions = names
+            .by
+            .iter()
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                Dimension::parse(d, names.interval_minutes).ok_or_else(|| {
+                    invalid(
+                        "by",
+                        format!("{d:?}: expected agent, team, queue, channel, contact-type, site, interval, day, week or month"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let definitions = names
+            .definitions
+            .iter()
+            .filter(|d| !d.is_empty())
+            .map(|d| Selected::parse(d))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut request = Self::of(names.from, names.to, dimensions, default);
+        request.as_of_ms = names.as_of_ms;
+        if !definitions.is_empty() {
+            request.definitions = definitions;
+        }
+        Ok(request)
+    }
+
+    /// A report of the definitions named `kpis` (their versions in force),
+    /// as of now.
+    pub fn of(from: Date, to: Date, dimensions: Vec<Dimension>, kpis: &[&str]) -> Self {
+        ReportRequest {
+            from,
+            to,
+            dimensions,
+            definitions: kpis
+                .iter()
+                .map(|k| Selected {
+                    name: (*k).into(),
+                    pinned: None,
+                })
+                .collect(),
+            as_of_ms: None,
+        }
+    }
+}
+
 /// What a report covers.
+#[derive(Debug, Clone)]
 pub struct ReportRequest {
     pub from: Date,
     pub to: Date,
@@ -382,9 +516,19 @@ fn pick<'d>(
         .collect()
 }
 
+/// The longest period one report covers (three years and a bit).
+pub const MAX_REPORT_DAYS: i32 = 1_100;
+
 fn check_period(from: Date, to: Date) -> Result<(), ServiceError> {
     if to < from {
         return Err(invalid("to", format!("{to} is before --from {from}")));
+    }
+    let days = (to - from).get_days() + 1;
+    if days > MAX_REPORT_DAYS {
+        return Err(invalid(
+            "to",
+            format!("a report covers at most {MAX_REPORT_DAYS} days ({days} asked)"),
+        ));
     }
     Ok(())
 }
@@ -722,6 +866,25 @@ pub enum FigurePart {
     /// Rows whose denominator part is not zero (for counts: every row).
     Denominator,
     All,
+}
+
+impl FigurePart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FigurePart::Numerator => "numerator",
+            FigurePart::Denominator => "denominator",
+            FigurePart::All => "all",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            FigurePart::Numerator,
+            FigurePart::Denominator,
+            FigurePart::All,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == text)
+    }
 }
 
 /// The contacts (or survey answers) behind one figure: the definition

@@ -2,10 +2,11 @@
 //! contacts per day in the centre's time zone.
 
 use crate::ServiceError;
+use crate::access::Caller;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use merit_domain::TenantId;
+use merit_domain::access::{Role, Scope};
 use merit_domain::organisation::{Channel, Site};
 use merit_store::Store;
 use serde::Serialize;
@@ -61,12 +62,19 @@ pub struct Overview {
 
 /// Builds the overview; team membership is taken on the last day with contacts
 /// (or `today` when there are none), and days are the centre's local days.
+///
+/// The overview names every agent and team: it is for callers whose scope
+/// is the whole centre (others get `NotFound`).
 pub async fn overview(
     store: &Store,
-    tenant: TenantId,
+    caller: &Caller,
     time_zone: &str,
     today: Date,
 ) -> Result<Overview, ServiceError> {
+    if caller.scope != Scope::Centre || caller.role == Role::Client {
+        return Err(ServiceError::NotFound);
+    }
+    let tenant = caller.tenant;
     let zone = TimeZone::get(time_zone).unwrap_or(TimeZone::UTC);
     let organisation = store.load_organisation(tenant).await?;
     let hourly = store.contacts_by_hour(tenant).await?;
@@ -86,15 +94,7 @@ pub async fn overview(
             .or_insert_with(|| vec![0; Channel::ALL.len()])[slot] += count.n_contacts;
     }
     let as_of = days.keys().next_back().copied().unwrap_or(today);
-    let team_on = |agent: &str| {
-        organisation
-            .memberships
-            .iter()
-            .find(|m| {
-                m.agent_id == agent && m.from_date <= as_of && m.to_date.is_none_or(|to| as_of < to)
-            })
-            .map(|m| m.team_id.clone())
-    };
+    let team_on = |agent: &str| organisation.team_on(agent, as_of).map(str::to_owned);
     let agents: Vec<AgentSummary> = organisation
         .agents
         .iter()

@@ -75,6 +75,9 @@ async fn import_bank(
         kind: ImportKind::Contacts,
         format: ImportFormat::AnonymousBank,
         time_zone,
+        mapping: None,
+        cdr_layout: None,
+        display_name: None,
         path,
         progress: &|_| {},
     };

@@ -244,6 +244,9 @@ async fn import_path(store: &Store, clock: &FixedClock, kind: ImportKind, path: 
         kind,
         format: ImportFormat::Native,
         time_zone: None,
+        mapping: None,
+        cdr_layout: None,
+        display_name: None,
         path,
         progress: &|_| {},
     };

@@ -23,6 +23,25 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
+    pub const ALL: [RecordKind; 5] = [
+        RecordKind::Contacts,
+        RecordKind::AgentStates,
+        RecordKind::Schedules,
+        RecordKind::Absences,
+        RecordKind::Surveys,
+    ];
+
+    /// What one record is called in reports, plural.
+    pub fn noun(self) -> &'static str {
+        match self {
+            RecordKind::Contacts => "contacts",
+            RecordKind::AgentStates => "agent states",
+            RecordKind::Schedules => "schedule segments",
+            RecordKind::Absences => "absences",
+            RecordKind::Surveys => "survey responses",
+        }
+    }
+
     pub fn table(self) -> &'static str {
         match self {
             RecordKind::Contacts => "contacts",
@@ -249,7 +268,7 @@ pub struct ChunkOutcome {
 }
 
 /// A stored import batch.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct ImportBatchRecord {
     pub id: i64,
     pub kind: String,
@@ -569,6 +588,57 @@ impl ImportTx {
             )?);
         }
         Ok(())
+    }
+
+    /// Replaces the source lines kept aside for `format` with `events`,
+    /// each `(line, origin)`: what this import could not complete, earlier
+    /// carried-over lines included.
+    pub async fn replace_carried_over(
+        &mut self,
+        format: &str,
+        events: &[(String, String)],
+    ) -> StoreResult<()> {
+        let delete = "DELETE FROM import_carry_over WHERE tenant_id = $1 AND format = $2";
+        let insert = "INSERT INTO import_carry_over (tenant_id, format, line, origin) VALUES ($1, $2, $3, $4)
+                      ON CONFLICT DO NOTHING";
+        on_tx!(&mut self.tx, |tx| {
+            sqlx::query(delete)
+                .bind(self.tenant)
+                .bind(format)
+                .execute(&mut **tx)
+                .await?;
+            for event in events {
+                sqlx::query(insert)
+                    .bind(self.tenant)
+                    .bind(format)
+                    .bind(&event.0)
+                    .bind(&event.1)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// Survey responses written by this import whose contact is not in the
+    /// store: how many, and the first few as `response -> contact`.
+    pub async fn unmatched_surveys(&mut self) -> StoreResult<(u64, Vec<String>)> {
+        let sql = "SELECT r.source_id, COALESCE(r.contact_source_id, '(none)') FROM survey_responses r
+            WHERE r.tenant_id = $1 AND r.batch_id = $2 AND r.is_current
+              AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.tenant_id = r.tenant_id
+                  AND c.source_system = r.source_system AND c.source_id = r.contact_source_id AND c.is_current)
+            ORDER BY r.answered_ms, r.source_id";
+        let rows: Vec<(String, String)> = on_tx!(&mut self.tx, |tx| sqlx::query_as(sql)
+            .bind(self.tenant)
+            .bind(self.batch_id)
+            .fetch_all(&mut **tx)
+            .await?);
+        let examples = rows
+            .iter()
+            .take(5)
+            .map(|(response, contact)| format!("{response} -> {contact}"))
+            .collect();
+        Ok((rows.len() as u64, examples))
     }
 
     /// Records the batch and commits everything at once.

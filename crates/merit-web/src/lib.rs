@@ -1,16 +1,40 @@
-//! HTTP for Merit: the axum router and its server-rendered pages. The only
-//! crate that knows HTTP. Pages carry no inline script or style, so the
-//! strict Content-Security-Policy set on every response holds.
+//! HTTP for Merit: the axum router, its server-rendered pages and the JSON
+//! API. The only crate that knows HTTP. Nothing but sign-in, the stylesheet,
+//! the health check and the OpenAPI document answers without an identity;
+//! what an identity may do is decided in merit-service. Pages carry no
+//! inline script or style, so the strict Content-Security-Policy set on
+//! every response holds.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+mod imports_api;
+mod pages;
+mod performance_pages;
+mod reports_api;
+mod sessions;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use axum_login::AuthManagerLayerBuilder;
+use error::ApiError;
 use merit_domain::TenantId;
+use merit_service::Clock;
 use merit_store::Store;
 use minijinja::Environment;
 use std::sync::Arc;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::time::Duration as CookieDuration;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// The largest request body accepted (imports will stream with their own limit).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// A session ends after this long without a request.
+pub const SESSION_IDLE_HOURS: i64 = 8;
 
 /// What every handler needs.
 #[derive(Clone)]
@@ -19,31 +43,231 @@ pub struct AppState {
     pub tenant: TenantId,
     /// The date to use when there is no data yet ("today" in the centre).
     pub today: jiff::civil::Date,
+    pub clock: Arc<dyn Clock>,
+    /// Send the session cookie only over HTTPS (off for the loopback demo).
+    pub secure_cookies: bool,
+    sign_in_limits: Arc<auth::SignInLimits>,
+    import_jobs: Arc<imports_api::ImportJobs>,
     templates: Arc<Environment<'static>>,
 }
 
 impl AppState {
-    pub fn new(store: Store, tenant: TenantId, today: jiff::civil::Date) -> Self {
+    pub fn new(
+        store: Store,
+        tenant: TenantId,
+        today: jiff::civil::Date,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let mut templates = Environment::new();
-        templates
-            .add_template("overview.html", include_str!("../templates/overview.html"))
-            .unwrap_or_else(|e| unreachable!("the bundled template parses: {e}"));
+        for (name, text) in [
+            ("base.html", include_str!("../templates/base.html")),
+            ("overview.html", include_str!("../templates/overview.html")),
+            ("sign_in.html", include_str!("../templates/sign_in.html")),
+            ("account.html", include_str!("../templates/account.html")),
+            ("header.html", include_str!("../templates/header.html")),
+            ("api_docs.html", include_str!("../templates/api_docs.html")),
+            (
+                "performance.html",
+                include_str!("../templates/performance.html"),
+            ),
+            ("drill.html", include_str!("../templates/drill.html")),
+            ("contact.html", include_str!("../templates/contact.html")),
+            (
+                "definitions.html",
+                include_str!("../templates/definitions.html"),
+            ),
+            (
+                "definition.html",
+                include_str!("../templates/definition.html"),
+            ),
+            ("admin.html", include_str!("../templates/admin.html")),
+            (
+                "operations.html",
+                include_str!("../templates/operations.html"),
+            ),
+        ] {
+            templates
+                .add_template(name, text)
+                .unwrap_or_else(|e| unreachable!("the bundled template {name} parses: {e}"));
+        }
         AppState {
             store,
             tenant,
             today,
+            sign_in_limits: Arc::new(auth::SignInLimits::new(clock.clone())),
+            import_jobs: Arc::default(),
+            clock,
+            secure_cookies: false,
             templates: Arc::new(templates),
         }
     }
 }
 
+/// The API's routes, and the OpenAPI document that describes them.
+pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    api::routes().split_for_parts()
+}
+
+/// Every route outside the API, with its method: the router is built from
+/// this table, and the access matrix test checks it row by row.
+pub fn page_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
+    vec![
+        (Method::GET, "/", get(pages::home)),
+        (Method::GET, "/sign-in", get(pages::sign_in_page)),
+        (Method::POST, "/sign-in", post(pages::sign_in)),
+        (Method::POST, "/sign-out", post(pages::sign_out)),
+        (Method::GET, "/account", get(pages::account_page)),
+        (
+            Method::POST,
+            "/account/password",
+            post(pages::change_password),
+        ),
+        (Method::GET, "/static/merit.css", get(stylesheet)),
+        (Method::GET, "/healthz", get(|| async { "ok" })),
+        (Method::GET, "/api/docs", get(pages::api_docs)),
+        (
+            Method::GET,
+            "/performance",
+            get(performance_pages::performance),
+        ),
+        (Method::GET, "/team", get(performance_pages::team)),
+        (
+            Method::GET,
+            "/agents/{agent}",
+            get(performance_pages::agent),
+        ),
+        (Method::GET, "/drill", get(performance_pages::drill)),
+        (Method::GET, "/admin", get(performance_pages::admin)),
+        (
+            Method::GET,
+            "/operations",
+            get(performance_pages::operations),
+        ),
+        (
+            Method::GET,
+            "/definitions",
+            get(performance_pages::definitions),
+        ),
+        (
+            Method::GET,
+            "/definitions/{name}",
+            get(performance_pages::definition),
+        ),
+        (
+            Method::GET,
+            "/contacts/{source_system}/{source_id}",
+            get(performance_pages::contact),
+        ),
+    ]
+}
+
+/// The route of the OpenAPI document (public: it describes, it holds no data).
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(overview_page))
-        .route("/static/merit.css", get(stylesheet))
-        .route("/healthz", get(|| async { "ok" }))
+    let (api, openapi) = api_routes();
+    let openapi_json = Arc::new(openapi.to_json().unwrap_or_default());
+    let sessions = SessionManagerLayer::new(sessions::DatabaseSessions {
+        store: state.store.clone(),
+        tenant: state.tenant,
+    })
+    .with_name("merit_session")
+    .with_http_only(true)
+    .with_same_site(SameSite::Strict)
+    .with_secure(state.secure_cookies)
+    .with_expiry(Expiry::OnInactivity(CookieDuration::hours(
+        SESSION_IDLE_HOURS,
+    )));
+    let auth = AuthManagerLayerBuilder::new(
+        auth::Backend {
+            store: state.store.clone(),
+            tenant: state.tenant,
+        },
+        sessions,
+    )
+    .build();
+    let mut router = Router::new();
+    for (_, path, handler) in page_routes() {
+        router = router.route(path, handler);
+    }
+    router
+        .route(
+            OPENAPI_PATH,
+            get(move || {
+                let json = openapi_json.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        (*json).clone(),
+                    )
+                }
+            }),
+        )
+        .merge(api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(cross_site_guard))
+        .layer(auth)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+fn is_api(request: &Request) -> bool {
+    request.uri().path().starts_with("/api/")
+}
+
+async fn not_found(request: Request) -> Response {
+    if is_api(&request) {
+        ApiError::not_found().into_response()
+    } else {
+        pages::not_found_page()
+    }
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    if is_api(&request) {
+        ApiError::method_not_allowed().into_response()
+    } else {
+        (StatusCode::METHOD_NOT_ALLOWED, "method not allowed").into_response()
+    }
+}
+
+/// Refuses a state-changing request that a browser says comes from another
+/// site (Sec-Fetch-Site), or whose Origin is not this host: with SameSite
+/// cookies, this is the CSRF protection of every form. Requests with an
+/// API token carry no cookie and are not checked.
+async fn cross_site_guard(request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let headers = request.headers();
+    if safe || headers.contains_key(header::AUTHORIZATION) {
+        return next.run(request).await;
+    }
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let cross_site = match fetch_site {
+        Some(site) => !matches!(site, "same-origin" | "none"),
+        None => {
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+            let origin_host = headers
+                .get(header::ORIGIN)
+                .and_then(|v| v.to_str().ok())
+                .map(|origin| origin.split_once("://").map_or(origin, |(_, rest)| rest));
+            matches!((origin_host, host), (Some(origin), Some(host)) if origin != host)
+                || matches!((origin_host, host), (Some(_), None))
+        }
+    };
+    if cross_site {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            "a request from another site may not change anything here",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn security_headers(mut response: Response) -> Response {
@@ -63,54 +287,9 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-async fn stylesheet() -> impl IntoResponse {
+async fn stylesheet(State(_): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("../static/merit.css"),
     )
-}
-
-/// A failure on our side: logged once, answered with a generic body.
-fn internal_error(error: impl std::fmt::Display) -> Response {
-    tracing::error!("overview failed: {error}");
-    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-}
-
-async fn overview_page(State(state): State<AppState>) -> Response {
-    let (centre_name, time_zone) =
-        match merit_service::centre::centre(&state.store, state.tenant).await {
-            Ok(centre) => centre,
-            Err(e) => return internal_error(e),
-        };
-    let overview = match merit_service::overview::overview(
-        &state.store,
-        state.tenant,
-        &time_zone,
-        state.today,
-    )
-    .await
-    {
-        Ok(overview) => overview,
-        Err(e) => return internal_error(e),
-    };
-    let max_day = overview
-        .days
-        .iter()
-        .map(|d| d.total)
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let context = minijinja::context! {
-        centre_name => centre_name,
-        overview => minijinja::value::Serde(overview),
-        max_day => max_day,
-    };
-    match state
-        .templates
-        .get_template("overview.html")
-        .and_then(|t| t.render(context))
-    {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => internal_error(e),
-    }
 }

@@ -1,14 +1,13 @@
 //! The overview page, called in process: it shows the imported centre and
 //! every response carries the security headers.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use merit_domain::DEFAULT_TENANT;
-use merit_domain::organisation::OrganisationRecord;
-use merit_sim::{Collected, ScenarioConfig, simulate_centre};
-use merit_store::{RecordKind, Row, Store};
-use tower::ServiceExt;
+use merit_sim::ScenarioConfig;
+use merit_store::Store;
+use std::sync::Arc;
+
+mod support;
 
 #[tokio::test]
 async fn overview_lists_teams_queues_and_contacts_per_day() {
@@ -19,65 +18,28 @@ async fn overview_lists_teams_queues_and_contacts_per_day() {
         agents: 12,
         ..ScenarioConfig::default()
     };
-    let mut collected = Collected::default();
-    let records = simulate_centre(&config, &mut collected);
-    let org: Vec<OrganisationRecord> = records.organisation.records();
-
-    let rows: Vec<Row> = collected.contacts.iter().map(Row::from_contact).collect();
-    let mut tx = merit_store::ImportTx::begin(&store, DEFAULT_TENANT)
-        .await
-        .unwrap();
-    tx.write_organisation(&org).await.unwrap();
-    tx.write_chunk(RecordKind::Contacts, &rows).await.unwrap();
-    tx.finish(merit_store::ImportBatchRecord {
-        id: 0,
-        kind: "contacts".into(),
-        file_name: "test".into(),
-        checksum: String::new(),
-        actor: "test".into(),
-        started_ms: 0,
-        finished_ms: 0,
-        n_inserted: rows.len() as i64,
-        n_updated: 0,
-        n_unchanged: 0,
-        n_rejected: 0,
-    })
-    .await
-    .unwrap();
-
+    let collected = support::load_simulation(&store, &config).await;
     let clock = merit_service::FixedClock(0);
-    merit_service::centre::configure_centre(
-        &store,
-        &clock,
-        DEFAULT_TENANT,
-        "test",
-        "Riverside Energy",
-        "Europe/Berlin",
-    )
-    .await
-    .unwrap();
-    let state = merit_web::AppState::new(store.clone(), DEFAULT_TENANT, config.start);
-    let response = merit_web::router(state)
-        .oneshot(Request::get("/").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let csp = response.headers()["content-security-policy"]
+    support::add_users(&store, &clock).await;
+    let clock = Arc::new(support::TestClock::default());
+    let state = merit_web::AppState::new(store.clone(), DEFAULT_TENANT, config.start, clock);
+    let mut browser = support::Browser::new(merit_web::router(state));
+    assert_eq!(
+        browser
+            .sign_in("operations", support::PASSWORD)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let response = browser.get("/").await;
+    assert_eq!(response.status, StatusCode::OK);
+    let csp = response.headers["content-security-policy"]
         .to_str()
         .unwrap()
         .to_owned();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
-    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
-    let html = String::from_utf8(
-        response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
-    .unwrap();
+    assert_eq!(response.headers["x-content-type-options"], "nosniff");
+    let html = response.body;
     // minijinja escapes "/" in HTML.
     assert!(html.contains("<h1>Riverside Energy</h1>") && html.contains("Europe&#x2f;Berlin"));
     assert!(html.contains("Team F (Atlantic Partners)") && html.contains("Moving home"));

@@ -3,11 +3,14 @@
 
 mod report;
 mod simulate;
+mod users;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use merit_domain::DEFAULT_TENANT;
+use merit_import::asterisk_cdr::CdrLayout;
+use merit_import::mapped::Mapping;
 use merit_import::{ImportFormat, ImportKind};
 use merit_service::Clock;
 use merit_service::import::{ImportRequest, import_file};
@@ -16,6 +19,7 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -42,12 +46,16 @@ enum Command {
         #[arg(long)]
         fresh: bool,
     },
-    /// Serve the web application over an existing database.
+    /// Serve the web application over an existing database (it needs a
+    /// first administrator: `merit user add --role administrator`).
     Serve {
         #[arg(long)]
         db: String,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Mark the session cookie Secure (behind HTTPS, e.g. a TLS proxy).
+        #[arg(long)]
+        secure_cookies: bool,
     },
     /// Write a simulated centre as native import files.
     Simulate {
@@ -62,12 +70,20 @@ enum Command {
         kind: ImportKind,
         #[arg(long)]
         db: String,
-        /// native, or anonymous-bank (contacts only).
+        /// native, anonymous-bank, asterisk-queue-log, asterisk-cdr,
+        /// amazon-connect (contacts), or mapped (contacts or surveys, with --mapping).
         #[arg(long, default_value = "native", value_parser = parse_format)]
         format: ImportFormat,
         /// IANA zone of local times in the files (default: the centre's).
         #[arg(long)]
         time_zone: Option<String>,
+        /// The column mapping of a `mapped` file (TOML; docs/formats.md).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// The column order of an `asterisk-cdr` file: cdr_csv or cdr_custom
+        /// (default: detected from the first row).
+        #[arg(long, value_parser = parse_cdr_layout)]
+        cdr_layout: Option<CdrLayout>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -96,6 +112,11 @@ enum Command {
     Definitions {
         #[command(subcommand)]
         command: report::DefinitionsCommand,
+    },
+    /// The people who sign in: add, list, set-role, disable, enable, reset-password.
+    User {
+        #[command(subcommand)]
+        command: users::UserCommand,
     },
     /// Targets with green/amber/red zones per definition, for the centre, a team or an agent.
     Targets {
@@ -146,7 +167,16 @@ fn parse_kind(text: &str) -> Result<ImportKind, String> {
 }
 
 fn parse_format(text: &str) -> Result<ImportFormat, String> {
-    ImportFormat::parse(text).ok_or_else(|| "expected native or anonymous-bank".into())
+    ImportFormat::parse(text).ok_or_else(|| {
+        format!(
+            "expected one of {}",
+            ImportFormat::ALL.map(ImportFormat::as_str).join(", ")
+        )
+    })
+}
+
+fn parse_cdr_layout(text: &str) -> Result<CdrLayout, String> {
+    CdrLayout::parse(text).ok_or_else(|| "expected cdr_csv or cdr_custom".into())
 }
 
 struct SystemClock;
@@ -238,14 +268,8 @@ async fn run(cli: Cli) -> Result<()> {
                 )
                 .await?;
                 for kind in ImportKind::ALL {
-                    import_files(
-                        &store,
-                        kind,
-                        ImportFormat::Native,
-                        None,
-                        &[simulate::file_for(&dir, kind)],
-                    )
-                    .await?;
+                    let source = Source::native();
+                    import_files(&store, kind, &source, &[simulate::file_for(&dir, kind)]).await?;
                 }
                 let _ = std::fs::remove_dir_all(&dir);
             } else {
@@ -256,11 +280,27 @@ async fn run(cli: Cli) -> Result<()> {
             eprintln!(
                 "KPIs from the command line, e.g.: merit report kpi --db {db} --from {first} --to {last} --by team"
             );
-            serve(store, listen).await
+            eprintln!(
+                "Sign in with one of these users, password {}:",
+                users::DEMO_PASSWORD
+            );
+            for (username, role, scope) in users::demo_users(&store).await? {
+                eprintln!("  {username:<12} {} ({scope})", role.as_str());
+            }
+            serve(store, listen, false).await
         }
-        Command::Serve { db, listen } => {
-            loopback_only(listen)?;
-            serve(open_store(&db).await?, listen).await
+        Command::Serve {
+            db,
+            listen,
+            secure_cookies,
+        } => {
+            let store = open_store(&db).await?;
+            if store.users(DEFAULT_TENANT).await?.is_empty() {
+                bail!(
+                    "{db} has no users yet: create the first administrator with\n  merit user add --db {db} admin --role administrator"
+                );
+            }
+            serve(store, listen, secure_cookies).await
         }
         Command::Simulate { scenario, out } => {
             let counts = simulate::write_native_files(&scenario.config(), &out)?;
@@ -272,10 +312,25 @@ async fn run(cli: Cli) -> Result<()> {
             db,
             format,
             time_zone,
+            mapping,
+            cdr_layout,
             files,
         } => {
+            if mapping.is_some() != (format == ImportFormat::Mapped) {
+                bail!("--mapping FILE.toml goes with --format mapped, and only with it");
+            }
+            let mapping = match mapping {
+                Some(path) => Some(Arc::new(Mapping::load(&path)?)),
+                None => None,
+            };
+            let source = Source {
+                format,
+                time_zone,
+                mapping,
+                cdr_layout,
+            };
             let store = open_store(&db).await?;
-            import_files(&store, kind, format, time_zone.as_deref(), &files).await
+            import_files(&store, kind, &source, &files).await
         }
         Command::Migrate { db } => {
             let store = open_store(&db).await?;
@@ -308,6 +363,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Report { command } => report::run_report(command).await,
         Command::Definitions { command } => report::run_definitions(command).await,
         Command::Targets { command } => report::run_targets(command).await,
+        Command::User { command } => users::run(command).await,
         Command::Config {
             command: ConfigCommand::Example,
         } => {
@@ -317,19 +373,39 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Until sign-in exists, the server binds to loopback only.
+/// The demo's users share a published password: it serves on loopback only.
 fn loopback_only(listen: SocketAddr) -> Result<()> {
     if !listen.ip().is_loopback() {
-        bail!("--listen {listen}: until sign-in exists, Merit serves on a loopback address only");
+        bail!(
+            "--listen {listen}: the demo's passwords are public, so it serves on a loopback address only (use merit serve with your own users)"
+        );
     }
     Ok(())
+}
+
+/// What the files of one import are, besides their kind.
+struct Source {
+    format: ImportFormat,
+    time_zone: Option<String>,
+    mapping: Option<Arc<Mapping>>,
+    cdr_layout: Option<CdrLayout>,
+}
+
+impl Source {
+    fn native() -> Self {
+        Source {
+            format: ImportFormat::Native,
+            time_zone: None,
+            mapping: None,
+            cdr_layout: None,
+        }
+    }
 }
 
 async fn import_files(
     store: &Store,
     kind: ImportKind,
-    format: ImportFormat,
-    time_zone: Option<&str>,
+    source: &Source,
     files: &[PathBuf],
 ) -> Result<()> {
     let mut failed = false;
@@ -351,8 +427,11 @@ async fn import_files(
             tenant: DEFAULT_TENANT,
             actor: "cli",
             kind,
-            format,
-            time_zone,
+            format: source.format,
+            time_zone: source.time_zone.as_deref(),
+            mapping: source.mapping.clone(),
+            cdr_layout: source.cdr_layout,
+            display_name: None,
             path,
             progress: &progress,
         };
@@ -380,11 +459,19 @@ async fn import_files(
                 for (reason, n) in &report.skipped {
                     eprintln!("skipped: {n} rows: {reason}");
                 }
+                let read: Vec<String> = report
+                    .records
+                    .iter()
+                    .map(|(noun, n)| format!("{n} {noun}"))
+                    .collect();
+                let read = if read.is_empty() {
+                    format!("{} {}", report.total_rows(), kind.as_str())
+                } else {
+                    read.join(", ")
+                };
                 println!(
-                    "{}: {} {}: {} inserted, {} updated, {} unchanged, {} rejected (batch {})",
+                    "{}: {read}: {} inserted, {} updated, {} unchanged, {} rejected (batch {})",
                     report.file,
-                    report.total_rows(),
-                    kind.as_str(),
                     report.inserted,
                     report.updated,
                     report.unchanged,
@@ -404,18 +491,20 @@ async fn import_files(
     Ok(())
 }
 
-async fn serve(store: Store, listen: SocketAddr) -> Result<()> {
+async fn serve(store: Store, listen: SocketAddr, secure_cookies: bool) -> Result<()> {
     let today = jiff::Timestamp::from_millisecond(SystemClock.now_ms())
         .unwrap_or_default()
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date();
-    let state = merit_web::AppState::new(store, DEFAULT_TENANT, today);
+    let mut state = merit_web::AppState::new(store, DEFAULT_TENANT, today, Arc::new(SystemClock));
+    state.secure_cookies = secure_cookies;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     println!("Merit is serving on http://{address}/");
-    axum::serve(listener, merit_web::router(state))
+    let app = merit_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -7,24 +7,12 @@ use anyhow::{Result, bail};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use merit_domain::DEFAULT_TENANT;
-use merit_domain::metrics::{Dimension, Direction, Figure, Kpi, Report, TargetScope, Zone};
+use merit_domain::metrics::{Direction, Figure, Kpi, Report, TargetScope};
+use merit_service::export::{drill_table, report_table, versions, zone_name};
 use merit_service::metrics::{
-    FigurePart, NewVersion, ReportRequest, Selected, SetTarget, definitions, drill, kpi_report,
-    new_version, set_target, targets,
+    DEFAULT_KPIS, FigurePart, NewVersion, ReportNames, ReportRequest, SetTarget, definitions,
+    drill, kpi_report, new_version, set_target, targets,
 };
-
-/// The scorecard shown when no `--kpi` is named.
-const DEFAULT_KPIS: [&str; 9] = [
-    "offered",
-    "answered",
-    "abandon_rate",
-    "service_level",
-    "asa",
-    "aht",
-    "transfer_rate",
-    "fcr_repeat",
-    "csat",
-];
 
 #[derive(clap::Args)]
 pub struct Filters {
@@ -58,38 +46,16 @@ pub struct Filters {
 
 impl Filters {
     fn request(&self, default_kpis: &[&str]) -> Result<ReportRequest> {
-        let minutes: i64 = self.interval.trim_end_matches('m').parse()?;
-        let dimensions = self
-            .by
-            .iter()
-            .map(|d| {
-                Dimension::parse(d, minutes).ok_or_else(|| {
-                    anyhow::anyhow!("--by {d:?}: expected agent, team, queue, channel, contact-type, site, interval, day, week or month")
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let mut selected: Vec<Selected> = self
-            .kpis
-            .iter()
-            .map(|k| Selected::parse(k))
-            .chain(self.definitions.iter().map(|d| Selected::parse(d)))
-            .collect::<Result<_, _>>()?;
-        if selected.is_empty() {
-            selected = default_kpis
-                .iter()
-                .map(|k| Selected {
-                    name: (*k).into(),
-                    pinned: None,
-                })
-                .collect();
-        }
-        Ok(ReportRequest {
+        let definitions: Vec<String> = self.kpis.iter().chain(&self.definitions).cloned().collect();
+        let names = ReportNames {
             from: self.from,
             to: self.to,
-            dimensions,
-            definitions: selected,
+            by: &self.by,
+            interval_minutes: self.interval.trim_end_matches('m').parse()?,
+            definitions: &definitions,
             as_of_ms: self.as_of.map(|t| t.as_millisecond()),
-        })
+        };
+        Ok(ReportRequest::from_names(names, default_kpis)?)
     }
 }
 
@@ -164,19 +130,6 @@ fn cell(f: &Figure) -> String {
     text
 }
 
-fn zone_name(zone: Zone) -> &'static str {
-    match zone {
-        Zone::Green => "green",
-        Zone::Amber => "amber",
-        Zone::Red => "red",
-    }
-}
-
-fn versions(f: &Figure) -> String {
-    let v: Vec<String> = f.versions.iter().map(|v| format!("v{v}")).collect();
-    v.join("+")
-}
-
 fn print_report(report: &Report, format: &str) -> Result<()> {
     // Without groups the only row is the total.
     let groups = if report.dimensions.is_empty() {
@@ -189,43 +142,7 @@ fn print_report(report: &Report, format: &str) -> Result<()> {
         "json" => println!("{}", serde_json::to_string_pretty(report)?),
         "csv" => {
             let mut out = csv::Writer::from_writer(std::io::stdout());
-            let mut header: Vec<String> = report.dimensions.clone();
-            for f in &report.total.figures {
-                for suffix in [
-                    "",
-                    "_numerator",
-                    "_denominator",
-                    "_unit",
-                    "_versions",
-                    "_target",
-                    "_zone",
-                ] {
-                    header.push(format!("{}{suffix}", f.definition));
-                }
-            }
-            out.write_record(&header)?;
-            for row in rows {
-                let mut record = row.group.clone();
-                record.resize(report.dimensions.len(), String::new());
-                for f in &row.figures {
-                    record.push(f.value.map_or("n/a".into(), |v| v.to_string()));
-                    record.push(f.numerator.to_string());
-                    record.push(f.denominator.map(|d| d.to_string()).unwrap_or_default());
-                    record.push(f.unit.as_str().into());
-                    record.push(versions(f));
-                    record.push(
-                        f.target
-                            .as_ref()
-                            .map(|t| t.target.to_string())
-                            .unwrap_or_default(),
-                    );
-                    record.push(
-                        f.target
-                            .as_ref()
-                            .map(|t| zone_name(t.zone).to_owned())
-                            .unwrap_or_default(),
-                    );
-                }
+            for record in report_table(report) {
                 out.write_record(&record)?;
             }
             out.flush()?;
@@ -294,51 +211,15 @@ pub async fn run_report(command: ReportCommand) -> Result<()> {
         } => {
             let store = open_store(&filters.db).await?;
             let request = filters.request(&[])?;
-            let part = match part.as_str() {
-                "numerator" => FigurePart::Numerator,
-                "all" => FigurePart::All,
-                _ => FigurePart::Denominator,
-            };
+            let part = FigurePart::parse(&part).unwrap_or(FigurePart::Denominator);
             let rows = drill(&store, &SystemClock, DEFAULT_TENANT, &request, &group, part).await?;
             if filters.format == "json" {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
                 return Ok(());
             }
             let mut out = csv::Writer::from_writer(std::io::stdout());
-            out.write_record([
-                "source_system",
-                "source_id",
-                "survey_response",
-                "question",
-                "arrival",
-                "agent_id",
-                "queue_id",
-                "outcome",
-                "wait_s",
-                "numerator",
-                "denominator",
-                "version",
-            ])?;
-            for r in &rows {
-                let (response, question) = r.survey.clone().unwrap_or_default();
-                out.write_record([
-                    r.source_system.clone(),
-                    r.contact_source_id.clone(),
-                    response,
-                    question,
-                    Timestamp::from_millisecond(r.arrival_ms)
-                        .map(|t| t.to_string())
-                        .unwrap_or_default(),
-                    r.agent_id.clone().unwrap_or_default(),
-                    r.queue_id.clone().unwrap_or_default(),
-                    r.outcome.clone().unwrap_or_default(),
-                    r.wait_ms
-                        .map(|w| format!("{:.3}", w as f64 / 1000.0))
-                        .unwrap_or_default(),
-                    r.numerator.to_string(),
-                    r.denominator.to_string(),
-                    r.version.to_string(),
-                ])?;
+            for record in drill_table(&rows) {
+                out.write_record(&record)?;
             }
             out.flush()?;
             eprintln!("{} rows", rows.len());

@@ -42,16 +42,43 @@ fn start_demo(db: &str, extra: &[&str]) -> (Child, String, String) {
     (child, address, said)
 }
 
-fn get(address: &str, path: &str) -> String {
+/// One HTTP/1.1 exchange: the whole response as text.
+fn exchange(address: &str, request: &str) -> String {
     let mut stream = TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
+}
+
+fn get(address: &str, path: &str, cookie: &str) -> String {
+    exchange(
+        address,
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+}
+
+/// Signs in as a demo user and returns the session cookie.
+fn sign_in(address: &str, username: &str) -> String {
+    let form = format!("username={username}&password=riverside-demo");
+    let response = exchange(
+        address,
+        &format!(
+            "POST /sign-in HTTP/1.1\r\nHost: {address}\r\nOrigin: http://{address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            form.len()
+        ),
+    );
+    assert!(response.starts_with("HTTP/1.1 303"), "{response}");
+    response
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie:")
+                .then(|| l[11..].trim().split(';').next().unwrap().to_owned())
+        })
+        .unwrap()
 }
 
 #[test]
@@ -65,7 +92,14 @@ fn demo_serves_the_overview_and_reuses_its_database() {
         said.contains("contacts:") && said.contains("0 rejected"),
         "{said}"
     );
-    let page = get(&address, "/");
+    // Nothing without signing in; the demo prints its users.
+    let page = get(&address, "/", "");
+    assert!(
+        page.starts_with("HTTP/1.1 303") && page.contains("location: /sign-in"),
+        "{page}"
+    );
+    let cookie = sign_in(&address, "operations");
+    let page = get(&address, "/", &cookie);
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
     assert!(page.contains("<h1>Riverside Energy</h1>"));
     assert!(
@@ -81,7 +115,8 @@ fn demo_serves_the_overview_and_reuses_its_database() {
         "the second run must not import again: {said}"
     );
     let mut stderr = String::new();
-    assert!(get(&address, "/").contains("Team F (Atlantic Partners)"));
+    let cookie = sign_in(&address, "admin");
+    assert!(get(&address, "/", &cookie).contains("Team F (Atlantic Partners)"));
     second.kill().unwrap();
     second.wait().unwrap();
     second
@@ -91,6 +126,11 @@ fn demo_serves_the_overview_and_reuses_its_database() {
         .read_to_string(&mut stderr)
         .unwrap();
     assert!(stderr.contains("Reusing"), "{stderr}");
+    assert!(
+        stderr.contains("password riverside-demo")
+            && stderr.contains("admin        administrator (centre)"),
+        "{stderr}"
+    );
 
     let (mut third, _, said) = start_demo(db, &["--fresh"]);
     assert!(said.contains("contacts:"), "--fresh rebuilds: {said}");

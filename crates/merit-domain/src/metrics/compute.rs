@@ -544,11 +544,14 @@ fn contact_part(kpi: Kpi, o: &KpiOptions, t: &ContactTable, i: usize) -> Option<
     let answered = t.answered[i] && outcome == Outcome::Handled;
     let wait_ms = t.wait_ms[i].max(0);
     let in_queue_abandon = matches!(outcome, Outcome::QueueAbandon | Outcome::ShortAbandon);
-    let short = in_queue_abandon && wait_ms <= o.short_abandon_s * 1000;
+    // An abandon whose source gives no wait (a spreadsheet with a blank
+    // wait): an abandon, never short, never within T, outside wait statistics.
+    let wait_unknown = in_queue_abandon && t.wait_ms[i] < 0;
+    let short = in_queue_abandon && !wait_unknown && wait_ms <= o.short_abandon_s * 1000;
     let abandon = in_queue_abandon && !short;
     let callback = outcome == Outcome::Callback;
     let offered = answered || abandon || (callback && o.callbacks_offered);
-    let within = wait_ms <= o.threshold_s * 1000;
+    let within = !wait_unknown && wait_ms <= o.threshold_s * 1000;
     let count = |yes: bool| yes.then_some((1, 0));
     let rate = |num: bool, den: bool| den.then_some((num as i64, 1));
     let mean = |value: i64, den: bool| den.then_some((value, 1));
@@ -568,6 +571,8 @@ fn contact_part(kpi: Kpi, o: &KpiOptions, t: &ContactTable, i: usize) -> Option<
         ShortAbandons => count(short),
         MenuAbandons => count(outcome == Outcome::MenuAbandon),
         SystemDrops => count(outcome == Outcome::SystemDrop),
+        Overflows => count(outcome == Outcome::Overflow),
+        Refused => count(outcome == Outcome::Refused),
         AbandonRate => rate(abandon, offered),
         ServiceLevel => match o.service_level_variant {
             ServiceLevelVariant::AnsweredOverOffered => {
@@ -582,9 +587,9 @@ fn contact_part(kpi: Kpi, o: &KpiOptions, t: &ContactTable, i: usize) -> Option<
             }
         },
         Asa => mean(wait_ms, answered),
-        AbandonWait => mean(wait_ms, in_queue_abandon),
+        AbandonWait => mean(wait_ms, in_queue_abandon && !wait_unknown),
         // Ranked statistics are worked out from the parts by `figure`.
-        WaitPercentile | LongestWait => mean(wait_ms, offered),
+        WaitPercentile | LongestWait => mean(wait_ms, offered && !wait_unknown),
         Aht => mean(handle_ms, outcome == Outcome::Handled),
         TalkTime => mean(t.talk_ms[i], outcome == Outcome::Handled),
         HoldTime => mean(t.hold_ms[i], outcome == Outcome::Handled),

@@ -16,6 +16,8 @@ text_enum!(
         ShortAbandons = "short_abandons",
         MenuAbandons = "menu_abandons",
         SystemDrops = "system_drops",
+        Overflows = "overflows",
+        Refused = "refused",
         AbandonRate = "abandon_rate",
         ServiceLevel = "service_level",
         Asa = "asa",
@@ -107,7 +109,7 @@ impl Kpi {
         use Kpi::*;
         match self {
             Offered | Answered | Handled | QueueAbandons | ShortAbandons | MenuAbandons
-            | SystemDrops => Unit::Count,
+            | SystemDrops | Overflows | Refused => Unit::Count,
             AbandonRate | ServiceLevel | TransferRate | HoldRatio | FcrRepeat | FcrSurvey
             | Csat | ResponseWithinTarget | SalesConversion => Unit::Percent,
             Asa | AbandonWait | WaitPercentile | LongestWait | Aht | TalkTime | HoldTime
@@ -133,6 +135,8 @@ impl Kpi {
             | ShortAbandons
             | MenuAbandons
             | SystemDrops
+            | Overflows
+            | Refused
             | Asa
             | AbandonWait
             | WaitPercentile
@@ -193,6 +197,12 @@ impl Kpi {
             }
             MenuAbandons => "contacts abandoned in the voice menu, before any queue",
             SystemDrops => "contacts lost by the system (outside the agent's control)",
+            Overflows => {
+                "contacts taken out of the queue by its own rule (maximum wait, no agents) and routed elsewhere (never offered)"
+            }
+            Refused => {
+                "contacts refused before they could queue: queue full or closed, no agents, line busy, call failed (never offered)"
+            }
             AbandonRate => "queue abandons / offered",
             ServiceLevel => {
                 "depends on service_level_variant; default: answered within threshold_s / (answered + queue abandons)"

@@ -1,0 +1,155 @@
+//! One contact with its timeline, as a caller may see it: an agent only
+//! their own contacts, a team lead those their team handled (the team the
+//! agent was in on the contact's day), a site's manager their site's; any
+//! other contact answers `NotFound`, as if it did not exist.
+
+use crate::ServiceError;
+use crate::access::{Caller, READERS};
+use merit_domain::access::Scope;
+use merit_store::{ContactSurveyAnswer, Store, StoredContact};
+use serde::Serialize;
+use serde_json::Value;
+
+/// The local day of an instant in `zone`.
+fn local_day(ms: i64, zone: &jiff::tz::TimeZone) -> Option<jiff::civil::Date> {
+    jiff::Timestamp::from_millisecond(ms)
+        .ok()
+        .map(|t| t.to_zoned(zone.clone()).date())
+}
+
+/// A contact and its timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactView {
+    #[serde(flatten)]
+    pub contact: StoredContact,
+    pub holds: Value,
+    pub transfers: Value,
+    /// The customer's survey answers about this contact.
+    pub surveys: Vec<ContactSurveyAnswer>,
+}
+
+pub async fn contact(
+    store: &Store,
+    caller: &Caller,
+    source_system: &str,
+    source_id: &str,
+) -> Result<ContactView, ServiceError> {
+    caller.may_read(READERS)?;
+    let contact = store
+        .contact(caller.tenant, source_system, source_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let agent = contact.agent_id.as_deref();
+    let visible = match &caller.scope {
+        Scope::Centre => true,
+        Scope::OwnRecords => agent.is_some() && agent == caller.agent_id.as_deref(),
+        Scope::Team(_) | Scope::Site(_) => match agent {
+            None => false,
+            Some(agent) => {
+                let org = store.load_organisation(caller.tenant).await?;
+                match &caller.scope {
+                    Scope::Team(team) => {
+                        let (_, zone) = store.centre(caller.tenant).await?;
+                        let day = local_day(contact.arrival_ms, &crate::time_zone(&zone)?);
+                        day.and_then(|day| org.team_on(agent, day)) == Some(team.as_str())
+                    }
+                    Scope::Site(site) => org
+                        .agents
+                        .iter()
+                        .any(|a| a.id == agent && &a.site_id == site),
+                    _ => false,
+                }
+            }
+        },
+        Scope::Contract(_) => false,
+    };
+    if !visible {
+        return Err(ServiceError::NotFound);
+    }
+    let parse = |json: &str| serde_json::from_str(json).unwrap_or(Value::Array(Vec::new()));
+    let surveys = store
+        .contact_survey_answers(caller.tenant, source_system, source_id)
+        .await?;
+    Ok(ContactView {
+        surveys,
+        holds: parse(&contact.holds_json),
+        transfers: parse(&contact.transfers_json),
+        contact,
+    })
+}
+
+/// The longest period one contact list covers.
+pub const MAX_LIST_DAYS: i64 = 31;
+
+/// The contacts that arrived on the local days `from` to `to` (the centre's
+/// zone) that the caller may see, oldest first.
+pub async fn list(
+    store: &Store,
+    caller: &Caller,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> Result<Vec<StoredContact>, ServiceError> {
+    caller.may_read(READERS)?;
+    let invalid = |field: &'static str, reason: String| ServiceError::Invalid { field, reason };
+    if to < from {
+        return Err(invalid("to", format!("{to} is before from {from}")));
+    }
+    let days = (to - from).get_days() as i64 + 1;
+    if days > MAX_LIST_DAYS {
+        return Err(invalid(
+            "to",
+            format!("a list covers at most {MAX_LIST_DAYS} days ({days} asked)"),
+        ));
+    }
+    let (_, zone_name) = store.centre(caller.tenant).await?;
+    let zone = crate::time_zone(&zone_name)?;
+    let start_ms = |day: jiff::civil::Date| {
+        day.to_zoned(zone.clone())
+            .map(|z| z.timestamp().as_millisecond())
+            .map_err(|e| invalid("from", e.to_string()))
+    };
+    let next = to
+        .checked_add(jiff::Span::new().days(1))
+        .map_err(|e| invalid("to", e.to_string()))?;
+    let bounds = (start_ms(from)?, start_ms(next)?);
+    let org = match &caller.scope {
+        Scope::Team(_) | Scope::Site(_) => Some(store.load_organisation(caller.tenant).await?),
+        _ => None,
+    };
+    let agents: Option<Vec<String>> = match (&caller.scope, &org) {
+        (Scope::Centre, _) => None,
+        (Scope::OwnRecords, _) => Some(caller.agent_id.iter().cloned().collect()),
+        (Scope::Team(team), Some(org)) => Some(
+            org.memberships
+                .iter()
+                .filter(|m| &m.team_id == team)
+                .map(|m| m.agent_id.clone())
+                .collect(),
+        ),
+        (Scope::Site(site), Some(org)) => Some(
+            org.agents
+                .iter()
+                .filter(|a| &a.site_id == site)
+                .map(|a| a.id.clone())
+                .collect(),
+        ),
+        _ => return Err(ServiceError::NotFound),
+    };
+    let contacts = store
+        .contacts_between(caller.tenant, bounds, agents.as_deref())
+        .await?;
+    let Some((Scope::Team(team), Some(org))) = Some((&caller.scope, &org)) else {
+        return Ok(contacts);
+    };
+    // A team's contacts are those of its agents on the days they were in it.
+    Ok(contacts
+        .into_iter()
+        .filter(|c| {
+            let day = local_day(c.arrival_ms, &zone);
+            let agent = c.agent_id.as_deref();
+            day.zip(agent)
+                .and_then(|(day, agent)| org.team_on(agent, day))
+                == Some(team.as_str())
+        })
+        .collect())
+}

@@ -1,0 +1,714 @@
+//! Performance pages: the caller's own scorecard with targets and zones and
+//! its trend by week, the team table, an agent's page, the rows behind any
+//! figure, and a contact's timeline. They read through merit-service with
+//! the caller, exactly as the API does, so they show the same figures.
+
+use crate::AppState;
+use crate::auth::PageCaller;
+use crate::pages::{internal_error, not_found_page, render};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jiff::civil::Date;
+use merit_domain::metrics::{Dimension, Figure, Kpi, Report};
+use merit_service::ServiceError;
+use merit_service::access::Caller;
+use merit_service::export::versions;
+use merit_service::metrics::{DEFAULT_KPIS, FigurePart, ReportRequest};
+use merit_service::reports;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// The period asked for; both days default to the four recent weeks.
+#[derive(Debug, Deserialize)]
+pub struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+    sort: Option<String>,
+}
+
+/// The centre's zone, by name and as a zone, for showing times.
+async fn centre_zone(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<(String, jiff::tz::TimeZone), ServiceError> {
+    let (_, name) = merit_service::centre::centre(&state.store, caller.tenant).await?;
+    let zone = jiff::tz::TimeZone::get(&name).unwrap_or(jiff::tz::TimeZone::UTC);
+    Ok((name, zone))
+}
+
+/// A UTC instant as local wall time, `YYYY-MM-DD HH:MM:SS`.
+fn local_time(ms: i64, zone: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| {
+            t.to_zoned(zone.clone())
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// A page's answer to a service error: not there, refused, or our fault.
+fn failed(error: ServiceError) -> Response {
+    match error {
+        ServiceError::NotFound => not_found_page(),
+        ServiceError::Forbidden { .. } => {
+            (StatusCode::FORBIDDEN, error.to_string()).into_response()
+        }
+        ServiceError::Invalid { field, reason } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{field}: {reason}"),
+        )
+            .into_response(),
+        other => internal_error(other),
+    }
+}
+
+async fn period(
+    state: &AppState,
+    caller: &Caller,
+    from: &Option<String>,
+    to: &Option<String>,
+) -> Result<(Date, Date), ServiceError> {
+    let (recent_from, recent_to) = reports::recent_weeks(&state.store, caller, state.today).await?;
+    let day = |field: &'static str, text: &Option<String>, default: Date| match text.as_deref() {
+        None | Some("") => Ok(default),
+        Some(text) => text.parse().map_err(|_| ServiceError::Invalid {
+            field,
+            reason: format!("{text:?} is not a date YYYY-MM-DD"),
+        }),
+    };
+    Ok((day("from", from, recent_from)?, day("to", to, recent_to)?))
+}
+
+/// Where a figure's rows are listed.
+fn drill_link(f: &Figure, from: Date, to: Date, agent: Option<&str>) -> String {
+    let group = agent.map_or_else(String::new, |a| format!("&by=agent&group={a}"));
+    format!("/drill?kpi={}&from={from}&to={to}{group}", f.definition)
+}
+
+fn figure(f: &Figure, from: Date, to: Date, agent: Option<&str>) -> Value {
+    json!({
+        "definition": f.definition,
+        "display": f.display(),
+        "numerator": f.numerator,
+        "denominator": f.denominator,
+        "versions": format!("{} {}", f.definition, versions(f)),
+        "provisional": f.provisional,
+        "target": f.target.as_ref().map(|t| t.target),
+        "zone": f.target.as_ref().map(|t| merit_service::export::zone_name(t.zone)),
+        "drill": drill_link(f, from, to, agent),
+    })
+}
+
+fn weeks(report: &Report) -> Vec<Value> {
+    report
+        .rows
+        .iter()
+        .map(|row| {
+            json!({
+                "week": row.group.last().cloned().unwrap_or_default(),
+                "figures": row.figures.iter().map(|f| json!({"display": f.display()})).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
+fn title(caller: &Caller) -> String {
+    match caller.scope.to_string().as_str() {
+        "self" => "My performance".into(),
+        "centre" => "The centre's performance".into(),
+        scope => format!("Performance of {scope}"),
+    }
+}
+
+/// Renders `template` with `context` and the caller (for the header), or
+/// the page a service error calls for.
+fn respond(
+    state: &AppState,
+    caller: &Caller,
+    template: &str,
+    result: Result<Value, ServiceError>,
+) -> Response {
+    match result {
+        Ok(mut context) => {
+            context["caller"] = caller_json(caller);
+            render(
+                state,
+                template,
+                minijinja::Value::from(minijinja::value::Serde(&context)),
+            )
+        }
+        Err(e) => failed(e),
+    }
+}
+
+/// The caller's own scorecard (an agent's own, a lead's team's, the
+/// centre's) with zones, and its trend by week.
+pub async fn performance(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Query(query): Query<PeriodQuery>,
+) -> Response {
+    let result = async {
+        let (from, to) = period(&state, &caller, &query.from, &query.to).await?;
+        let clock = state.clock.as_ref();
+        let total = reports::report(&state.store, clock, &caller, &ReportRequest::of(from, to, vec![], &DEFAULT_KPIS)).await?;
+        let trend =
+            reports::report(&state.store, clock, &caller, &ReportRequest::of(from, to, vec![Dimension::Week], &DEFAULT_KPIS)).await?;
+        let agent = caller.agent_id.as_deref();
+        Ok::<_, ServiceError>(json!({
+            "title": title(&caller),
+            "kpis": DEFAULT_KPIS,
+            "from": from.to_string(),
+            "to": to.to_string(),
+            "scorecard": total.total.figures.iter().map(|f| figure(f, from, to, agent)).collect::<Vec<_>>(),
+            "weeks": weeks(&trend),
+            "csv": format!("/api/v1/reports/kpi?from={from}&to={to}&by=week&format=csv"),
+        }))
+    }
+    .await;
+    respond(&state, &caller, "performance.html", result)
+}
+
+/// Each agent of the caller's scope in one table, sortable by any KPI.
+pub async fn team(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Query(query): Query<PeriodQuery>,
+) -> Response {
+    let result = async {
+        let (from, to) = period(&state, &caller, &query.from, &query.to).await?;
+        let report = reports::report(
+            &state.store,
+            state.clock.as_ref(),
+            &caller,
+            &ReportRequest::of(from, to, vec![Dimension::Agent], &DEFAULT_KPIS),
+        )
+        .await?;
+        let sort_index = query
+            .sort
+            .as_deref()
+            .and_then(|k| DEFAULT_KPIS.iter().position(|d| *d == k));
+        let mut rows: Vec<&merit_domain::metrics::ReportRow> = report.rows.iter().collect();
+        if let Some(k) = sort_index {
+            // Best first: the KPI's own direction decides.
+            let lower_is_better = Kpi::parse(DEFAULT_KPIS[k])
+                .is_some_and(|kpi| kpi.direction() == merit_domain::metrics::Direction::LowerIsBetter);
+            rows.sort_by(|a, b| {
+                let (x, y) = (a.figures[k].value, b.figures[k].value);
+                let order = x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal);
+                if lower_is_better { order } else { order.reverse() }
+            });
+        }
+        let agents: Vec<Value> = rows
+            .iter()
+            .map(|row| {
+                let agent = row.group.first().cloned().unwrap_or_default();
+                json!({
+                    "agent": agent,
+                    "figures": row.figures.iter().map(|f| figure(f, from, to, Some(&agent))).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        Ok::<_, ServiceError>(json!({
+            "title": format!("Team: {}", caller.scope),
+            "kpis": DEFAULT_KPIS,
+            "from": from.to_string(),
+            "to": to.to_string(),
+            "sort": query.sort,
+            "agents": agents,
+            "csv": format!("/api/v1/reports/kpi?from={from}&to={to}&by=agent&format=csv"),
+        }))
+    }
+    .await;
+    respond(&state, &caller, "performance.html", result)
+}
+
+/// One agent's page, as they see it themselves, for those whose scope
+/// holds the agent; anyone else gets 404.
+pub async fn agent(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path(agent): Path<String>,
+    Query(query): Query<PeriodQuery>,
+) -> Response {
+    let result = async {
+        let (from, to) = period(&state, &caller, &query.from, &query.to).await?;
+        let clock = state.clock.as_ref();
+        let by_agent = reports::report(&state.store, clock, &caller, &ReportRequest::of(from, to, vec![Dimension::Agent], &DEFAULT_KPIS)).await?;
+        let row = by_agent
+            .rows
+            .iter()
+            .find(|r| r.group.first() == Some(&agent))
+            .ok_or(ServiceError::NotFound)?;
+        let trend = reports::report(
+            &state.store,
+            clock,
+            &caller,
+            &ReportRequest::of(from, to, vec![Dimension::Agent, Dimension::Week], &DEFAULT_KPIS),
+        )
+        .await?;
+        let mut trend = trend;
+        trend.rows.retain(|r| r.group.first() == Some(&agent));
+        Ok::<_, ServiceError>(json!({
+            "title": format!("Agent {agent}"),
+            "kpis": DEFAULT_KPIS,
+            "from": from.to_string(),
+            "to": to.to_string(),
+            "scorecard": row.figures.iter().map(|f| figure(f, from, to, Some(&agent))).collect::<Vec<_>>(),
+            "weeks": weeks(&trend),
+            "csv": format!("/api/v1/reports/kpi?from={from}&to={to}&by=agent,week&format=csv"),
+        }))
+    }
+    .await;
+    respond(&state, &caller, "performance.html", result)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DrillQuery {
+    kpi: String,
+    from: String,
+    to: String,
+    by: Option<String>,
+    group: Option<String>,
+    part: Option<String>,
+}
+
+/// The rows behind a figure, each contact linked to its page.
+pub async fn drill(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Query(query): Query<DrillQuery>,
+) -> Response {
+    let result = async {
+        let (from, to) = period(&state, &caller, &Some(query.from.clone()), &Some(query.to.clone())).await?;
+        let by: Vec<String> = query.by.iter().flat_map(|b| b.split(',')).map(str::to_owned).collect();
+        let names = merit_service::metrics::ReportNames {
+            from,
+            to,
+            by: &by,
+            interval_minutes: 30,
+            definitions: std::slice::from_ref(&query.kpi),
+            as_of_ms: None,
+        };
+        let request = ReportRequest::from_names(names, &[])?;
+        let group: Vec<String> = query.group.iter().flat_map(|g| g.split(',')).map(str::to_owned).collect();
+        let part = query
+            .part
+            .as_deref()
+            .and_then(FigurePart::parse)
+            .unwrap_or(FigurePart::Denominator);
+        let rows = reports::drill(&state.store, state.clock.as_ref(), &caller, &request, &group, part).await?;
+        let (zone, tz) = centre_zone(&state, &caller).await?;
+        let rows: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "source_system": r.source_system,
+                    "contact_source_id": r.contact_source_id,
+                    "link_id": r.contact_source_id.replace('/', "%2F"),
+                    "arrival": local_time(r.arrival_ms, &tz),
+                    "agent_id": r.agent_id,
+                    "queue_id": r.queue_id,
+                    "outcome": r.outcome,
+                    "wait_s": r.wait_ms.map(|w| format!("{:.1}", w as f64 / 1000.0)).unwrap_or_default(),
+                    "survey": r.survey.as_ref().map(|(response, question)| format!("{response}: {question}")).unwrap_or_default(),
+                    "numerator": r.numerator,
+                    "denominator": r.denominator,
+                })
+            })
+            .collect();
+        let mut base = format!("kpi={}&from={from}&to={to}", query.kpi);
+        if let Some(by) = &query.by {
+            base.push_str(&format!("&by={by}"));
+        }
+        if let Some(group) = &query.group {
+            base.push_str(&format!("&group={group}"));
+        }
+        let part_name = part.as_str();
+        Ok::<_, ServiceError>(json!({
+            "kpi": query.kpi,
+            "from": from.to_string(),
+            "to": to.to_string(),
+            "group": query.group,
+            "part": part_name,
+            "rows": rows,
+            "query": base,
+            "time_zone": zone,
+            "csv": format!("/api/v1/reports/contacts?{base}&part={part_name}&format=csv"),
+        }))
+    }
+    .await;
+    respond(&state, &caller, "drill.html", result)
+}
+
+/// A contact's timeline, if it is in the caller's scope.
+pub async fn contact(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path((source_system, source_id)): Path<(String, String)>,
+) -> Response {
+    let result = async {
+        let view =
+            merit_service::contacts::contact(&state.store, &caller, &source_system, &source_id)
+                .await?;
+        let (zone, tz) = centre_zone(&state, &caller).await?;
+        let at = |ms: i64| local_time(ms, &tz);
+        let c = &view.contact;
+        let mut timeline: Vec<(i64, String)> = vec![(c.arrival_ms, "arrived".into())];
+        let mut add = |ms: Option<i64>, what: String| {
+            if let Some(ms) = ms {
+                timeline.push((ms, what));
+            }
+        };
+        add(c.menu_exit_ms, "left the voice menu".into());
+        add(
+            c.queue_entry_ms,
+            format!("entered queue {}", c.queue_id.as_deref().unwrap_or("")),
+        );
+        add(c.queue_exit_ms, "left the queue".into());
+        add(
+            c.answer_ms,
+            format!(
+                "answered by {}",
+                c.agent_id.as_deref().unwrap_or("an agent")
+            ),
+        );
+        for hold in view.holds.as_array().into_iter().flatten() {
+            add(hold.get(0).and_then(Value::as_i64), "put on hold".into());
+            add(hold.get(1).and_then(Value::as_i64), "taken off hold".into());
+        }
+        for transfer in view.transfers.as_array().into_iter().flatten() {
+            let target = transfer.get(1).and_then(Value::as_str).unwrap_or("");
+            add(
+                transfer.get(0).and_then(Value::as_i64),
+                format!("transferred to {target}"),
+            );
+        }
+        add(Some(c.end_ms), format!("ended ({})", c.outcome));
+        add(c.after_work_end_ms, "after-call work done".into());
+        timeline.sort_by_key(|(ms, _)| *ms);
+        let timeline: Vec<Value> = timeline
+            .into_iter()
+            .map(|(ms, what)| json!({"at": at(ms), "what": what}))
+            .collect();
+        Ok::<_, ServiceError>(json!({
+            "c": c,
+            "surveys": view.surveys,
+            "timeline": timeline,
+            "time_zone": zone,
+        }))
+    }
+    .await;
+    respond(&state, &caller, "contact.html", result)
+}
+
+fn definition_json(name: &str, history: &merit_domain::metrics::DefinitionHistory) -> Value {
+    let kpi = history.versions[0].kpi;
+    json!({
+        "name": name,
+        "formula": kpi.formula(),
+        "unit": kpi.unit().as_str(),
+        "versions": history.versions.iter().map(|v| json!({
+            "version": v.version,
+            "effective_from": v.effective_from.to_string(),
+            "recorded_on": v.recorded_on.to_string(),
+            "recorded_by": v.recorded_by,
+            "reason": v.reason,
+            "options_text": serde_json::to_string(&v.options).unwrap_or_default(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn caller_json(caller: &Caller) -> Value {
+    json!({"name": caller.name, "role": caller.role.as_str(), "scope": caller.scope.to_string()})
+}
+
+/// Every definition: formula, unit, versions.
+pub async fn definitions(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+) -> Response {
+    let result = reports::definitions(&state.store, state.clock.as_ref(), &caller)
+        .await
+        .map(|all| {
+            json!({
+                "definitions": all.iter().map(|(name, h)| definition_json(name, h)).collect::<Vec<_>>(),
+            })
+        });
+    respond(&state, &caller, "definitions.html", result)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PreviewQuery {
+    options: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    by: Option<String>,
+}
+
+/// One definition's versions, and for those who may change it, the preview
+/// of a proposed version beside the one in force.
+pub async fn definition(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path(name): Path<String>,
+    Query(query): Query<PreviewQuery>,
+) -> Response {
+    let result = async {
+        let all = reports::definitions(&state.store, state.clock.as_ref(), &caller).await?;
+        let history = all.get(&name).ok_or(ServiceError::NotFound)?;
+        let (from, to) = period(&state, &caller, &query.from, &query.to).await?;
+        let may_change = reports::may_set(&caller);
+        let mut context = json!({
+            "d": definition_json(&name, history),
+            "may_change": may_change,
+            "from": from.to_string(),
+            "to": to.to_string(),
+            "by": query.by,
+            "options": query.options,
+        });
+        let options = query.options.as_deref().filter(|o| !o.trim().is_empty());
+        if let (true, Some(options)) = (may_change, options) {
+            let by: Vec<String> = query.by.iter().filter(|b| !b.is_empty()).cloned().collect();
+            let names = merit_service::metrics::ReportNames {
+                from,
+                to,
+                by: &by,
+                interval_minutes: 30,
+                definitions: std::slice::from_ref(&name),
+                as_of_ms: None,
+            };
+            let request = ReportRequest::from_names(names, &[])?;
+            match reports::preview_version(&state.store, state.clock.as_ref(), &caller, &name, options, &request).await {
+                Ok(report) => {
+                    let rows: Vec<&merit_domain::metrics::ReportRow> = if report.dimensions.is_empty() {
+                        vec![&report.total]
+                    } else {
+                        report.rows.iter().chain([&report.total]).collect()
+                    };
+                    context["preview"] = json!({
+                        "proposed": report.total.figures.get(1).map(|f| f.definition.clone()),
+                        "rows": rows.iter().map(|r| json!({
+                            "group": if r.group.is_empty() { "total".to_owned() } else { r.group.join(" · ") },
+                            "current": r.figures.first().map(Figure::display),
+                            "proposed": r.figures.get(1).map(Figure::display),
+                        })).collect::<Vec<_>>(),
+                    });
+                }
+                Err(ServiceError::Invalid { field, reason }) => {
+                    context["message"] = json!(format!("{field}: {reason}"));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok::<_, ServiceError>(context)
+    }
+    .await;
+    respond(&state, &caller, "definition.html", result)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditFilterQuery {
+    actor: Option<String>,
+    action: Option<String>,
+    record_kind: Option<String>,
+}
+
+/// Users, API tokens and the audit log with filters (administrators).
+pub async fn admin(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Query(query): Query<AuditFilterQuery>,
+) -> Response {
+    use merit_service::access;
+    let result = async {
+        let users = access::list_users(&state.store, &caller).await?;
+        let tokens = access::list_tokens(&state.store, &caller).await?;
+        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        let filter = access::AuditFilter {
+            actor: nonempty(&query.actor),
+            action: nonempty(&query.action),
+            record_kind: nonempty(&query.record_kind),
+            ..access::AuditFilter::default()
+        };
+        let entries = access::audit_log(&state.store, &caller, &filter).await?;
+        let (zone, tz) = centre_zone(&state, &caller).await?;
+        let at = |ms: i64| local_time(ms, &tz);
+        let audit: Vec<Value> = entries
+            .iter()
+            .rev()
+            .take(200)
+            .map(|e| json!({"at": at(e.at_ms), "actor": e.actor, "action": e.action, "record_kind": e.record_kind, "record_id": e.record_id}))
+            .collect();
+        let tokens: Vec<Value> = tokens
+            .iter()
+            .map(|t| json!({"name": t.name, "role": t.role, "scope": t.scope, "created_by": t.created_by, "last_used": t.last_used_ms.map(at), "revoked_ms": t.revoked_ms}))
+            .collect();
+        Ok::<_, ServiceError>(json!({
+            "users": users,
+            "tokens": tokens,
+            "audit": audit,
+            "time_zone": zone,
+            "filter": {"actor": query.actor, "action": query.action, "record_kind": query.record_kind},
+        }))
+    }
+    .await;
+    // An administrator's page: to anyone else it does not exist.
+    let result = result.map_err(|e| match e {
+        ServiceError::Forbidden { .. } => ServiceError::NotFound,
+        other => other,
+    });
+    respond(&state, &caller, "admin.html", result)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OperationsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    interval: Option<String>,
+}
+
+/// Queues by interval, service level by weekday and hour, the channel mix,
+/// and this period against the previous one; the last day with contacts
+/// by default.
+pub async fn operations(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Query(query): Query<OperationsQuery>,
+) -> Response {
+    let result = async {
+        let latest = reports::latest_day(&state.store, &caller, state.today).await?;
+        let latest = Some(latest.to_string());
+        let pick = |given: &Option<String>| given.clone().filter(|s| !s.is_empty()).or(latest.clone());
+        let (from, to) = period(&state, &caller, &pick(&query.from), &pick(&query.to)).await?;
+        let interval = query.interval.clone().unwrap_or_else(|| "30m".into());
+        let minutes: i64 = match interval.as_str() {
+            "15m" => 15,
+            "60m" => 60,
+            _ => 30,
+        };
+        let clock = state.clock.as_ref();
+        let span = |days: i64| jiff::Span::new().days(days);
+        let invalid = |e: jiff::Error| ServiceError::Invalid { field: "from", reason: e.to_string() };
+        // This period against the previous one of the same length.
+        let length = (to - from).get_days() as i64 + 1;
+        let (previous_from, previous_to) = (
+            from.checked_sub(span(length)).map_err(invalid)?,
+            from.checked_sub(span(1)).map_err(invalid)?,
+        );
+        let kpis = ["offered", "service_level", "abandon_rate", "asa", "aht"];
+        let now = reports::report(&state.store, clock, &caller, &ReportRequest::of(from, to, vec![], &kpis)).await?;
+        let before = reports::report(&state.store, clock, &caller, &ReportRequest::of(previous_from, previous_to, vec![], &kpis)).await?;
+        let compare: Vec<Value> = now
+            .total
+            .figures
+            .iter()
+            .zip(&before.total.figures)
+            .map(|(n, b)| json!({"kpi": n.definition, "now": n.display(), "before": b.display()}))
+            .collect();
+        // The channel mix.
+        let by_channel = reports::report(&state.store, clock, &caller, &ReportRequest::of(from, to, vec![Dimension::Channel], &["offered"])).await?;
+        let total_offered = by_channel.total.figures[0].numerator.max(1);
+        let channels: Vec<Value> = by_channel
+            .rows
+            .iter()
+            .filter(|r| r.figures[0].numerator > 0)
+            .map(|r| {
+                let n = r.figures[0].numerator;
+                json!({
+                    "channel": r.group[0],
+                    "offered": n,
+                    "share": format!("{:.1} %", n as f64 * 100.0 / total_offered as f64),
+                })
+            })
+            .collect();
+        // Service level by weekday and hour over four weeks, summed from counts.
+        let heat_from = to.checked_sub(span(27)).map_err(invalid)?;
+        let hourly = reports::report(
+            &state.store,
+            clock,
+            &caller,
+            &ReportRequest::of(heat_from, to, vec![Dimension::Interval(60)], &["service_level"]),
+        )
+        .await?;
+        let mut sums: BTreeMap<(i8, i64), (i64, i64)> = BTreeMap::new();
+        for row in &hourly.rows {
+            let label = &row.group[0];
+            let (Some(day), Some(hour)) = (
+                label.get(..10).and_then(|d| d.parse::<Date>().ok()),
+                label.get(11..13).and_then(|h| h.parse::<i64>().ok()),
+            ) else {
+                continue;
+            };
+            let f = &row.figures[0];
+            let entry = sums.entry((day.weekday().to_monday_zero_offset(), hour)).or_default();
+            entry.0 += f.numerator;
+            entry.1 += f.denominator.unwrap_or(0);
+        }
+        let hours: Vec<i64> = sums
+            .iter()
+            .filter(|(_, (_, d))| *d > 0)
+            .map(|((_, h), _)| *h)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+        let heat: Vec<Value> = (0..7i8)
+            .map(|weekday| {
+                let cells: Vec<Value> = hours
+                    .iter()
+                    .map(|hour| match sums.get(&(weekday, *hour)) {
+                        Some((n, d)) if *d > 0 => {
+                            let level = n * 100 / d;
+                            json!({
+                                "text": format!("{:.0} %", *n as f64 * 100.0 / *d as f64),
+                                "level": match level { 0..=59 => 0, 60..=74 => 1, 75..=84 => 2, _ => 3 },
+                            })
+                        }
+                        _ => json!({"text": "", "level": "none"}),
+                    })
+                    .collect();
+                json!({"weekday": names[weekday as usize], "cells": cells})
+            })
+            .collect();
+        // Queues by interval.
+        let by_interval = reports::report(
+            &state.store,
+            clock,
+            &caller,
+            &ReportRequest::of(from, to, vec![Dimension::Queue, Dimension::Interval(minutes)], &["offered", "service_level", "abandon_rate", "asa"]),
+        )
+        .await?;
+        let intervals: Vec<Value> = by_interval
+            .rows
+            .iter()
+            .filter(|r| r.figures[0].numerator > 0)
+            .map(|r| {
+                json!({
+                    "queue": r.group[0],
+                    "interval": r.group.get(1).cloned().unwrap_or_default(),
+                    "figures": r.figures.iter().map(Figure::display).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        Ok::<_, ServiceError>(json!({
+            "from": from.to_string(),
+            "to": to.to_string(),
+            "interval": interval,
+            "previous_from": previous_from.to_string(),
+            "previous_to": previous_to.to_string(),
+            "compare": compare,
+            "channels": channels,
+            "heat_from": heat_from.to_string(),
+            "hours": hours.iter().map(|h| format!("{h:02}")).collect::<Vec<_>>(),
+            "heat": heat,
+            "intervals": intervals,
+            "csv": format!("/api/v1/reports/kpi?from={from}&to={to}&by=queue,interval&interval={interval}&kpi=offered,service_level,abandon_rate,asa&format=csv"),
+        }))
+    }
+    .await;
+    respond(&state, &caller, "operations.html", result)
+}

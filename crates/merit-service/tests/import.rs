@@ -34,6 +34,9 @@ async fn import(
         kind,
         format: ImportFormat::Native,
         time_zone: None,
+        mapping: None,
+        cdr_layout: None,
+        display_name: None,
         path,
         progress: &|_| {},
     };
@@ -442,5 +445,79 @@ async fn every_import_and_centre_change_is_audited() {
                 .unwrap()
                 .contains("\"inserted\":2")
         );
+    }
+}
+
+/// PostgreSQL lets a second writer run while an import is open; both
+/// number their audit entries from the same maximum. The later one must
+/// wait for the import and take the next number, not fail.
+#[tokio::test]
+async fn an_audit_entry_written_during_an_open_import_takes_the_next_number() {
+    for store in stores::stores("audit_race").await {
+        let Store::Postgres(pool) = &store else {
+            continue; // SQLite has one writer at a time: nothing can race.
+        };
+        let entry = |action: &str| merit_store::AuditEntry {
+            at_ms: 1,
+            actor: "test".into(),
+            action: action.into(),
+            record_kind: "test".into(),
+            record_id: "1".into(),
+            before_json: None,
+            after_json: None,
+        };
+        let mut import = merit_store::ImportTx::begin(&store, DEFAULT_TENANT)
+            .await
+            .unwrap();
+        import.append_audit(&[entry("import")]).await.unwrap();
+        let mapping = merit_store::SavedMapping {
+            name: "m".into(),
+            toml: String::new(),
+            saved_ms: 1,
+            saved_by: "test".into(),
+        };
+        let saving = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .save_mapping(DEFAULT_TENANT, &mapping, &entry("mapping"))
+                    .await
+            }
+        });
+        // Commit only once the second writer is waiting on the import's entry.
+        let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO audit_log%'";
+        while sqlx::query_scalar::<_, i64>(waiting)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+            == 0
+        {
+            tokio::task::yield_now().await;
+        }
+        import
+            .finish(merit_store::ImportBatchRecord {
+                id: 0,
+                kind: "contacts".into(),
+                file_name: "f".into(),
+                checksum: "c".into(),
+                actor: "test".into(),
+                started_ms: 1,
+                finished_ms: 1,
+                n_inserted: 0,
+                n_updated: 0,
+                n_unchanged: 0,
+                n_rejected: 0,
+            })
+            .await
+            .unwrap();
+        saving.await.unwrap().unwrap();
+        let actions: Vec<String> = store
+            .audit_entries(DEFAULT_TENANT)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(actions, ["import", "mapping"]);
     }
 }

@@ -2,7 +2,13 @@
 //! PostgreSQL (production), with one migrations folder per dialect holding
 //! the same file names. SQL uses `$N` placeholders, which both accept.
 
+mod access;
+pub use access::{TokenRecord, UserRecord};
 mod batch;
+mod contacts;
+mod imports;
+pub use contacts::{ContactSurveyAnswer, StoredContact};
+pub use imports::{SavedMapping, StoredProblem};
 mod metrics;
 pub use metrics::SurveyAnswers;
 mod organisation;
@@ -30,6 +36,8 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Invalid(String),
+    #[error("could not number a new {0} row: other writers kept taking the next number")]
+    Busy(&'static str),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -59,26 +67,42 @@ pub(crate) use on_tx;
 
 /// Appends one audit entry through any executor of either backend.
 macro_rules! insert_audit {
-    ($tenant:expr, $entry:expr, $executor:expr) => {
-        sqlx::query($crate::INSERT_AUDIT)
-            .bind($tenant)
-            .bind($entry.at_ms)
-            .bind(&$entry.actor)
-            .bind(&$entry.action)
-            .bind(&$entry.record_kind)
-            .bind(&$entry.record_id)
-            .bind(&$entry.before_json)
-            .bind(&$entry.after_json)
-            .execute($executor)
-            .await
-            .map(|_| ())
-    };
+    ($tenant:expr, $entry:expr, $executor:expr) => {{
+        // The next number can be taken by a transaction still open (an
+        // import writing its own entries): the insert then waits for it,
+        // does nothing, and is tried again with the number after it.
+        let mut inserted = Ok(false);
+        for _ in 0..$crate::AUDIT_INSERT_ATTEMPTS {
+            inserted = sqlx::query($crate::INSERT_AUDIT)
+                .bind($tenant)
+                .bind($entry.at_ms)
+                .bind(&$entry.actor)
+                .bind(&$entry.action)
+                .bind(&$entry.record_kind)
+                .bind(&$entry.record_id)
+                .bind(&$entry.before_json)
+                .bind(&$entry.after_json)
+                .execute($executor)
+                .await
+                .map(|done| done.rows_affected() == 1);
+            if !matches!(inserted, Ok(false)) {
+                break;
+            }
+        }
+        match inserted {
+            Ok(true) => Ok(()),
+            Ok(false) => Err($crate::StoreError::Busy("audit_log")),
+            Err(e) => Err($crate::StoreError::from(e)),
+        }
+    }};
 }
 pub(crate) use insert_audit;
 
 /// Audit entries are numbered per tenant; inserted only, never updated.
 pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_log (tenant_id, id, at_ms, actor, action, record_kind, record_id, before_json, after_json)
-    VALUES ($1, (SELECT COALESCE(MAX(id), 0) + 1 FROM audit_log WHERE tenant_id = $1), $2, $3, $4, $5, $6, $7, $8)";
+    VALUES ($1, (SELECT COALESCE(MAX(id), 0) + 1 FROM audit_log WHERE tenant_id = $1), $2, $3, $4, $5, $6, $7, $8)
+    ON CONFLICT (tenant_id, id) DO NOTHING";
+pub(crate) const AUDIT_INSERT_ATTEMPTS: usize = 100;
 
 /// The database, on one of the two backends.
 #[derive(Debug, Clone)]
@@ -246,6 +270,21 @@ impl Store {
     pub async fn count_revisions(&self, tenant: TenantId, kind: RecordKind) -> StoreResult<i64> {
         let sql = format!("SELECT COUNT(*) FROM {} WHERE tenant_id = $1", kind.table());
         self.scalar_i64(&sql, tenant).await
+    }
+
+    /// The source lines kept aside for `format` by earlier imports, each
+    /// `(line, origin)`.
+    pub async fn carried_over(
+        &self,
+        tenant: TenantId,
+        format: &str,
+    ) -> StoreResult<Vec<(String, String)>> {
+        let sql = "SELECT line, origin FROM import_carry_over WHERE tenant_id = $1 AND format = $2 ORDER BY line";
+        Ok(on_store!(self, |pool| sqlx::query_as(sql)
+            .bind(tenant)
+            .bind(format)
+            .fetch_all(pool)
+            .await?))
     }
 
     pub async fn import_batches(&self, tenant: TenantId) -> StoreResult<Vec<ImportBatchRecord>> {

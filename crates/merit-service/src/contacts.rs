@@ -153,3 +153,55 @@ pub async fn list(
         })
         .collect())
 }
+
+/// The most survey responses one list shows.
+pub const MAX_SURVEY_CONTACTS: usize = 200;
+
+/// A contact the customer answered a survey about, with the answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct SurveyedContact {
+    pub source_system: String,
+    pub source_id: String,
+    pub arrival_ms: i64,
+    pub agent_id: Option<String>,
+    pub answers: Vec<ContactSurveyAnswer>,
+}
+
+/// The surveys behind a survey KPI's figure (`request` names one survey
+/// definition, such as `csat`): the contacts of its denominator within
+/// `group` and the caller's scope, newest first, each with every answer
+/// and comment the customer gave about it; at most [`MAX_SURVEY_CONTACTS`].
+pub async fn surveys(
+    store: &Store,
+    clock: &dyn crate::Clock,
+    caller: &Caller,
+    request: &crate::metrics::ReportRequest,
+    group: &[String],
+) -> Result<Vec<SurveyedContact>, ServiceError> {
+    let mut rows = crate::reports::drill(
+        store,
+        clock,
+        caller,
+        request,
+        group,
+        crate::metrics::FigurePart::Denominator,
+    )
+    .await?;
+    rows.sort_by_key(|r| std::cmp::Reverse(r.arrival_ms));
+    let mut seen = std::collections::HashSet::new();
+    rows.retain(|r| seen.insert((r.source_system.clone(), r.contact_source_id.clone())));
+    let mut surveyed = Vec::new();
+    for row in rows.into_iter().take(MAX_SURVEY_CONTACTS) {
+        let answers = store
+            .contact_survey_answers(caller.tenant, &row.source_system, &row.contact_source_id)
+            .await?;
+        surveyed.push(SurveyedContact {
+            source_system: row.source_system,
+            source_id: row.contact_source_id,
+            arrival_ms: row.arrival_ms,
+            agent_id: row.agent_id,
+            answers,
+        });
+    }
+    Ok(surveyed)
+}

@@ -699,7 +699,9 @@ async fn write_cached_days(
 /// Whose targets a report row is measured against, most specific first: an
 /// agent's own, then their team's on the period's last day, then the
 /// centre's; a team's, then the centre's; the centre's for the total and for
-/// rows split only by time. Rows by queue, channel and the like have none.
+/// rows split only by time. Time splits (an agent's weeks) and the scope a
+/// caller is confined to (a lead's team) keep the row's owner; rows by
+/// queue, channel and the like have none.
 fn scopes_for(
     dimensions: &[Dimension],
     group: &[String],
@@ -715,19 +717,31 @@ fn scopes_for(
     if group.iter().any(|g| g == NO_GROUP) {
         return Vec::new();
     }
-    match dimensions {
-        [Dimension::Agent] => {
-            let agent = &group[0];
-            let mut scopes = vec![TargetScope::Agent(agent.clone())];
-            if let Some(team) = org.team_on(agent, day) {
-                scopes.push(TargetScope::Team(team.to_owned()));
-            }
-            scopes.push(TargetScope::Centre);
-            scopes
+    // Time dimensions split a figure without changing whose it is.
+    let whose: Vec<(&Dimension, &String)> = dimensions
+        .iter()
+        .zip(group)
+        .filter(|(d, _)| !by_time(d))
+        .collect();
+    let find = |wanted: Dimension| whose.iter().find(|(d, _)| **d == wanted).map(|(_, g)| *g);
+    let organisational = whose
+        .iter()
+        .all(|(d, _)| matches!(d, Dimension::Agent | Dimension::Team | Dimension::Site));
+    if whose.is_empty() {
+        vec![TargetScope::Centre]
+    } else if !organisational {
+        Vec::new()
+    } else if let Some(agent) = find(Dimension::Agent) {
+        let mut scopes = vec![TargetScope::Agent(agent.clone())];
+        if let Some(team) = org.team_on(agent, day) {
+            scopes.push(TargetScope::Team(team.to_owned()));
         }
-        [Dimension::Team] => vec![TargetScope::Team(group[0].clone()), TargetScope::Centre],
-        dims if dims.iter().all(by_time) => vec![TargetScope::Centre],
-        _ => Vec::new(),
+        scopes.push(TargetScope::Centre);
+        scopes
+    } else if let Some(team) = find(Dimension::Team) {
+        vec![TargetScope::Team(team.clone()), TargetScope::Centre]
+    } else {
+        Vec::new()
     }
 }
 

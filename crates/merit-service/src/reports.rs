@@ -222,3 +222,80 @@ pub async fn latest_day(
         None => today,
     })
 }
+
+/// How many recent weeks "needs attention" looks at, and how many of them
+/// must miss a target.
+pub const ATTENTION_WEEKS: i64 = 3;
+pub const ATTENTION_MISSES: usize = 2;
+
+/// An agent who missed a KPI's target (amber or red) in enough recent weeks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Attention {
+    pub agent: String,
+    pub definition: String,
+    /// The weeks missed, oldest first.
+    pub missed_weeks: Vec<String>,
+}
+
+/// From a report grouped by agent then week: each agent and KPI whose
+/// figure missed its target in at least `misses` of the weeks. A week
+/// with no value, or a KPI with no target, misses nothing.
+pub fn missed_targets(report: &Report, misses: usize) -> Vec<Attention> {
+    let mut missed: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+    for row in &report.rows {
+        let (Some(agent), Some(week)) = (row.group.first(), row.group.get(1)) else {
+            continue;
+        };
+        for figure in &row.figures {
+            let zone = figure.target.as_ref().map(|t| t.zone);
+            if figure.value.is_some() && zone.is_some_and(|z| z != merit_domain::metrics::Zone::Green) {
+                missed
+                    .entry((agent.clone(), figure.definition.clone()))
+                    .or_default()
+                    .push(week.clone());
+            }
+        }
+    }
+    missed
+        .into_iter()
+        .filter(|(_, weeks)| weeks.len() >= misses)
+        .map(|((agent, definition), mut missed_weeks)| {
+            missed_weeks.sort();
+            Attention {
+                agent,
+                definition,
+                missed_weeks,
+            }
+        })
+        .collect()
+}
+
+/// The agents of the caller's scope who missed a target of `definitions`
+/// in [`ATTENTION_MISSES`] of the [`ATTENTION_WEEKS`] ISO weeks ending
+/// with the week of `last_day`; and the first day of those weeks.
+pub async fn needs_attention(
+    store: &Store,
+    clock: &dyn Clock,
+    caller: &Caller,
+    last_day: jiff::civil::Date,
+    definitions: &[&str],
+) -> Result<(jiff::civil::Date, Vec<Attention>), ServiceError> {
+    let invalid = |e: jiff::Error| ServiceError::Invalid {
+        field: "to",
+        reason: e.to_string(),
+    };
+    let span = |days: i64| jiff::Span::new().days(days);
+    let to_sunday = 6 - i64::from(last_day.weekday().to_monday_zero_offset());
+    let sunday = last_day.checked_add(span(to_sunday)).map_err(invalid)?;
+    let monday = sunday
+        .checked_sub(span(7 * ATTENTION_WEEKS - 1))
+        .map_err(invalid)?;
+    let by_agent_week = ReportRequest::of(
+        monday,
+        sunday,
+        vec![Dimension::Agent, Dimension::Week],
+        definitions,
+    );
+    let report = report(store, clock, caller, &by_agent_week).await?;
+    Ok((monday, missed_targets(&report, ATTENTION_MISSES)))
+}

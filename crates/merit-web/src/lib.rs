@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+mod charts;
 mod imports_api;
 mod pages;
 mod performance_pages;
@@ -15,7 +16,7 @@ mod reports_api;
 mod sessions;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Request};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -122,7 +123,7 @@ pub fn page_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/account/password",
             post(pages::change_password),
         ),
-        (Method::GET, "/static/merit.css", get(stylesheet)),
+        (Method::GET, "/static/{file}", get(static_file)),
         (Method::GET, "/healthz", get(|| async { "ok" })),
         (Method::GET, "/api/docs", get(pages::api_docs)),
         (
@@ -287,9 +288,22 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-async fn stylesheet(State(_): State<AppState>) -> impl IntoResponse {
+/// The stylesheet, our script and the vendored libraries, from the binary.
+async fn static_file(Path(file): Path<String>) -> Response {
+    const JS: &str = "text/javascript; charset=utf-8";
+    let (content_type, bytes): (&str, &[u8]) = match file.as_str() {
+        "merit.css" => ("text/css; charset=utf-8", include_bytes!("../static/merit.css")),
+        "merit.js" => (JS, include_bytes!("../static/merit.js")),
+        "echarts.min.js" => (JS, include_bytes!("../static/vendor/echarts.min.js")),
+        "htmx.min.js" => (JS, include_bytes!("../static/vendor/htmx.min.js")),
+        _ => return pages::not_found_page(),
+    };
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("../static/merit.css"),
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        bytes,
     )
+        .into_response()
 }

@@ -4,6 +4,7 @@
 //! the caller, exactly as the API does, so they show the same figures.
 
 use crate::AppState;
+use crate::charts;
 use crate::auth::PageCaller;
 use crate::pages::{internal_error, not_found_page, render};
 use axum::extract::{Path, Query, State};
@@ -82,13 +83,34 @@ async fn period(
     Ok((day("from", from, recent_from)?, day("to", to, recent_to)?))
 }
 
-/// Where a figure's rows are listed.
-fn drill_link(f: &Figure, from: Date, to: Date, agent: Option<&str>) -> String {
-    let group = agent.map_or_else(String::new, |a| format!("&by=agent&group={a}"));
-    format!("/drill?kpi={}&from={from}&to={to}{group}", f.definition)
+/// A value made safe for a query string.
+fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
-fn figure(f: &Figure, from: Date, to: Date, agent: Option<&str>) -> Value {
+/// Where a figure's rows are listed: `kpi` over the period, within the
+/// groups `(dimension, value)` given (none: the whole scope).
+fn drill_link(kpi: &str, from: Date, to: Date, groups: &[(&str, &str)]) -> String {
+    let mut link = format!("/drill?kpi={kpi}&from={from}&to={to}");
+    if !groups.is_empty() {
+        let by: Vec<&str> = groups.iter().map(|(by, _)| *by).collect();
+        let values: Vec<String> = groups.iter().map(|(_, value)| query_value(value)).collect();
+        link.push_str(&format!("&by={}&group={}", by.join(","), values.join(",")));
+    }
+    link
+}
+
+/// The groups of an agent's own figures: none for the caller's own scope.
+fn agent_groups(agent: Option<&str>) -> Vec<(&'static str, &str)> {
+    agent.map(|a| vec![("agent", a)]).unwrap_or_default()
+}
+
+fn figure(f: &Figure, drill: String) -> Value {
     json!({
         "definition": f.definition,
         "display": f.display(),
@@ -98,21 +120,46 @@ fn figure(f: &Figure, from: Date, to: Date, agent: Option<&str>) -> Value {
         "provisional": f.provisional,
         "target": f.target.as_ref().map(|t| t.target),
         "zone": f.target.as_ref().map(|t| merit_service::export::zone_name(t.zone)),
-        "drill": drill_link(f, from, to, agent),
+        "drill": drill,
     })
 }
 
-fn weeks(report: &Report) -> Vec<Value> {
-    report
+/// The weekly trend of a report grouped by (agent and) week: a table row
+/// per week, and a chart per KPI whose points open each week's rows.
+fn trend_view(report: &Report, from: Date, to: Date, agent: Option<&str>) -> (Vec<Value>, Vec<Value>) {
+    let week_of = |row: &merit_domain::metrics::ReportRow| row.group.last().cloned().unwrap_or_default();
+    let link = |f: &Figure, week: &str| {
+        let mut groups = agent_groups(agent);
+        groups.push(("week", week));
+        drill_link(&f.definition, from, to, &groups)
+    };
+    let table = report
         .rows
         .iter()
         .map(|row| {
+            let week = week_of(row);
             json!({
-                "week": row.group.last().cloned().unwrap_or_default(),
-                "figures": row.figures.iter().map(|f| json!({"display": f.display()})).collect::<Vec<_>>(),
+                "week": week,
+                "figures": row.figures.iter().map(|f| figure(f, link(f, &week))).collect::<Vec<_>>(),
             })
         })
-        .collect()
+        .collect();
+    let x: Vec<String> = report.rows.iter().map(week_of).collect();
+    let charts = report
+        .total
+        .figures
+        .iter()
+        .enumerate()
+        .map(|(k, total)| {
+            let points = report
+                .rows
+                .iter()
+                .map(|row| charts::point(&row.figures[k], Some(link(&row.figures[k], &week_of(row)))))
+                .collect();
+            charts::series_chart("line", &total.definition, total.unit.as_str(), x.clone(), vec![(total.definition.clone(), points)])
+        })
+        .collect();
+    (table, charts)
 }
 
 fn title(caller: &Caller) -> String {
@@ -144,6 +191,33 @@ fn respond(
     }
 }
 
+/// The survey answers behind the CSAT figure (optionally one agent's), for
+/// the page: when, which contact, every answer and comment.
+async fn surveys_view(
+    state: &AppState,
+    caller: &Caller,
+    from: Date,
+    to: Date,
+    agent: Option<&str>,
+) -> Result<Vec<Value>, ServiceError> {
+    let by: Vec<Dimension> = agent.iter().map(|_| Dimension::Agent).collect();
+    let group: Vec<String> = agent.iter().map(|a| a.to_string()).collect();
+    let request = ReportRequest::of(from, to, by, &["csat"]);
+    let surveyed = merit_service::contacts::surveys(&state.store, state.clock.as_ref(), caller, &request, &group).await?;
+    let (_, tz) = centre_zone(state, caller).await?;
+    Ok(surveyed
+        .iter()
+        .map(|s| {
+            json!({
+                "arrival": local_time(s.arrival_ms, &tz),
+                "link": format!("/contacts/{}/{}", s.source_system, query_value(&s.source_id)),
+                "source_id": s.source_id,
+                "answers": s.answers,
+            })
+        })
+        .collect())
+}
+
 /// The caller's own scorecard (an agent's own, a lead's team's, the
 /// centre's) with zones, and its trend by week.
 pub async fn performance(
@@ -157,14 +231,20 @@ pub async fn performance(
         let total = reports::report(&state.store, clock, &caller, &ReportRequest::of(from, to, vec![], &DEFAULT_KPIS)).await?;
         let trend =
             reports::report(&state.store, clock, &caller, &ReportRequest::of(from, to, vec![Dimension::Week], &DEFAULT_KPIS)).await?;
-        let agent = caller.agent_id.as_deref();
+        let (weeks, charts) = trend_view(&trend, from, to, None);
+        let surveys = match caller.scope {
+            merit_domain::access::Scope::OwnRecords => Some(surveys_view(&state, &caller, from, to, None).await?),
+            _ => None,
+        };
         Ok::<_, ServiceError>(json!({
+            "surveys": surveys,
             "title": title(&caller),
             "kpis": DEFAULT_KPIS,
             "from": from.to_string(),
             "to": to.to_string(),
-            "scorecard": total.total.figures.iter().map(|f| figure(f, from, to, agent)).collect::<Vec<_>>(),
-            "weeks": weeks(&trend),
+            "scorecard": total.total.figures.iter().map(|f| figure(f, drill_link(&f.definition, from, to, &[]))).collect::<Vec<_>>(),
+            "weeks": weeks,
+            "charts": charts,
             "csv": format!("/api/v1/reports/kpi?from={from}&to={to}&by=week&format=csv"),
         }))
     }
@@ -208,11 +288,26 @@ pub async fn team(
                 let agent = row.group.first().cloned().unwrap_or_default();
                 json!({
                     "agent": agent,
-                    "figures": row.figures.iter().map(|f| figure(f, from, to, Some(&agent))).collect::<Vec<_>>(),
+                    "figures": row.figures.iter().map(|f| figure(f, drill_link(&f.definition, from, to, &[("agent", &agent)]))).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let (attention_from, attention) =
+            reports::needs_attention(&state.store, state.clock.as_ref(), &caller, to, &DEFAULT_KPIS).await?;
+        let attention: Vec<Value> = attention
+            .iter()
+            .map(|a| {
+                json!({
+                    "agent": a.agent,
+                    "definition": a.definition,
+                    "weeks": a.missed_weeks.join(", "),
+                    "drill": drill_link(&a.definition, attention_from, to, &[("agent", &a.agent)]),
                 })
             })
             .collect();
         Ok::<_, ServiceError>(json!({
+            "attention": attention,
+            "attention_from": attention_from.to_string(),
             "title": format!("Team: {}", caller.scope),
             "kpis": DEFAULT_KPIS,
             "from": from.to_string(),
@@ -252,13 +347,17 @@ pub async fn agent(
         .await?;
         let mut trend = trend;
         trend.rows.retain(|r| r.group.first() == Some(&agent));
+        let (weeks, charts) = trend_view(&trend, from, to, Some(&agent));
+        let surveys = surveys_view(&state, &caller, from, to, Some(&agent)).await?;
         Ok::<_, ServiceError>(json!({
+            "surveys": surveys,
             "title": format!("Agent {agent}"),
             "kpis": DEFAULT_KPIS,
             "from": from.to_string(),
             "to": to.to_string(),
-            "scorecard": row.figures.iter().map(|f| figure(f, from, to, Some(&agent))).collect::<Vec<_>>(),
-            "weeks": weeks(&trend),
+            "scorecard": row.figures.iter().map(|f| figure(f, drill_link(&f.definition, from, to, &[("agent", &agent)]))).collect::<Vec<_>>(),
+            "weeks": weeks,
+            "charts": charts,
             "csv": format!("/api/v1/reports/kpi?from={from}&to={to}&by=agent,week&format=csv"),
         }))
     }
@@ -274,6 +373,16 @@ pub struct DrillQuery {
     by: Option<String>,
     group: Option<String>,
     part: Option<String>,
+    interval: Option<String>,
+}
+
+/// The interval asked for (`15m`, `30m` or `60m`), in minutes; 30 unless given.
+fn interval_minutes(interval: Option<&str>) -> i64 {
+    match interval {
+        Some("15m") => 15,
+        Some("60m") => 60,
+        _ => 30,
+    }
 }
 
 /// The rows behind a figure, each contact linked to its page.
@@ -289,7 +398,7 @@ pub async fn drill(
             from,
             to,
             by: &by,
-            interval_minutes: 30,
+            interval_minutes: interval_minutes(query.interval.as_deref()),
             definitions: std::slice::from_ref(&query.kpi),
             as_of_ms: None,
         };
@@ -325,7 +434,10 @@ pub async fn drill(
             base.push_str(&format!("&by={by}"));
         }
         if let Some(group) = &query.group {
-            base.push_str(&format!("&group={group}"));
+            base.push_str(&format!("&group={}", query_value(group)));
+        }
+        if let Some(interval) = &query.interval {
+            base.push_str(&format!("&interval={}", query_value(interval)));
         }
         let part_name = part.as_str();
         Ok::<_, ServiceError>(json!({
@@ -585,11 +697,7 @@ pub async fn operations(
         let pick = |given: &Option<String>| given.clone().filter(|s| !s.is_empty()).or(latest.clone());
         let (from, to) = period(&state, &caller, &pick(&query.from), &pick(&query.to)).await?;
         let interval = query.interval.clone().unwrap_or_else(|| "30m".into());
-        let minutes: i64 = match interval.as_str() {
-            "15m" => 15,
-            "60m" => 60,
-            _ => 30,
-        };
+        let minutes = interval_minutes(Some(&interval));
         let clock = state.clock.as_ref();
         let span = |days: i64| jiff::Span::new().days(days);
         let invalid = |e: jiff::Error| ServiceError::Invalid { field: "from", reason: e.to_string() };
@@ -607,24 +715,38 @@ pub async fn operations(
             .figures
             .iter()
             .zip(&before.total.figures)
-            .map(|(n, b)| json!({"kpi": n.definition, "now": n.display(), "before": b.display()}))
+            .map(|(n, b)| {
+                json!({
+                    "kpi": n.definition,
+                    "now": figure(n, drill_link(&n.definition, from, to, &[])),
+                    "before": figure(b, drill_link(&b.definition, previous_from, previous_to, &[])),
+                })
+            })
             .collect();
         // The channel mix.
         let by_channel = reports::report(&state.store, clock, &caller, &ReportRequest::of(from, to, vec![Dimension::Channel], &["offered"])).await?;
         let total_offered = by_channel.total.figures[0].numerator.max(1);
-        let channels: Vec<Value> = by_channel
-            .rows
+        let channel_rows: Vec<&merit_domain::metrics::ReportRow> =
+            by_channel.rows.iter().filter(|r| r.figures[0].numerator > 0).collect();
+        let channel_link = |r: &merit_domain::metrics::ReportRow| drill_link("offered", from, to, &[("channel", &r.group[0])]);
+        let channels: Vec<Value> = channel_rows
             .iter()
-            .filter(|r| r.figures[0].numerator > 0)
             .map(|r| {
                 let n = r.figures[0].numerator;
                 json!({
                     "channel": r.group[0],
-                    "offered": n,
+                    "offered": figure(&r.figures[0], channel_link(r)),
                     "share": format!("{:.1} %", n as f64 * 100.0 / total_offered as f64),
                 })
             })
             .collect();
+        let channel_chart = charts::series_chart(
+            "bar",
+            "Contacts offered by channel",
+            "count",
+            channel_rows.iter().map(|r| r.group[0].clone()).collect(),
+            vec![("offered".into(), channel_rows.iter().map(|r| charts::point(&r.figures[0], Some(channel_link(r)))).collect())],
+        );
         // Service level by weekday and hour over four weeks, summed from counts.
         let heat_from = to.checked_sub(span(27)).map_err(invalid)?;
         let hourly = reports::report(
@@ -656,16 +778,21 @@ pub async fn operations(
             .into_iter()
             .collect();
         let names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+        let hour_labels: Vec<String> = hours.iter().map(|h| format!("{h:02}")).collect();
+        let mut heat_cells = Vec::new();
         let heat: Vec<Value> = (0..7i8)
             .map(|weekday| {
                 let cells: Vec<Value> = hours
                     .iter()
-                    .map(|hour| match sums.get(&(weekday, *hour)) {
+                    .enumerate()
+                    .map(|(column, hour)| match sums.get(&(weekday, *hour)) {
                         Some((n, d)) if *d > 0 => {
-                            let level = n * 100 / d;
+                            let percent = *n as f64 * 100.0 / *d as f64;
+                            let text = format!("{percent:.0} %");
+                            heat_cells.push(json!({"x": column, "y": weekday, "value": (percent * 10.0).round() / 10.0, "label": text}));
                             json!({
-                                "text": format!("{:.0} %", *n as f64 * 100.0 / *d as f64),
-                                "level": match level { 0..=59 => 0, 60..=74 => 1, 75..=84 => 2, _ => 3 },
+                                "text": text,
+                                "level": match n * 100 / d { 0..=59 => 0, 60..=74 => 1, 75..=84 => 2, _ => 3 },
                             })
                         }
                         _ => json!({"text": "", "level": "none"}),
@@ -674,6 +801,13 @@ pub async fn operations(
                 json!({"weekday": names[weekday as usize], "cells": cells})
             })
             .collect();
+        let heat_chart = charts::heatmap(
+            "Service level by weekday and hour",
+            hour_labels.clone(),
+            names.iter().map(|n| n.to_string()).collect(),
+            heat_cells,
+            100.0,
+        );
         // Queues by interval.
         let by_interval = reports::report(
             &state.store,
@@ -687,13 +821,39 @@ pub async fn operations(
             .iter()
             .filter(|r| r.figures[0].numerator > 0)
             .map(|r| {
+                let groups = [("queue", r.group[0].as_str()), ("interval", r.group[1].as_str())];
                 json!({
                     "queue": r.group[0],
-                    "interval": r.group.get(1).cloned().unwrap_or_default(),
-                    "figures": r.figures.iter().map(Figure::display).collect::<Vec<_>>(),
+                    "interval": r.group[1],
+                    "figures": r.figures.iter().map(|f| figure(f, format!("{}&interval={interval}", drill_link(&f.definition, from, to, &groups)))).collect::<Vec<_>>(),
                 })
             })
             .collect();
+        // Service level by interval, all queues together.
+        let centre_intervals = reports::report(
+            &state.store,
+            clock,
+            &caller,
+            &ReportRequest::of(from, to, vec![Dimension::Interval(minutes)], &["service_level"]),
+        )
+        .await?;
+        let busy: Vec<&merit_domain::metrics::ReportRow> =
+            centre_intervals.rows.iter().filter(|r| r.figures[0].denominator.unwrap_or(0) > 0).collect();
+        let interval_chart = charts::series_chart(
+            "line",
+            "Service level by interval, all queues",
+            "percent",
+            busy.iter().map(|r| r.group[0].clone()).collect(),
+            vec![(
+                "service_level".into(),
+                busy.iter()
+                    .map(|r| {
+                        let link = format!("{}&interval={interval}", drill_link("service_level", from, to, &[("interval", &r.group[0])]));
+                        charts::point(&r.figures[0], Some(link))
+                    })
+                    .collect(),
+            )],
+        );
         Ok::<_, ServiceError>(json!({
             "from": from.to_string(),
             "to": to.to_string(),
@@ -703,8 +863,9 @@ pub async fn operations(
             "compare": compare,
             "channels": channels,
             "heat_from": heat_from.to_string(),
-            "hours": hours.iter().map(|h| format!("{h:02}")).collect::<Vec<_>>(),
+            "hours": hour_labels,
             "heat": heat,
+            "charts": {"channels": channel_chart, "heat": heat_chart, "intervals": interval_chart},
             "intervals": intervals,
             "csv": format!("/api/v1/reports/kpi?from={from}&to={to}&by=queue,interval&interval={interval}&kpi=offered,service_level,abandon_rate,asa&format=csv"),
         }))

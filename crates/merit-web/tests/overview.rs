@@ -48,5 +48,5 @@ async fn overview_lists_teams_queues_and_contacts_per_day() {
         assert!(html.contains(&format!("<td>{day}</td>")), "{day}");
     }
     assert!(html.contains(&format!("<dd>{}</dd>", collected.contacts.len())));
-    assert!(!html.contains("style=") && !html.contains("<script"));
+    assert!(!support::has_inline_script_or_style(&html));
 }

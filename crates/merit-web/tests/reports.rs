@@ -7,13 +7,14 @@
 mod stores;
 mod support;
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use merit_domain::DEFAULT_TENANT;
 use merit_domain::access::{Role, Scope};
 use merit_domain::contact::Outcome;
 use merit_service::access::{Caller, NewUser, add_user};
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use support::{Browser, PASSWORD, TestClock, app, load_simulation};
+use support::{Browser, PASSWORD, TestClock, add_users, app, load_simulation};
 
 #[tokio::test]
 async fn each_caller_sees_the_figures_of_their_scope_only() {
@@ -266,10 +267,14 @@ async fn a_proposed_version_is_previewed_beside_the_one_in_force_and_not_stored(
     }
 }
 
-/// The numbers a page shows for each KPI: `data-kpi="NAME">NUM[ / DEN]`.
+/// The numbers a page shows for each KPI: `data-kpi="NAME">NUM[ / DEN]`,
+/// the number perhaps inside its drill-down link.
 fn shown(html: &str, kpi: &str) -> Option<String> {
     let marker = format!("data-kpi=\"{kpi}\">");
-    let start = html.find(&marker)? + marker.len();
+    let mut start = html.find(&marker)? + marker.len();
+    if html[start..].starts_with("<a ") {
+        start += html[start..].find('>')? + 1;
+    }
     let end = start + html[start..].find('<')?;
     Some(html[start..end].to_owned())
 }
@@ -356,7 +361,7 @@ async fn the_pages_show_the_figures_the_api_gives_for_the_same_query() {
             "{}",
             contact.body
         );
-        assert!(!contact.body.contains("<script") && !contact.body.contains("style="));
+        assert!(!support::has_inline_script_or_style(&contact.body));
         // A surveyed contact's page shows the customer's answers.
         let surveyed = collected
             .surveys
@@ -382,6 +387,30 @@ async fn the_pages_show_the_figures_the_api_gives_for_the_same_query() {
                 assert!(page.body.contains(&cell), "{cell} in {}", page.body);
             }
         }
+        // My performance lists every contact whose customer answered the
+        // CSAT question, each once, with the answers.
+        let mine = agent.get(&format!("/performance?{period}")).await;
+        let mine = mine.body.replace("&#x2f;", "/");
+        let section = &mine[mine.find("id=\"surveys\"").unwrap()..];
+        let csat = merit_domain::survey::questions::SATISFIED_WITH_ANSWERS;
+        let mut answered: Vec<&str> = collected
+            .surveys
+            .iter()
+            .filter(|s| s.agent_id.as_deref() == Some(me.as_str()))
+            .filter(|s| s.answers.iter().any(|a| a.question_id == csat && a.value.is_some()))
+            .filter_map(|s| s.contact_source_id.as_deref())
+            .collect();
+        answered.sort();
+        answered.dedup();
+        assert!(!answered.is_empty());
+        assert_eq!(
+            section.matches("<tr><th scope=\"row\"><a href=\"/contacts/").count(),
+            answered.len()
+        );
+        for id in answered {
+            assert!(section.contains(&format!(">{id}</a></th>")), "{id}");
+        }
+        assert!(section.contains(&format!("<li>{csat}: ")));
         // Another agent's page is not there for them.
         let other = &organisation.agents[1].id;
         assert_eq!(
@@ -408,16 +437,17 @@ async fn the_operations_page_adds_up_the_apis_counts() {
     let period = format!("from={}&to={last}", config.start);
     let page = ops.get(&format!("/operations?{period}&interval=60m")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(!page.body.contains("<script") && !page.body.contains("style="));
+    assert!(!support::has_inline_script_or_style(&page.body));
     // This period's offered is the API's.
     let api = ops
         .get(&format!("/api/v1/reports/kpi?{period}&kpi=offered"))
         .await
         .json();
     let offered = api["total"]["figures"][0]["numerator"].as_i64().unwrap();
+    let page_body = page.body.replace("&#x2f;", "/");
     assert!(
-        page.body
-            .contains(&format!("data-kpi=\"offered\">{offered}<")),
+        page_body
+            .contains(&format!("data-kpi=\"offered\"><a href=\"/drill?kpi=offered&amp;from={}&amp;to={last}\">{offered}<", config.start)),
         "{offered}"
     );
     // Every channel's offered count is the API's by channel.
@@ -430,11 +460,12 @@ async fn the_operations_page_adds_up_the_apis_counts() {
     for row in by_channel["rows"].as_array().unwrap() {
         let n = row["figures"][0]["numerator"].as_i64().unwrap();
         if n > 0 {
+            let channel = row["group"][0].as_str().unwrap();
             let cell = format!(
-                "<th scope=\"row\">{}</th><td class=\"num\">{n}</td>",
-                row["group"][0].as_str().unwrap()
+                "<th scope=\"row\">{channel}</th><td class=\"num\" data-kpi=\"offered\"><a href=\"/drill?kpi=offered&amp;from={}&amp;to={last}&amp;by=channel&amp;group={channel}\">{n}</a></td>",
+                config.start
             );
-            assert!(page.body.contains(&cell), "{cell}");
+            assert!(page_body.contains(&cell), "{cell}");
         }
     }
     // A heatmap cell: the API's hourly numerators and denominators summed
@@ -466,4 +497,67 @@ async fn the_operations_page_adds_up_the_apis_counts() {
         "{n}/{d} in {}",
         &tuesday[..tuesday.find("</tr>").unwrap()]
     );
+}
+
+/// "Needs attention": an agent is listed for a KPI when its weekly figure
+/// missed the target in 2 of the 3 weeks, counted here from the API's
+/// weekly values and the target itself.
+#[tokio::test]
+async fn the_team_page_lists_who_missed_a_target_in_two_of_three_weeks() {
+    let store = stores::stores("needs_attention").await.remove(0);
+    let config = merit_sim::ScenarioConfig {
+        days: 21,
+        agents: 12,
+        ..merit_sim::ScenarioConfig::default()
+    };
+    load_simulation(&store, &config).await;
+    let clock = Arc::new(TestClock::default());
+    add_users(&store, clock.as_ref()).await;
+    let mut ops = Browser::new(app(&store, clock.clone()));
+    ops.sign_in("operations", PASSWORD).await;
+    // Three whole weeks: from the Monday on or before the start.
+    let back = i64::from(config.start.weekday().to_monday_zero_offset());
+    let monday = config.start.checked_sub(jiff::Span::new().days(back)).unwrap();
+    let sunday = monday.checked_add(jiff::Span::new().days(20)).unwrap();
+    let period = format!("from={monday}&to={sunday}");
+    let weekly = ops
+        .get(&format!("/api/v1/reports/kpi?{period}&kpi=aht&by=agent,week"))
+        .await
+        .json();
+    // A target of the median weekly handle time: about half the weeks miss it.
+    let mut values: Vec<f64> = weekly["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["figures"][0]["value"].as_f64())
+        .collect();
+    values.sort_by(f64::total_cmp);
+    let target = values[values.len() / 2];
+    let set = ops
+        .json(
+            Method::POST,
+            "/api/v1/targets",
+            Some(serde_json::json!({"definition": "aht", "scope": "centre", "effective_from": monday.to_string(), "target": target, "amber_limit": target + 30.0})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::CREATED, "{}", set.body);
+    let mut misses: BTreeMap<String, usize> = BTreeMap::new();
+    for row in weekly["rows"].as_array().unwrap() {
+        // Lower handle time is better: a week above the target missed it.
+        if row["figures"][0]["value"].as_f64().is_some_and(|v| v > target) {
+            *misses.entry(row["group"][0].as_str().unwrap().to_owned()).or_default() += 1;
+        }
+    }
+    let expected: Vec<&String> = misses.iter().filter(|(_, n)| **n >= 2).map(|(a, _)| a).collect();
+    assert!(!expected.is_empty() && expected.len() < 12, "{misses:?}");
+    let page = ops.get(&format!("/team?{period}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let section = &page.body[page.body.find("id=\"attention\"").unwrap()..page.body.find("</section>").unwrap()];
+    let listed: Vec<&str> = section
+        .split("<tr><th scope=\"row\"><a href=\"/agents/")
+        .skip(1)
+        .filter(|row| row.contains(">aht</a>"))
+        .map(|row| &row[..row.find('?').unwrap()])
+        .collect();
+    assert_eq!(listed, expected, "{section}");
 }

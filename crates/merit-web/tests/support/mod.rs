@@ -293,3 +293,15 @@ async fn finish(tx: merit_store::ImportTx, kind: &str) {
     .await
     .unwrap();
 }
+
+/// Whether a page breaks the strict Content-Security-Policy: a style
+/// attribute, or a script that is not an empty tag loading one of our files.
+pub fn has_inline_script_or_style(html: &str) -> bool {
+    html.contains("style=")
+        || html.split("<script").skip(1).any(|tag| {
+            let Some((open, rest)) = tag.split_once('>') else {
+                return true;
+            };
+            !open.starts_with(" src=\"/static/") || !rest.starts_with("</script>")
+        })
+}

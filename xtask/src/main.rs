@@ -61,11 +61,47 @@ fn test(extra: &[String]) -> Result<()> {
     {
         bail!("CI=true but MERIT_TEST_POSTGRES_URL is not set: the PostgreSQL tests would not run");
     }
+    install_browser()?;
     let mut command = cargo();
     command
         .args(["test", "--workspace", "--all-targets"])
         .args(extra);
     run_stage("test", command)
+}
+
+/// The browser tests drive Debian's Chromium through chromedriver: install
+/// both when missing (as root, with apt-get), or say what to install.
+fn install_browser() -> Result<()> {
+    const PACKAGES: [&str; 2] = ["chromium", "chromium-driver"];
+    let present = |program: &str| {
+        Command::new(program)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if present("chromium") && present("chromedriver") {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    if !root {
+        bail!(
+            "the browser tests need Debian's {} (not installed; run `sudo apt-get install {}`, or run this command as root)",
+            PACKAGES.join(" and "),
+            PACKAGES.join(" ")
+        );
+    }
+    let mut update = Command::new("apt-get");
+    update.args(["-q", "update"]);
+    run_stage("apt-get update", update)?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["-q", "install", "-y"])
+        .args(PACKAGES)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run_stage("install the browser", install)
 }
 
 fn ci() -> Result<()> {

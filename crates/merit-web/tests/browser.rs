@@ -1,0 +1,405 @@
+//! Browser tests: the real server on loopback, driven in headless Debian
+//! Chromium through chromedriver (both installed by `cargo xtask test`).
+//! Each story signs in as a demo role, clicks through the pages, checks the
+//! figures a page shows against the API's for the same query, and saves a
+//! screenshot of each page under `target/screenshots/`.
+
+mod support;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use merit_domain::DEFAULT_TENANT;
+use merit_store::Store;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use support::{PASSWORD, TestClock, add_users, load_simulation};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "chromedriver";
+
+/// chromedriver, stopped when the test ends.
+struct Driver {
+    process: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Driver {
+    /// Starts chromedriver on a free port and waits for its "started" line.
+    fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut process = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {CHROMEDRIVER} ({e}): install Debian's chromium and chromium-driver \
+                     (`cargo xtask test` does it when run as root)"
+                )
+            });
+        let stdout = process.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        loop {
+            match lines.next() {
+                Some(Ok(line)) if line.contains("started successfully") => break,
+                Some(Ok(_)) => continue,
+                other => panic!("{CHROMEDRIVER} stopped before it started: {other:?}"),
+            }
+        }
+        // Keep reading so chromedriver never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Driver { process, port }
+    }
+
+    async fn browser(&self) -> Client {
+        let capabilities = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1000"],
+            }
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!("an object literal")
+        };
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a Chromium session")
+    }
+}
+
+/// The application on a loopback port, with the simulated centre and the
+/// demo users; returns its base URL.
+async fn serve(store: &Store) -> String {
+    let clock = Arc::new(TestClock::default());
+    add_users(store, clock.as_ref()).await;
+    let state = merit_web::AppState::new(
+        store.clone(),
+        DEFAULT_TENANT,
+        jiff::civil::date(2026, 8, 3),
+        clock,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, merit_web::router(state)).await });
+    format!("http://{address}")
+}
+
+/// A store holding two weeks of a small simulated centre.
+async fn centre() -> (Store, merit_sim::ScenarioConfig, merit_sim::Collected) {
+    let store = Store::open(":memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    let config = merit_sim::ScenarioConfig {
+        days: 14,
+        agents: 12,
+        ..merit_sim::ScenarioConfig::default()
+    };
+    let collected = load_simulation(&store, &config).await;
+    (store, config, collected)
+}
+
+struct Session {
+    client: Client,
+    base: String,
+}
+
+impl Session {
+    async fn open(driver: &Driver, base: &str) -> Session {
+        Session {
+            client: driver.browser().await,
+            base: base.to_owned(),
+        }
+    }
+
+    async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
+
+    async fn sign_in(&self, username: &str) {
+        self.goto("/sign-in").await;
+        let c = &self.client;
+        c.find(Locator::Id("username"))
+            .await
+            .unwrap()
+            .send_keys(username)
+            .await
+            .unwrap();
+        c.find(Locator::Id("password"))
+            .await
+            .unwrap()
+            .send_keys(PASSWORD)
+            .await
+            .unwrap();
+        c.find(Locator::Css("main button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .for_element(Locator::Css("header.bar"))
+            .await
+            .unwrap_or_else(|e| panic!("{username} did not get in: {e}"));
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// The JSON the API answers for `path`, read in the same signed-in browser.
+    async fn api(&self, path: &str) -> serde_json::Value {
+        self.goto(path).await;
+        let body = self.text("body").await;
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+    }
+
+    /// Saves the page as `target/screenshots/NAME.png`.
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// The charts the page describes, and how many merit.js drew (the page
+    /// has loaded, deferred scripts included, when `goto` returns).
+    async fn charts(&self) -> (usize, usize) {
+        let described = self.client.find_all(Locator::Css("[data-chart]")).await.unwrap();
+        let drawn = self
+            .client
+            .find_all(Locator::Css("[data-chart][data-drawn] svg"))
+            .await
+            .unwrap();
+        (described.len(), drawn.len())
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// Users for the simulated centre: a lead of its first team, an agent of
+/// that team, and the centre-wide roles of the demo.
+async fn add_centre_users(store: &Store) -> (String, String, String) {
+    let organisation = store.load_organisation(DEFAULT_TENANT).await.unwrap();
+    let team = organisation.teams[0].id.clone();
+    let members: Vec<String> = organisation
+        .memberships
+        .iter()
+        .filter(|m| m.team_id == team)
+        .map(|m| m.agent_id.clone())
+        .collect();
+    let other = organisation
+        .agents
+        .iter()
+        .find(|a| !members.contains(&a.id))
+        .unwrap()
+        .id
+        .clone();
+    let cli = merit_service::access::Caller::command_line(DEFAULT_TENANT);
+    let clock = TestClock::default();
+    use merit_domain::access::{Role, Scope};
+    for (username, role, scope, agent) in [
+        ("teamlead", Role::TeamLead, Scope::Team(team.clone()), None),
+        ("member", Role::Agent, Scope::OwnRecords, Some(members[0].clone())),
+    ] {
+        let new = merit_service::access::NewUser {
+            username: username.into(),
+            display_name: username.into(),
+            password: PASSWORD.into(),
+            role,
+            scope,
+            agent_id: agent,
+        };
+        merit_service::access::add_user(store, &clock, &cli, new).await.unwrap();
+    }
+    (team, members[0].clone(), other)
+}
+
+fn period(config: &merit_sim::ScenarioConfig) -> String {
+    let last = config
+        .start
+        .checked_add(jiff::Span::new().days(config.days as i64 - 1))
+        .unwrap();
+    format!("from={}&to={last}", config.start)
+}
+
+/// A percent figure as pages print it.
+fn percent(value: &serde_json::Value) -> String {
+    format!("{:.3} %", value.as_f64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_lead_goes_from_an_agents_csat_to_the_surveys_and_a_contact() {
+    let driver = Driver::start();
+    let (store, config, _) = centre().await;
+    let base = serve(&store).await;
+    let (_, member, _) = add_centre_users(&store).await;
+    let period = period(&config);
+    let lead = Session::open(&driver, &base).await;
+    lead.sign_in("teamlead").await;
+
+    // The team table shows each agent's CSAT as the API gives it.
+    let api = lead
+        .api(&format!("/api/v1/reports/kpi?{period}&kpi=csat&by=agent"))
+        .await;
+    lead.goto(&format!("/team?{period}")).await;
+    lead.screenshot("team").await;
+    let row = api["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"][0] == member.as_str())
+        .unwrap();
+    let csat = &row["figures"][0];
+    let cell = format!("td[data-agent='{member}'][data-kpi='csat']");
+    assert!(lead.text(&cell).await.starts_with(&percent(&csat["value"])));
+
+    // Its link lists the surveys behind it: one row per answer in the denominator.
+    lead.click(&format!("{cell} a")).await;
+    lead.screenshot("drill").await;
+    let denominator = csat["denominator"].as_i64().unwrap();
+    assert!(
+        lead.text("main p")
+            .await
+            .starts_with(&format!("The denominator: {denominator} rows")),
+    );
+    let survey = lead.text("table.drill tbody tr td:nth-child(7)").await;
+    assert!(survey.contains("satisfied_with_answers"), "{survey}");
+
+    // And on to the contact, answered by that agent, with the customer's answers.
+    lead.click("table.drill tbody tr a").await;
+    lead.screenshot("contact").await;
+    let page = lead.text("main").await;
+    assert!(page.contains(&format!("answered by {member}")), "{page}");
+    assert!(page.contains("satisfied_with_answers"), "{page}");
+    lead.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_sees_their_own_figures_and_charts_and_not_another_agents_page() {
+    let driver = Driver::start();
+    let (store, config, _) = centre().await;
+    let base = serve(&store).await;
+    let (_, member, other) = add_centre_users(&store).await;
+    let period = period(&config);
+    let agent = Session::open(&driver, &base).await;
+    agent.sign_in("member").await;
+
+    let api = agent.api(&format!("/api/v1/reports/kpi?{period}")).await;
+    agent.goto(&format!("/performance?{period}")).await;
+    agent.screenshot("performance").await;
+    for figure in api["total"]["figures"].as_array().unwrap() {
+        let name = figure["definition"].as_str().unwrap();
+        let expected = match figure["denominator"].as_i64() {
+            Some(d) => format!("{} / {d}", figure["numerator"]),
+            None => figure["numerator"].to_string(),
+        };
+        assert_eq!(agent.text(&format!("td[data-kpi='{name}']")).await, expected, "{name}");
+    }
+    // One weekly chart per KPI, drawn by ECharts under the strict CSP.
+    let (described, drawn) = agent.charts().await;
+    assert_eq!(described, api["total"]["figures"].as_array().unwrap().len());
+    assert_eq!(drawn, described);
+    // My surveys: as many contacts as the CSAT denominator's distinct contacts.
+    assert!(agent.text("#surveys").await.starts_with("Surveys"));
+
+    agent.goto(&format!("/agents/{other}?{period}")).await;
+    assert_eq!(agent.text("body").await, "Not found.");
+    agent.goto(&format!("/agents/{member}?{period}")).await;
+    assert!(agent.text("h1").await.contains(&member));
+    agent.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operations_manager_previews_a_definition_change_beside_the_version_in_force() {
+    let driver = Driver::start();
+    let (store, config, _) = centre().await;
+    let base = serve(&store).await;
+    let period = period(&config);
+    let (from, to) = period.split_once('&').unwrap();
+    let ops = Session::open(&driver, &base).await;
+    ops.sign_in("operations").await;
+
+    ops.goto("/definitions/service_level").await;
+    let form = ops.client.form(Locator::Css("main form")).await.unwrap();
+    form.set_by_name("options", r#"{"threshold_s": 30}"#).await.unwrap();
+    form.set_by_name("from", &from["from=".len()..]).await.unwrap();
+    form.set_by_name("to", &to["to=".len()..]).await.unwrap();
+    form.submit().await.unwrap();
+    ops.client
+        .wait()
+        .for_element(Locator::Css("table.preview"))
+        .await
+        .unwrap();
+    ops.screenshot("definition-preview").await;
+    let current = ops.text("table.preview td[data-version='current']").await;
+    let proposed = ops.text("table.preview td[data-version='proposed']").await;
+
+    // The same preview through the API, from the same signed-in browser.
+    let body = serde_json::json!({
+        "options": {"threshold_s": 30},
+        "from": &from["from=".len()..],
+        "to": &to["to=".len()..],
+    });
+    let api = ops
+        .client
+        .execute_async(
+            "const done = arguments[2];
+             fetch(arguments[0], {method: 'POST', headers: {'content-type': 'application/json'}, body: arguments[1]})
+               .then(r => r.json()).then(done);",
+            vec![
+                serde_json::json!("/api/v1/definitions/service_level/preview"),
+                serde_json::json!(body.to_string()),
+            ],
+        )
+        .await
+        .unwrap();
+    let figures = &api["total"]["figures"];
+    assert_eq!(current, percent(&figures[0]["value"]), "{api}");
+    assert_eq!(proposed, percent(&figures[1]["value"]), "{api}");
+    // A longer threshold can only count more contacts as answered in time.
+    assert!(figures[1]["numerator"].as_i64() >= figures[0]["numerator"].as_i64());
+
+    // The operations page draws its three charts and shows the API's volume.
+    let offered = ops
+        .api(&format!("/api/v1/reports/kpi?{period}&kpi=offered"))
+        .await["total"]["figures"][0]["numerator"]
+        .clone();
+    ops.goto(&format!("/operations?{period}")).await;
+    ops.screenshot("operations").await;
+    assert_eq!(ops.text("td[data-kpi='offered']").await, offered.to_string());
+    assert_eq!(ops.charts().await, (3, 3));
+    ops.close().await;
+}

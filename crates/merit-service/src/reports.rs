@@ -248,7 +248,9 @@ pub fn missed_targets(report: &Report, misses: usize) -> Vec<Attention> {
         };
         for figure in &row.figures {
             let zone = figure.target.as_ref().map(|t| t.zone);
-            if figure.value.is_some() && zone.is_some_and(|z| z != merit_domain::metrics::Zone::Green) {
+            if figure.value.is_some()
+                && zone.is_some_and(|z| z != merit_domain::metrics::Zone::Green)
+            {
                 missed
                     .entry((agent.clone(), figure.definition.clone()))
                     .or_default()

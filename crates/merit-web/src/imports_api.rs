@@ -108,38 +108,48 @@ fn report_json(report: &ImportReport) -> Value {
     })
 }
 
-/// Uploads a file and imports it in the background: answers 202 with the
-/// job to follow. Who may import which kind is merit-service's.
-#[utoipa::path(post, path = "/api/v1/imports", tag = "imports", params(UploadQuery),
-    request_body(content = String, description = "the file itself", content_type = "application/octet-stream"),
-    responses((status = 202, description = "the job", body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn upload(
-    State(state): State<AppState>,
-    ApiCaller(caller): ApiCaller,
-    ApiQuery(query): ApiQuery<UploadQuery>,
-    body: Body,
-) -> Result<Response, ApiError> {
+/// An upload checked before its file is read: what it is and how to read it.
+pub(crate) struct Plan {
+    kind: ImportKind,
+    format: ImportFormat,
+    mapping: Option<std::sync::Arc<merit_import::mapped::Mapping>>,
+    cdr_layout: Option<CdrLayout>,
+    time_zone: Option<String>,
+    file_name: String,
+}
+
+/// Checks what an upload says it is, and that the caller may import it.
+pub(crate) async fn plan(
+    state: &AppState,
+    caller: &Caller,
+    query: &UploadQuery,
+) -> Result<Plan, ApiError> {
     let kind = ImportKind::parse(&query.kind).ok_or_else(|| {
         ApiError::invalid(
             "kind",
             "expected contacts, states, schedules, absences, surveys or org",
         )
     })?;
-    imports::check_import(&caller, kind)?;
-    let format_text = query.format.as_deref().unwrap_or("native");
+    imports::check_import(caller, kind)?;
+    let format_text = query
+        .format
+        .as_deref()
+        .filter(|f| !f.is_empty())
+        .unwrap_or("native");
     let format = ImportFormat::parse(format_text)
         .ok_or_else(|| ApiError::invalid("format", format!("{format_text:?} is not a format")))?;
     let cdr_layout = query
         .cdr_layout
         .as_deref()
+        .filter(|l| !l.is_empty())
         .map(|l| {
             CdrLayout::parse(l)
                 .ok_or_else(|| ApiError::invalid("cdr_layout", "expected cdr_csv or cdr_custom"))
         })
         .transpose()?;
-    let mapping = match (format, query.mapping.as_deref()) {
+    let mapping = match (format, query.mapping.as_deref().filter(|m| !m.is_empty())) {
         (ImportFormat::Mapped, Some(name)) => {
-            Some(imports::mapping(&state.store, &caller, name).await?)
+            Some(imports::mapping(&state.store, caller, name).await?)
         }
         (ImportFormat::Mapped, None) => {
             return Err(ApiError::invalid(
@@ -150,68 +160,71 @@ pub async fn upload(
         (_, Some(_)) => return Err(ApiError::invalid("mapping", "goes with format=mapped only")),
         (_, None) => None,
     };
-    let file_name = query.file_name.clone().unwrap_or_else(|| "upload".into());
-    // The body goes to a temporary file, chunk by chunk, up to the limit.
-    let mut file = tempfile::NamedTempFile::new().map_err(ApiError::internal)?;
-    let mut body = body;
-    let mut written: u64 = 0;
-    while let Some(frame) = body.frame().await {
-        let frame = frame
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))?;
-        if let Ok(data) = frame.into_data() {
-            written += data.len() as u64;
-            if written > MAX_IMPORT_BYTES {
-                return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    format!("an upload may hold at most {MAX_IMPORT_BYTES} bytes"),
-                ));
-            }
-            file.write_all(&data).map_err(ApiError::internal)?;
-        }
+    Ok(Plan {
+        kind,
+        format,
+        mapping,
+        cdr_layout,
+        time_zone: query.time_zone.clone().filter(|z| !z.is_empty()),
+        file_name: query
+            .file_name
+            .clone()
+            .filter(|f| !f.is_empty())
+            .unwrap_or_else(|| "upload".into()),
+    })
+}
+
+/// Refuses an upload once it holds more than [`MAX_IMPORT_BYTES`].
+pub(crate) fn check_size(written: u64) -> Result<(), ApiError> {
+    if written > MAX_IMPORT_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("an upload may hold at most {MAX_IMPORT_BYTES} bytes"),
+        ));
     }
-    file.flush().map_err(ApiError::internal)?;
-    let (id, rows_read) = state.import_jobs.start(caller.clone(), file_name.clone());
-    let jobs = state.import_jobs.clone();
+    Ok(())
+}
+
+/// Imports the uploaded file in the background; returns the job's id.
+pub(crate) fn start(
+    state: &AppState,
+    caller: Caller,
+    plan: Plan,
+    file: tempfile::NamedTempFile,
+) -> u64 {
+    let (id, rows_read) = state
+        .import_jobs
+        .start(caller.clone(), plan.file_name.clone());
+    let state = state.clone();
     tokio::spawn(async move {
         let progress = |rows: u64| rows_read.store(rows, Ordering::SeqCst);
         let request = ImportRequest {
             tenant: caller.tenant,
             actor: &caller.name,
-            kind,
-            format,
-            time_zone: query.time_zone.as_deref(),
-            mapping,
-            cdr_layout,
+            kind: plan.kind,
+            format: plan.format,
+            time_zone: plan.time_zone.as_deref(),
+            mapping: plan.mapping,
+            cdr_layout: plan.cdr_layout,
             path: file.path(),
-            display_name: Some(&file_name),
+            display_name: Some(&plan.file_name),
             progress: &progress,
         };
         let outcome = imports::import(&state.store, state.clock.as_ref(), &caller, request)
             .await
             .map(|report| report_json(&report))
             .map_err(ApiError::from);
-        jobs.finish(id, outcome);
+        state.import_jobs.finish(id, outcome);
         drop(file);
     });
-    Ok((
-        StatusCode::ACCEPTED,
-        axum::Json(json!({ "job": id, "status": format!("/api/v1/imports/jobs/{id}") })),
-    )
-        .into_response())
+    id
 }
 
-/// An import job: running with the rows read so far, done with its
-/// report, or failed with the error (a file refused whole, say).
-#[utoipa::path(get, path = "/api/v1/imports/jobs/{id}", tag = "imports",
-    params(("id" = u64, Path, description = "the job")),
-    responses((status = 200, description = "the job", body = Value), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn job(
-    State(state): State<AppState>,
-    ApiCaller(caller): ApiCaller,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    imports::check_history(&caller)?;
+/// A job as the caller may see it: running with the rows read so far,
+/// done with its report, or failed with the error.
+pub(crate) fn job_json(state: &AppState, caller: &Caller, id: &str) -> Result<Value, ApiError> {
+    imports::check_history(caller)?;
     let id: u64 = id.parse().map_err(|_| ApiError::not_found())?;
     let jobs = state.import_jobs.lock();
     let job = jobs
@@ -238,6 +251,54 @@ pub async fn job(
     } else {
         "report"
     }] = detail;
+    Ok(body)
+}
+
+/// Uploads a file and imports it in the background: answers 202 with the
+/// job to follow. Who may import which kind is merit-service's.
+#[utoipa::path(post, path = "/api/v1/imports", tag = "imports", params(UploadQuery),
+    request_body(content = String, description = "the file itself", content_type = "application/octet-stream"),
+    responses((status = 202, description = "the job", body = Value), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiQuery(query): ApiQuery<UploadQuery>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let plan = plan(&state, &caller, &query).await?;
+    // The body goes to a temporary file, chunk by chunk, up to the limit.
+    let mut file = tempfile::NamedTempFile::new().map_err(ApiError::internal)?;
+    let mut body = body;
+    let mut written: u64 = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))?;
+        if let Ok(data) = frame.into_data() {
+            written += data.len() as u64;
+            check_size(written)?;
+            file.write_all(&data).map_err(ApiError::internal)?;
+        }
+    }
+    file.flush().map_err(ApiError::internal)?;
+    let id = start(&state, caller, plan, file);
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({ "job": id, "status": format!("/api/v1/imports/jobs/{id}") })),
+    )
+        .into_response())
+}
+
+/// An import job: running with the rows read so far, done with its
+/// report, or failed with the error (a file refused whole, say).
+#[utoipa::path(get, path = "/api/v1/imports/jobs/{id}", tag = "imports",
+    params(("id" = u64, Path, description = "the job")),
+    responses((status = 200, description = "the job", body = Value), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn job(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let body = job_json(&state, &caller, &id)?;
     Ok(axum::Json(body).into_response())
 }
 

@@ -7,8 +7,9 @@
 
 pub mod api;
 pub mod auth;
-pub mod error;
 mod charts;
+pub mod error;
+mod import_pages;
 mod imports_api;
 mod pages;
 mod performance_pages;
@@ -86,6 +87,15 @@ impl AppState {
                 "operations.html",
                 include_str!("../templates/operations.html"),
             ),
+            ("imports.html", include_str!("../templates/imports.html")),
+            (
+                "import_job.html",
+                include_str!("../templates/import_job.html"),
+            ),
+            (
+                "import_batch.html",
+                include_str!("../templates/import_batch.html"),
+            ),
         ] {
             templates
                 .add_template(name, text)
@@ -139,6 +149,24 @@ pub fn page_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         ),
         (Method::GET, "/drill", get(performance_pages::drill)),
         (Method::GET, "/admin", get(performance_pages::admin)),
+        (Method::GET, "/imports", get(import_pages::imports_page)),
+        (
+            Method::POST,
+            "/imports",
+            post(import_pages::upload).layer(DefaultBodyLimit::max(
+                usize::try_from(imports_api::MAX_IMPORT_BYTES).unwrap_or(usize::MAX),
+            )),
+        ),
+        (
+            Method::GET,
+            "/imports/jobs/{id}",
+            get(import_pages::job_page),
+        ),
+        (
+            Method::GET,
+            "/imports/batches/{id}",
+            get(import_pages::batch_page),
+        ),
         (
             Method::GET,
             "/operations",
@@ -292,7 +320,10 @@ async fn security_headers(mut response: Response) -> Response {
 async fn static_file(Path(file): Path<String>) -> Response {
     const JS: &str = "text/javascript; charset=utf-8";
     let (content_type, bytes): (&str, &[u8]) = match file.as_str() {
-        "merit.css" => ("text/css; charset=utf-8", include_bytes!("../static/merit.css")),
+        "merit.css" => (
+            "text/css; charset=utf-8",
+            include_bytes!("../static/merit.css"),
+        ),
         "merit.js" => (JS, include_bytes!("../static/merit.js")),
         "echarts.min.js" => (JS, include_bytes!("../static/vendor/echarts.min.js")),
         "htmx.min.js" => (JS, include_bytes!("../static/vendor/htmx.min.js")),

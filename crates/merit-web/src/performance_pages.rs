@@ -4,8 +4,8 @@
 //! the caller, exactly as the API does, so they show the same figures.
 
 use crate::AppState;
-use crate::charts;
 use crate::auth::PageCaller;
+use crate::charts;
 use crate::pages::{internal_error, not_found_page, render};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -30,7 +30,7 @@ pub struct PeriodQuery {
 }
 
 /// The centre's zone, by name and as a zone, for showing times.
-async fn centre_zone(
+pub(crate) async fn centre_zone(
     state: &AppState,
     caller: &Caller,
 ) -> Result<(String, jiff::tz::TimeZone), ServiceError> {
@@ -40,7 +40,7 @@ async fn centre_zone(
 }
 
 /// A UTC instant as local wall time, `YYYY-MM-DD HH:MM:SS`.
-fn local_time(ms: i64, zone: &jiff::tz::TimeZone) -> String {
+pub(crate) fn local_time(ms: i64, zone: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| {
             t.to_zoned(zone.clone())
@@ -87,7 +87,9 @@ async fn period(
 fn query_value(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -126,8 +128,14 @@ fn figure(f: &Figure, drill: String) -> Value {
 
 /// The weekly trend of a report grouped by (agent and) week: a table row
 /// per week, and a chart per KPI whose points open each week's rows.
-fn trend_view(report: &Report, from: Date, to: Date, agent: Option<&str>) -> (Vec<Value>, Vec<Value>) {
-    let week_of = |row: &merit_domain::metrics::ReportRow| row.group.last().cloned().unwrap_or_default();
+fn trend_view(
+    report: &Report,
+    from: Date,
+    to: Date,
+    agent: Option<&str>,
+) -> (Vec<Value>, Vec<Value>) {
+    let week_of =
+        |row: &merit_domain::metrics::ReportRow| row.group.last().cloned().unwrap_or_default();
     let link = |f: &Figure, week: &str| {
         let mut groups = agent_groups(agent);
         groups.push(("week", week));
@@ -154,9 +162,17 @@ fn trend_view(report: &Report, from: Date, to: Date, agent: Option<&str>) -> (Ve
             let points = report
                 .rows
                 .iter()
-                .map(|row| charts::point(&row.figures[k], Some(link(&row.figures[k], &week_of(row)))))
+                .map(|row| {
+                    charts::point(&row.figures[k], Some(link(&row.figures[k], &week_of(row))))
+                })
                 .collect();
-            charts::series_chart("line", &total.definition, total.unit.as_str(), x.clone(), vec![(total.definition.clone(), points)])
+            charts::series_chart(
+                "line",
+                &total.definition,
+                total.unit.as_str(),
+                x.clone(),
+                vec![(total.definition.clone(), points)],
+            )
         })
         .collect();
     (table, charts)
@@ -172,7 +188,7 @@ fn title(caller: &Caller) -> String {
 
 /// Renders `template` with `context` and the caller (for the header), or
 /// the page a service error calls for.
-fn respond(
+pub(crate) fn respond(
     state: &AppState,
     caller: &Caller,
     template: &str,
@@ -203,7 +219,14 @@ async fn surveys_view(
     let by: Vec<Dimension> = agent.iter().map(|_| Dimension::Agent).collect();
     let group: Vec<String> = agent.iter().map(|a| a.to_string()).collect();
     let request = ReportRequest::of(from, to, by, &["csat"]);
-    let surveyed = merit_service::contacts::surveys(&state.store, state.clock.as_ref(), caller, &request, &group).await?;
+    let surveyed = merit_service::contacts::surveys(
+        &state.store,
+        state.clock.as_ref(),
+        caller,
+        &request,
+        &group,
+    )
+    .await?;
     let (_, tz) = centre_zone(state, caller).await?;
     Ok(surveyed
         .iter()

@@ -332,6 +332,36 @@ fn matrix() -> Vec<Row> {
             [401, 403, 403, 403, 403, 403, 200, 403, 404, 200],
         ),
         // A wrong password, then signing out: last, as they end the session.
+        row(
+            M::GET,
+            "/imports",
+            "/imports",
+            None,
+            [303, 403, 403, 403, 403, 200, 200, 403, 404, 200],
+        ),
+        // An organisation file: for operations managers and administrators.
+        row(
+            M::POST,
+            "/imports",
+            "/imports",
+            None,
+            [303, 403, 403, 403, 403, 403, 303, 403, 404, 303],
+        ),
+        // The job each role's own earlier API upload started, if any.
+        row(
+            M::GET,
+            "/imports/jobs/{id}",
+            "/imports/jobs/1",
+            None,
+            [303, 403, 403, 403, 403, 404, 200, 403, 404, 200],
+        ),
+        row(
+            M::GET,
+            "/imports/batches/{id}",
+            "/imports/batches/1",
+            None,
+            [303, 403, 403, 403, 403, 200, 200, 403, 404, 200],
+        ),
         row(M::POST, "/sign-in", "/sign-in", None, all(401)),
         row(M::POST, "/sign-out", "/sign-out", None, all(303)),
     ]
@@ -345,6 +375,19 @@ async fn request(browser: &mut Browser, row: &Row, username: &str) -> StatusCode
             browser.post_form(row.path, form).await.status
         }
         (&Method::POST, "/sign-out") => browser.post_form(row.path, "").await.status,
+        (&Method::POST, "/imports") => {
+            let org = "record,id,name,site_id,time_zone\nsite,s8,Eighth,,UTC\n";
+            let form = format!(
+                "--X\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\norg\r\n\
+                 --X\r\nContent-Disposition: form-data; name=\"file\"; filename=\"org.csv\"\r\n\r\n{org}\r\n--X--\r\n"
+            );
+            let request = Request::post(row.path)
+                .header("sec-fetch-site", "same-origin")
+                .header(header::CONTENT_TYPE, "multipart/form-data; boundary=X")
+                .body(Body::from(form))
+                .unwrap();
+            browser.send(request).await.status
+        }
         (&Method::POST, path) if path.starts_with("/api/v1/imports") => {
             let org = "record,id,name,site_id,time_zone\nsite,s9,Ninth,,UTC\n";
             let request = Request::post(path)

@@ -195,7 +195,11 @@ impl Session {
     /// The charts the page describes, and how many merit.js drew (the page
     /// has loaded, deferred scripts included, when `goto` returns).
     async fn charts(&self) -> (usize, usize) {
-        let described = self.client.find_all(Locator::Css("[data-chart]")).await.unwrap();
+        let described = self
+            .client
+            .find_all(Locator::Css("[data-chart]"))
+            .await
+            .unwrap();
         let drawn = self
             .client
             .find_all(Locator::Css("[data-chart][data-drawn] svg"))
@@ -232,7 +236,12 @@ async fn add_centre_users(store: &Store) -> (String, String, String) {
     use merit_domain::access::{Role, Scope};
     for (username, role, scope, agent) in [
         ("teamlead", Role::TeamLead, Scope::Team(team.clone()), None),
-        ("member", Role::Agent, Scope::OwnRecords, Some(members[0].clone())),
+        (
+            "member",
+            Role::Agent,
+            Scope::OwnRecords,
+            Some(members[0].clone()),
+        ),
     ] {
         let new = merit_service::access::NewUser {
             username: username.into(),
@@ -242,7 +251,9 @@ async fn add_centre_users(store: &Store) -> (String, String, String) {
             scope,
             agent_id: agent,
         };
-        merit_service::access::add_user(store, &clock, &cli, new).await.unwrap();
+        merit_service::access::add_user(store, &clock, &cli, new)
+            .await
+            .unwrap();
     }
     (team, members[0].clone(), other)
 }
@@ -326,7 +337,11 @@ async fn an_agent_sees_their_own_figures_and_charts_and_not_another_agents_page(
             Some(d) => format!("{} / {d}", figure["numerator"]),
             None => figure["numerator"].to_string(),
         };
-        assert_eq!(agent.text(&format!("td[data-kpi='{name}']")).await, expected, "{name}");
+        assert_eq!(
+            agent.text(&format!("td[data-kpi='{name}']")).await,
+            expected,
+            "{name}"
+        );
     }
     // One weekly chart per KPI, drawn by ECharts under the strict CSP.
     let (described, drawn) = agent.charts().await;
@@ -354,8 +369,12 @@ async fn an_operations_manager_previews_a_definition_change_beside_the_version_i
 
     ops.goto("/definitions/service_level").await;
     let form = ops.client.form(Locator::Css("main form")).await.unwrap();
-    form.set_by_name("options", r#"{"threshold_s": 30}"#).await.unwrap();
-    form.set_by_name("from", &from["from=".len()..]).await.unwrap();
+    form.set_by_name("options", r#"{"threshold_s": 30}"#)
+        .await
+        .unwrap();
+    form.set_by_name("from", &from["from=".len()..])
+        .await
+        .unwrap();
     form.set_by_name("to", &to["to=".len()..]).await.unwrap();
     form.submit().await.unwrap();
     ops.client
@@ -399,7 +418,61 @@ async fn an_operations_manager_previews_a_definition_change_beside_the_version_i
         .clone();
     ops.goto(&format!("/operations?{period}")).await;
     ops.screenshot("operations").await;
-    assert_eq!(ops.text("td[data-kpi='offered']").await, offered.to_string());
+    assert_eq!(
+        ops.text("td[data-kpi='offered']").await,
+        offered.to_string()
+    );
     assert_eq!(ops.charts().await, (3, 3));
     ops.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_imports_a_file_and_reads_its_bad_row_by_line() {
+    let driver = Driver::start();
+    let (store, _, _) = centre().await;
+    let base = serve(&store).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("calls.csv");
+    std::fs::write(
+        &file,
+        "source_id,channel,arrival,end,outcome,queue_id,agent_id,queue_entry,answer,holds\n\
+         x1,voice_inbound,2026-08-03T08:00:00Z,2026-08-03T08:05:00Z,handled,billing,ag001,2026-08-03T08:00:00Z,2026-08-03T08:00:20Z,\n\
+         x2,voice_inbound,yesterday,2026-08-03T08:05:00Z,handled,billing,ag001,,2026-08-03T08:00:20Z,\n",
+    )
+    .unwrap();
+    let admin = Session::open(&driver, &base).await;
+    admin.sign_in("admin").await;
+    admin.goto("/imports").await;
+    admin
+        .client
+        .find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    admin.click("form.upload button[type=submit]").await;
+    // The job page asks again each second until the import is done.
+    admin
+        .client
+        .wait()
+        .for_element(Locator::Css("#job[data-status='done']"))
+        .await
+        .unwrap();
+    admin.screenshot("import").await;
+    assert_eq!(admin.text("#rejected").await, "1");
+    let problem = admin.text("table.problems tbody tr").await;
+    assert!(problem.starts_with("3 arrival"), "{problem}");
+
+    // The history lists the batch under the file's name, and its problem stays.
+    admin.goto("/imports").await;
+    let latest = admin.text("table.batches tbody tr").await;
+    assert!(
+        latest.contains("calls.csv") && latest.contains("admin"),
+        "{latest}"
+    );
+    admin.click("table.batches tbody tr th a").await;
+    let kept = admin.text("table.problems tbody tr").await;
+    assert!(kept.starts_with("calls.csv 3 arrival"), "{kept}");
+    admin.close().await;
 }

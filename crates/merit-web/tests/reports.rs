@@ -397,14 +397,20 @@ async fn the_pages_show_the_figures_the_api_gives_for_the_same_query() {
             .surveys
             .iter()
             .filter(|s| s.agent_id.as_deref() == Some(me.as_str()))
-            .filter(|s| s.answers.iter().any(|a| a.question_id == csat && a.value.is_some()))
+            .filter(|s| {
+                s.answers
+                    .iter()
+                    .any(|a| a.question_id == csat && a.value.is_some())
+            })
             .filter_map(|s| s.contact_source_id.as_deref())
             .collect();
         answered.sort();
         answered.dedup();
         assert!(!answered.is_empty());
         assert_eq!(
-            section.matches("<tr><th scope=\"row\"><a href=\"/contacts/").count(),
+            section
+                .matches("<tr><th scope=\"row\"><a href=\"/contacts/")
+                .count(),
             answered.len()
         );
         for id in answered {
@@ -517,11 +523,16 @@ async fn the_team_page_lists_who_missed_a_target_in_two_of_three_weeks() {
     ops.sign_in("operations", PASSWORD).await;
     // Three whole weeks: from the Monday on or before the start.
     let back = i64::from(config.start.weekday().to_monday_zero_offset());
-    let monday = config.start.checked_sub(jiff::Span::new().days(back)).unwrap();
+    let monday = config
+        .start
+        .checked_sub(jiff::Span::new().days(back))
+        .unwrap();
     let sunday = monday.checked_add(jiff::Span::new().days(20)).unwrap();
     let period = format!("from={monday}&to={sunday}");
     let weekly = ops
-        .get(&format!("/api/v1/reports/kpi?{period}&kpi=aht&by=agent,week"))
+        .get(&format!(
+            "/api/v1/reports/kpi?{period}&kpi=aht&by=agent,week"
+        ))
         .await
         .json();
     // A target of the median weekly handle time: about half the weeks miss it.
@@ -544,15 +555,25 @@ async fn the_team_page_lists_who_missed_a_target_in_two_of_three_weeks() {
     let mut misses: BTreeMap<String, usize> = BTreeMap::new();
     for row in weekly["rows"].as_array().unwrap() {
         // Lower handle time is better: a week above the target missed it.
-        if row["figures"][0]["value"].as_f64().is_some_and(|v| v > target) {
-            *misses.entry(row["group"][0].as_str().unwrap().to_owned()).or_default() += 1;
+        if row["figures"][0]["value"]
+            .as_f64()
+            .is_some_and(|v| v > target)
+        {
+            *misses
+                .entry(row["group"][0].as_str().unwrap().to_owned())
+                .or_default() += 1;
         }
     }
-    let expected: Vec<&String> = misses.iter().filter(|(_, n)| **n >= 2).map(|(a, _)| a).collect();
+    let expected: Vec<&String> = misses
+        .iter()
+        .filter(|(_, n)| **n >= 2)
+        .map(|(a, _)| a)
+        .collect();
     assert!(!expected.is_empty() && expected.len() < 12, "{misses:?}");
     let page = ops.get(&format!("/team?{period}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    let section = &page.body[page.body.find("id=\"attention\"").unwrap()..page.body.find("</section>").unwrap()];
+    let section = &page.body
+        [page.body.find("id=\"attention\"").unwrap()..page.body.find("</section>").unwrap()];
     let listed: Vec<&str> = section
         .split("<tr><th scope=\"row\"><a href=\"/agents/")
         .skip(1)

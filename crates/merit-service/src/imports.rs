@@ -48,7 +48,13 @@ pub async fn import(
     check_import(caller, request.kind)?;
     request.tenant = caller.tenant;
     request.actor = &caller.name;
-    import_file(store, clock, request).await
+    let report = import_file(store, clock, request).await?;
+    // The import is stored whatever happens next; a notification that
+    // cannot be written is logged, never turned into a failed import.
+    if let Err(error) = crate::notifications::after_import(store, clock, caller, &report).await {
+        tracing::warn!("notifications after batch {}: {error}", report.batch_id);
+    }
+    Ok(report)
 }
 
 /// Every import batch, oldest first.

@@ -10,6 +10,7 @@ pub mod export;
 pub mod import;
 pub mod imports;
 pub mod metrics;
+pub mod notifications;
 pub mod overview;
 pub mod reports;
 

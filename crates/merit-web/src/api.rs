@@ -54,6 +54,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(imports_api::problems))
         .routes(routes!(imports_api::mappings))
         .routes(routes!(imports_api::save_mapping))
+        .routes(routes!(crate::inbox::list))
+        .routes(routes!(crate::inbox::read))
 }
 
 /// A JSON body whose rejections use the API's error body.

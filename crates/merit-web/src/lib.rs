@@ -11,6 +11,7 @@ mod charts;
 pub mod error;
 mod import_pages;
 mod imports_api;
+mod inbox;
 mod pages;
 mod performance_pages;
 mod reports_api;
@@ -88,6 +89,7 @@ impl AppState {
                 include_str!("../templates/operations.html"),
             ),
             ("imports.html", include_str!("../templates/imports.html")),
+            ("inbox.html", include_str!("../templates/inbox.html")),
             (
                 "import_job.html",
                 include_str!("../templates/import_job.html"),
@@ -149,6 +151,13 @@ pub fn page_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         ),
         (Method::GET, "/drill", get(performance_pages::drill)),
         (Method::GET, "/admin", get(performance_pages::admin)),
+        (Method::GET, "/inbox", get(inbox::page)),
+        (Method::POST, "/inbox/read", post(inbox::read_from_page)),
+        (
+            Method::POST,
+            "/inbox/{id}/read",
+            post(inbox::read_from_page),
+        ),
         (Method::GET, "/imports", get(import_pages::imports_page)),
         (
             Method::POST,

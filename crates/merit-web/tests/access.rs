@@ -362,6 +362,36 @@ fn matrix() -> Vec<Row> {
             None,
             [303, 403, 403, 403, 403, 200, 200, 403, 404, 200],
         ),
+        // Everyone has an inbox, a client too; another's notification is not there.
+        row(
+            M::GET,
+            "/inbox",
+            "/inbox",
+            None,
+            [303, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        row(M::POST, "/inbox/read", "/inbox/read", None, all(303)),
+        row(
+            M::POST,
+            "/inbox/{id}/read",
+            "/inbox/999/read",
+            None,
+            [303, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        row(
+            M::GET,
+            "/api/v1/inbox",
+            "/api/v1/inbox",
+            None,
+            [401, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        row(
+            M::POST,
+            "/api/v1/inbox/{id}/read",
+            "/api/v1/inbox/999/read",
+            None,
+            [401, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
         row(M::POST, "/sign-in", "/sign-in", None, all(401)),
         row(M::POST, "/sign-out", "/sign-out", None, all(303)),
     ]

@@ -287,6 +287,8 @@ async fn run(cli: Cli) -> Result<()> {
             for (username, role, scope) in users::demo_users(&store).await? {
                 eprintln!("  {username:<12} {} ({scope})", role.as_str());
             }
+            merit_service::notifications::targets_missed(&store, &SystemClock, DEFAULT_TENANT)
+                .await?;
             serve(store, listen, false).await
         }
         Command::Serve {
@@ -441,6 +443,9 @@ async fn import_files(
         }
         match result {
             Ok(report) => {
+                let cli = merit_service::access::Caller::command_line(DEFAULT_TENANT);
+                merit_service::notifications::after_import(store, &SystemClock, &cli, &report)
+                    .await?;
                 for problem in &report.problems {
                     eprintln!("{problem}");
                 }

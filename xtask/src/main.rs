@@ -4,6 +4,7 @@
 //! - `bench`: the foundation benchmarks (docs/benchmarks.md).
 
 mod bench;
+mod bench_pages;
 mod tidy;
 
 use anyhow::{Context, Result, bail};
@@ -15,9 +16,12 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("ci") => ci(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("pages") => {
+            bench_pages::run(&args[2..])
+        }
         Some("bench") => bench::run(&args[1..]),
         Some("tidy") => tidy::check(&workspace_root()?).map(|()| println!("tidy: ok")),
-        _ => bail!("usage: cargo xtask test|ci|bench|tidy"),
+        _ => bail!("usage: cargo xtask test|ci|bench [pages]|tidy"),
     }
 }
 

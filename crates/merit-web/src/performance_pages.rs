@@ -328,10 +328,24 @@ pub async fn team(
                 })
             })
             .collect();
+        let by_week = reports::report(
+            &state.store,
+            state.clock.as_ref(),
+            &caller,
+            &ReportRequest::of(from, to, vec![Dimension::Week], &DEFAULT_KPIS),
+        )
+        .await?;
+        let (weeks, charts) = trend_view(&by_week, from, to, None);
         Ok::<_, ServiceError>(json!({
+            "weeks": weeks,
+            "charts": charts,
             "attention": attention,
             "attention_from": attention_from.to_string(),
-            "title": format!("Team: {}", caller.scope),
+            "title": match &caller.scope {
+                merit_domain::access::Scope::Team(team) => format!("Team {team}"),
+                merit_domain::access::Scope::Site(site) => format!("Site {site}: every agent"),
+                _ => "Every agent".to_owned(),
+            },
             "kpis": DEFAULT_KPIS,
             "from": from.to_string(),
             "to": to.to_string(),

@@ -350,6 +350,24 @@ async fn an_agent_sees_their_own_figures_and_charts_and_not_another_agents_page(
     // My surveys: as many contacts as the CSAT denominator's distinct contacts.
     assert!(agent.text("#surveys").await.starts_with("Surveys"));
 
+    // On a phone the page fits the screen's width: wide tables scroll inside.
+    agent.client.set_window_size(390, 844).await.unwrap();
+    agent.goto(&format!("/performance?{period}")).await;
+    agent.screenshot("performance-phone").await;
+    let overflow = agent
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "wider than the phone by {overflow} px"
+    );
+    agent.client.set_window_size(1280, 1000).await.unwrap();
+
     agent.goto(&format!("/agents/{other}?{period}")).await;
     assert_eq!(agent.text("body").await, "Not found.");
     agent.goto(&format!("/agents/{member}?{period}")).await;
@@ -474,5 +492,109 @@ async fn an_administrator_imports_a_file_and_reads_its_bad_row_by_line() {
     admin.click("table.batches tbody tr th a").await;
     let kept = admin.text("table.problems tbody tr").await;
     assert!(kept.starts_with("calls.csv 3 arrival"), "{kept}");
+    admin.close().await;
+}
+
+/// The rows of the table in the section whose heading has `id`.
+async fn rows(session: &Session, section: &str) -> usize {
+    session
+        .client
+        .find_all(Locator::Css(&format!(
+            "section[aria-labelledby='{section}'] tbody tr"
+        )))
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_other_pages_show_what_the_api_gives() {
+    let driver = Driver::start();
+    let (store, config, _) = centre().await;
+    let base = serve(&store).await;
+    let (_, member, _) = add_centre_users(&store).await;
+    let period = period(&config);
+    let admin = Session::open(&driver, &base).await;
+    admin.goto("/sign-in").await;
+    admin.screenshot("sign-in").await;
+    admin.sign_in("admin").await;
+
+    // The overview counts the centre's contacts as the API does.
+    let centre = admin.api("/api/v1/centre").await;
+    admin.goto("/").await;
+    admin.screenshot("overview").await;
+    let figures = admin.text(".figures").await;
+    let n_contacts = centre["overview"]["n_contacts"].to_string();
+    assert!(figures.contains(&n_contacts), "{figures}: {n_contacts}");
+
+    // Administration: a row per user and per audit entry, as listed by the API.
+    let users = admin.api("/api/v1/users").await;
+    let audit = admin.api("/api/v1/audit?limit=200").await;
+    admin.goto("/admin").await;
+    admin.screenshot("admin").await;
+    assert_eq!(
+        rows(&admin, "users").await as u64,
+        users["total"].as_u64().unwrap()
+    );
+    assert_eq!(
+        rows(&admin, "audit").await as u64,
+        audit["total"].as_u64().unwrap().min(200)
+    );
+
+    // Definitions: one row per definition, each with its versions.
+    let definitions = admin.api("/api/v1/definitions").await;
+    admin.goto("/definitions").await;
+    admin.screenshot("definitions").await;
+    let listed = admin
+        .client
+        .find_all(Locator::Css("main tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), definitions.as_array().unwrap().len());
+
+    // The inbox and the account page.
+    let inbox = admin.api("/api/v1/inbox").await;
+    admin.goto("/inbox").await;
+    admin.screenshot("inbox").await;
+    let unread = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["read_ms"].is_null())
+        .count();
+    assert_eq!(admin.text("#unread").await, format!("{unread} unread."));
+    admin.goto("/account").await;
+    admin.screenshot("account").await;
+    assert!(
+        admin
+            .text("header.bar")
+            .await
+            .contains("admin (administrator)")
+    );
+
+    // An agent's page, as the lead sees it: their scorecard as the API gives it.
+    let by_agent = admin
+        .api(&format!("/api/v1/reports/kpi?{period}&by=agent"))
+        .await;
+    let row = by_agent["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"][0] == member.as_str())
+        .unwrap();
+    admin.goto(&format!("/agents/{member}?{period}")).await;
+    admin.screenshot("agent").await;
+    for figure in row["figures"].as_array().unwrap() {
+        let name = figure["definition"].as_str().unwrap();
+        let expected = match figure["denominator"].as_i64() {
+            Some(d) => format!("{} / {d}", figure["numerator"]),
+            None => figure["numerator"].to_string(),
+        };
+        assert_eq!(
+            admin.text(&format!("td[data-kpi='{name}']")).await,
+            expected,
+            "{name}"
+        );
+    }
     admin.close().await;
 }

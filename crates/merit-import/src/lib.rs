@@ -216,3 +216,19 @@ pub enum FileRefused {
     #[error("{file}: {reason}")]
     NotThisFormat { file: String, reason: String },
 }
+
+impl FileRefused {
+    /// The same refusal naming the file `name` (an upload kept under a temporary path).
+    pub fn named(self, name: &str) -> FileRefused {
+        match self {
+            FileRefused::Unreadable { source, .. } => FileRefused::Unreadable {
+                file: name.to_owned(),
+                source,
+            },
+            FileRefused::NotThisFormat { reason, .. } => FileRefused::NotThisFormat {
+                file: name.to_owned(),
+                reason,
+            },
+        }
+    }
+}

@@ -251,7 +251,37 @@ fn parse_in_background(
 
 /// Imports one native file as one batch. A file of the wrong format is
 /// refused before anything is written; bad rows are reported and skipped.
+/// With a `display_name`, the report and a refusal name the file by it.
 pub async fn import_file(
+    store: &Store,
+    clock: &dyn Clock,
+    request: ImportRequest<'_>,
+) -> Result<ImportReport, ServiceError> {
+    let display_name = request.display_name;
+    let result = import_file_at(store, clock, request).await;
+    let Some(name) = display_name else {
+        return result;
+    };
+    match result {
+        Err(ServiceError::Refused(refused)) => Err(ServiceError::Refused(refused.named(name))),
+        other => other,
+    }
+}
+
+/// Names the file in a report by `name` instead of its `path`.
+fn relabel(report: &mut ImportReport, path: &str, name: &str) {
+    report.file = name.to_owned();
+    for problem in report.problems.iter_mut().chain(report.warnings.iter_mut()) {
+        if problem.file == path {
+            problem.file = name.to_owned();
+        }
+    }
+    for notice in &mut report.notices {
+        *notice = notice.replace(path, name);
+    }
+}
+
+async fn import_file_at(
     store: &Store,
     clock: &dyn Clock,
     request: ImportRequest<'_>,
@@ -353,19 +383,11 @@ pub async fn import_file(
     report.problems.sort_by_key(|p| p.line);
     report.notices = end.unknown.notices();
     report.notices.extend(end.unfinished);
-    if let Some(name) = request.display_name {
-        report.file = name.to_owned();
-        for problem in report.problems.iter_mut().chain(report.warnings.iter_mut()) {
-            if problem.file == file {
-                problem.file = name.to_owned();
-            }
-        }
-        for notice in &mut report.notices {
-            *notice = notice.replace(&file, name);
-        }
-    }
     report.skipped = end.skipped;
     report.warnings = end.warnings;
+    if let Some(name) = request.display_name {
+        relabel(&mut report, &file, name);
+    }
     let carried: Vec<(String, String)> = end
         .carried_over
         .into_iter()
@@ -631,6 +653,9 @@ async fn import_organisation(
     let mut tx = ImportTx::begin(store, request.tenant).await?;
     tx.write_organisation(&changes).await?;
     tx.append_audit(&audit).await?;
+    if let Some(name) = request.display_name {
+        relabel(&mut report, &file, name);
+    }
     report.batch_id = finish_batch(tx, &request, &report, checksum, started_ms, clock).await?;
     Ok(report)
 }

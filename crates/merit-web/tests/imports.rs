@@ -176,3 +176,36 @@ async fn an_upload_through_a_saved_mapping_is_imported_and_kept_in_the_history()
         );
     }
 }
+
+/// An upload is kept under a temporary path; what Merit says about it
+/// names the file the user sent, whether it refuses the whole file or
+/// reports a row.
+#[tokio::test]
+async fn a_refused_upload_is_named_by_its_own_file_name() {
+    let store = stores::stores("upload_names").await.remove(0);
+    let clock = Arc::new(TestClock::default());
+    add_users(&store, clock.as_ref()).await;
+    merit_service::centre::configure_centre(
+        &store,
+        clock.as_ref(),
+        merit_domain::DEFAULT_TENANT,
+        "test",
+        "Test",
+        "UTC",
+    )
+    .await
+    .unwrap();
+    let mut ops = Browser::new(app(&store, clock.clone()));
+    ops.sign_in("operations", PASSWORD).await;
+    let job = upload(
+        &mut ops,
+        "kind=contacts&format=amazon-connect&file_name=export.json",
+        "this is not JSON at all\n",
+    )
+    .await;
+    let failed = finished(&mut ops, &job).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let message = failed["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("export.json: "), "{message}");
+    assert!(!message.contains("/tmp"), "{message}");
+}

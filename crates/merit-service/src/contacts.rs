@@ -17,6 +17,23 @@ fn local_day(ms: i64, zone: &jiff::tz::TimeZone) -> Option<jiff::civil::Date> {
         .map(|t| t.to_zoned(zone.clone()).date())
 }
 
+/// The local day of a contact for team membership: in the zone of its
+/// agent's site, as reports by agent and team count it, else the centre's.
+fn agent_day(
+    org: &merit_domain::organisation::Organisation,
+    agent: &str,
+    ms: i64,
+    centre_zone: &jiff::tz::TimeZone,
+) -> Option<jiff::civil::Date> {
+    let site_zone = org
+        .agents
+        .iter()
+        .find(|a| a.id == agent)
+        .and_then(|a| org.sites.iter().find(|s| s.id == a.site_id))
+        .and_then(|s| jiff::tz::TimeZone::get(&s.time_zone).ok());
+    local_day(ms, site_zone.as_ref().unwrap_or(centre_zone))
+}
+
 /// A contact and its timeline.
 #[derive(Debug, Clone, Serialize)]
 pub struct ContactView {
@@ -50,7 +67,8 @@ pub async fn contact(
                 match &caller.scope {
                     Scope::Team(team) => {
                         let (_, zone) = store.centre(caller.tenant).await?;
-                        let day = local_day(contact.arrival_ms, &crate::time_zone(&zone)?);
+                        let day =
+                            agent_day(&org, agent, contact.arrival_ms, &crate::time_zone(&zone)?);
                         day.and_then(|day| org.team_on(agent, day)) == Some(team.as_str())
                     }
                     Scope::Site(site) => org
@@ -145,11 +163,10 @@ pub async fn list(
     Ok(contacts
         .into_iter()
         .filter(|c| {
-            let day = local_day(c.arrival_ms, &zone);
-            let agent = c.agent_id.as_deref();
-            day.zip(agent)
-                .and_then(|(day, agent)| org.team_on(agent, day))
-                == Some(team.as_str())
+            c.agent_id.as_deref().is_some_and(|agent| {
+                agent_day(org, agent, c.arrival_ms, &zone).and_then(|day| org.team_on(agent, day))
+                    == Some(team.as_str())
+            })
         })
         .collect())
 }

@@ -565,6 +565,24 @@ async fn the_other_pages_show_what_the_api_gives() {
     assert_eq!(admin.text("#unread").await, format!("{unread} unread."));
     admin.goto("/account").await;
     admin.screenshot("account").await;
+    // The keyboard's first stop is the link past the header to the page.
+    admin
+        .client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    let focused = admin
+        .client
+        .execute(
+            "return document.activeElement.getAttribute('href');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused, "#main");
     assert!(
         admin
             .text("header.bar")

@@ -582,3 +582,30 @@ async fn the_team_page_lists_who_missed_a_target_in_two_of_three_weeks() {
         .collect();
     assert_eq!(listed, expected, "{section}");
 }
+
+/// A contact's recording is a link only when it is a web address: a
+/// `javascript:` address from an import is shown as text, never linked.
+#[tokio::test]
+async fn a_recording_is_linked_only_when_it_is_a_web_address() {
+    let store = stores::stores("recording_links").await.remove(0);
+    let clock = Arc::new(TestClock::default());
+    add_users(&store, clock.as_ref()).await;
+    support::add_organisation(&store).await;
+    let mut admin = Browser::new(app(&store, clock));
+    admin.sign_in("admin", PASSWORD).await;
+    let web = admin
+        .get("/contacts/test/c-a1")
+        .await
+        .body
+        .replace("&#x2f;", "/");
+    assert!(
+        web.contains("<a href=\"https://recordings.example/c-a1.wav\" rel=\"noreferrer\">"),
+        "{web}"
+    );
+    let script = admin.get("/contacts/test/c-a2").await.body;
+    assert!(!script.contains("href=\"javascript:"), "{script}");
+    assert!(
+        script.contains("javascript:alert(1) (not a web address, so not a link)"),
+        "{script}"
+    );
+}

@@ -202,7 +202,9 @@ pub async fn add_organisation(store: &Store) {
             to_date: None,
         }));
     }
-    // One handled contact each on 2026-08-03, source ids `c-a1` and `c-a2`.
+    // One handled contact each on 2026-08-03, source ids `c-a1` and `c-a2`;
+    // the first with a recording on the web, the second with a link that
+    // is not a web address.
     let contacts: Vec<merit_store::Row> = ["a1", "a2"]
         .iter()
         .map(|agent| {
@@ -212,6 +214,11 @@ pub async fn add_organisation(store: &Store) {
                 queue_entry_ms: Some(arrival_ms),
                 answer_ms: Some(arrival_ms + 10_000),
                 end_ms: arrival_ms + 70_000,
+                recording_url: Some(if *agent == "a1" {
+                    "https://recordings.example/c-a1.wav".into()
+                } else {
+                    "javascript:alert(1)".into()
+                }),
                 ..merit_domain::contact::Contact::arriving(
                     "test",
                     format!("c-{agent}"),

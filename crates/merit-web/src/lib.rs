@@ -192,6 +192,11 @@ pub fn page_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             get(performance_pages::definition),
         ),
         (
+            Method::POST,
+            "/definitions/{name}/versions",
+            post(performance_pages::save_version),
+        ),
+        (
             Method::GET,
             "/contacts/{source_system}/{source_id}",
             get(performance_pages::contact),

@@ -606,11 +606,22 @@ pub async fn definition(
     Path(name): Path<String>,
     Query(query): Query<PreviewQuery>,
 ) -> Response {
+    definition_page(&state, &caller, &name, &query, None).await
+}
+
+async fn definition_page(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    query: &PreviewQuery,
+    refused: Option<String>,
+) -> Response {
+    let name = name.to_owned();
     let result = async {
-        let all = reports::definitions(&state.store, state.clock.as_ref(), &caller).await?;
+        let all = reports::definitions(&state.store, state.clock.as_ref(), caller).await?;
         let history = all.get(&name).ok_or(ServiceError::NotFound)?;
-        let (from, to) = period(&state, &caller, &query.from, &query.to).await?;
-        let may_change = reports::may_set(&caller);
+        let (from, to) = period(state, caller, &query.from, &query.to).await?;
+        let may_change = reports::may_set(caller);
         let mut context = json!({
             "d": definition_json(&name, history),
             "may_change": may_change,
@@ -618,6 +629,7 @@ pub async fn definition(
             "to": to.to_string(),
             "by": query.by,
             "options": query.options,
+            "message": refused,
         });
         let options = query.options.as_deref().filter(|o| !o.trim().is_empty());
         if let (true, Some(options)) = (may_change, options) {
@@ -631,7 +643,7 @@ pub async fn definition(
                 as_of_ms: None,
             };
             let request = ReportRequest::from_names(names, &[])?;
-            match reports::preview_version(&state.store, state.clock.as_ref(), &caller, &name, options, &request).await {
+            match reports::preview_version(&state.store, state.clock.as_ref(), caller, &name, options, &request).await {
                 Ok(report) => {
                     let rows: Vec<&merit_domain::metrics::ReportRow> = if report.dimensions.is_empty() {
                         vec![&report.total]
@@ -656,7 +668,70 @@ pub async fn definition(
         Ok::<_, ServiceError>(context)
     }
     .await;
-    respond(&state, &caller, "definition.html", result)
+    match &refused {
+        Some(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            respond(state, caller, "definition.html", result),
+        )
+            .into_response(),
+        None => respond(state, caller, "definition.html", result),
+    }
+}
+
+/// A new version saved from the definition page.
+#[derive(Debug, Deserialize)]
+pub struct SaveVersionForm {
+    options: String,
+    effective_from: String,
+    reason: Option<String>,
+}
+
+/// Records the previewed options as a new version (operations managers and
+/// administrators; audited by the service), then shows the definition.
+pub async fn save_version(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path(name): Path<String>,
+    axum::Form(form): axum::Form<SaveVersionForm>,
+) -> Response {
+    let saved = async {
+        let effective_from: Date =
+            form.effective_from
+                .parse()
+                .map_err(|_| ServiceError::Invalid {
+                    field: "effective_from",
+                    reason: format!("{:?} is not a date YYYY-MM-DD", form.effective_from),
+                })?;
+        let request = merit_service::metrics::NewVersion {
+            name: &name,
+            kpi: None,
+            effective_from,
+            options_json: &form.options,
+            reason: form.reason.as_deref().filter(|r| !r.trim().is_empty()),
+        };
+        reports::new_version(&state.store, state.clock.as_ref(), &caller, request).await
+    }
+    .await;
+    match saved {
+        Ok(_) => axum::response::Redirect::to(&format!("/definitions/{name}")).into_response(),
+        Err(ServiceError::Invalid { field, reason }) => {
+            let query = PreviewQuery {
+                options: Some(form.options.clone()),
+                from: None,
+                to: None,
+                by: None,
+            };
+            definition_page(
+                &state,
+                &caller,
+                &name,
+                &query,
+                Some(format!("{field}: {reason}")),
+            )
+            .await
+        }
+        Err(other) => failed(other),
+    }
 }
 
 #[derive(Debug, Deserialize)]

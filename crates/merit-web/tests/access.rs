@@ -392,6 +392,13 @@ fn matrix() -> Vec<Row> {
             None,
             [401, 404, 404, 404, 404, 404, 404, 404, 404, 404],
         ),
+        row(
+            M::POST,
+            "/definitions/{name}/versions",
+            "/definitions/aht/versions",
+            None,
+            [303, 403, 403, 403, 403, 403, 303, 403, 404, 303],
+        ),
         row(M::POST, "/sign-in", "/sign-in", None, all(401)),
         row(M::POST, "/sign-out", "/sign-out", None, all(303)),
     ]
@@ -405,6 +412,12 @@ async fn request(browser: &mut Browser, row: &Row, username: &str) -> StatusCode
             browser.post_form(row.path, form).await.status
         }
         (&Method::POST, "/sign-out") => browser.post_form(row.path, "").await.status,
+        (&Method::POST, "/definitions/aht/versions") => {
+            // Each role that may save one saves its own day's version.
+            let day = if username == "admin" { "02" } else { "01" };
+            let form = format!("options=%7B%7D&effective_from=2030-01-{day}&reason=");
+            browser.post_form(row.path, &form).await.status
+        }
         (&Method::POST, "/imports") => {
             let org = "record,id,name,site_id,time_zone\nsite,s8,Eighth,,UTC\n";
             let form = format!(

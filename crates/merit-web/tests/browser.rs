@@ -429,6 +429,41 @@ async fn an_operations_manager_previews_a_definition_change_beside_the_version_i
     // A longer threshold can only count more contacts as answered in time.
     assert!(figures[1]["numerator"].as_i64() >= figures[0]["numerator"].as_i64());
 
+    // Saved as version 2 from a later day, with who saved it and why; the
+    // page and the API list it.
+    let save = ops
+        .client
+        .form(Locator::Css("form.save-version"))
+        .await
+        .unwrap();
+    save.set_by_name("effective_from", "2030-01-01")
+        .await
+        .unwrap();
+    save.set_by_name("reason", "Threshold agreed with the client")
+        .await
+        .unwrap();
+    save.submit().await.unwrap();
+    ops.client
+        .wait()
+        .for_element(Locator::Css("main table tbody tr:nth-child(2)"))
+        .await
+        .unwrap();
+    let version = ops.text("main table tbody tr:nth-child(2)").await;
+    assert!(version.starts_with("2 2030-01-01"), "{version}");
+    assert!(
+        version.contains("operations Threshold agreed with the client"),
+        "{version}"
+    );
+    let definitions = ops.api("/api/v1/definitions").await;
+    let saved = definitions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "service_level")
+        .unwrap()["versions"][1]
+        .clone();
+    assert_eq!(saved["options"]["threshold_s"], 30, "{saved}");
+
     // The operations page draws its three charts and shows the API's volume.
     let offered = ops
         .api(&format!("/api/v1/reports/kpi?{period}&kpi=offered"))

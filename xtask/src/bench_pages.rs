@@ -8,7 +8,7 @@
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const CONNECTIONS: &str = "50";
 const SECONDS: &str = "20s";
@@ -101,11 +101,17 @@ pub fn run(args: &[String]) -> Result<()> {
         demo.arg("--fresh");
     }
     let _server = Server(demo.spawn().context("cannot start merit demo")?);
-    while curl(&[&format!("{base}/healthz")])? != "ok" {
-        if started.elapsed() > Duration::from_secs(1800) {
-            bail!("the demo server did not come up in 30 minutes");
-        }
-        std::thread::sleep(Duration::from_millis(500));
+    // curl waits for the server to listen (connection refused is retried).
+    let health = curl(&[
+        "--retry",
+        "3600",
+        "--retry-connrefused",
+        "--retry-delay",
+        "1",
+        &format!("{base}/healthz"),
+    ])?;
+    if health != "ok" {
+        bail!("the demo server did not come up: {health}");
     }
     println!(
         "demo of {agents} agents × 90 days built and serving in {:.0} s",

@@ -272,16 +272,13 @@ pub fn missed_targets(report: &Report, misses: usize) -> Vec<Attention> {
         .collect()
 }
 
-/// The agents of the caller's scope who missed a target of `definitions`
-/// in [`ATTENTION_MISSES`] of the [`ATTENTION_WEEKS`] ISO weeks ending
-/// with the week of `last_day`; and the first day of those weeks.
-pub async fn needs_attention(
-    store: &Store,
-    clock: &dyn Clock,
-    caller: &Caller,
+/// The report "needs attention" reads (for [`missed_targets`]): the
+/// [`ATTENTION_WEEKS`] ISO weeks ending with the week of `last_day`, by
+/// agent and week, and the first day of those weeks.
+pub fn attention_request(
     last_day: jiff::civil::Date,
     definitions: &[&str],
-) -> Result<(jiff::civil::Date, Vec<Attention>), ServiceError> {
+) -> Result<(jiff::civil::Date, ReportRequest), ServiceError> {
     let invalid = |e: jiff::Error| ServiceError::Invalid {
         field: "to",
         reason: e.to_string(),
@@ -298,6 +295,5 @@ pub async fn needs_attention(
         vec![Dimension::Agent, Dimension::Week],
         definitions,
     );
-    let report = report(store, clock, caller, &by_agent_week).await?;
-    Ok((monday, missed_targets(&report, ATTENTION_MISSES)))
+    Ok((monday, by_agent_week))
 }

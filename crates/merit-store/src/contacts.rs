@@ -43,7 +43,7 @@ const CONTACT_COLUMNS: &str = "source_system, source_id, revision, channel, queu
     sale_amount_minor, sale_currency, sale_cancelled_ms";
 
 /// One survey answer about a contact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ContactSurveyAnswer {
     pub response_id: String,
     pub answered_ms: i64,
@@ -63,17 +63,50 @@ impl Store {
         source_system: &str,
         source_id: &str,
     ) -> StoreResult<Vec<ContactSurveyAnswer>> {
-        let sql = "SELECT r.source_id AS response_id, r.answered_ms, r.asked_by, a.question_id, a.scale, a.value, a.answer_text
-                   FROM survey_responses r JOIN survey_answers a ON a.tenant_id = r.tenant_id AND a.answered_ms = r.answered_ms
-                     AND a.source_system = r.source_system AND a.source_id = r.source_id AND a.revision = r.revision
-                   WHERE r.tenant_id = $1 AND r.source_system = $2 AND r.contact_source_id = $3 AND r.is_current
-                   ORDER BY r.answered_ms, r.source_id, a.question_id";
-        Ok(on_store!(self, |pool| sqlx::query_as(sql)
-            .bind(tenant)
-            .bind(source_system)
-            .bind(source_id)
-            .fetch_all(pool)
-            .await?))
+        // Responses first, by the contact's index, then each one's answers
+        // by their key: joined in one statement, SQLite's planner can walk
+        // every answer of the tenant instead.
+        let responses_sql = "SELECT source_id, answered_ms, asked_by, revision FROM survey_responses
+                   WHERE tenant_id = $1 AND source_system = $2 AND contact_source_id = $3 AND is_current
+                   ORDER BY answered_ms, source_id";
+        let answers_sql = "SELECT question_id, scale, value, answer_text FROM survey_answers
+                   WHERE tenant_id = $1 AND answered_ms = $2 AND source_system = $3 AND source_id = $4 AND revision = $5
+                   ORDER BY question_id";
+        type Answer = (String, String, Option<i64>, Option<String>);
+        let mut answers = Vec::new();
+        macro_rules! run {
+            ($pool:expr) => {{
+                let responses: Vec<(String, i64, String, i64)> = sqlx::query_as(responses_sql)
+                    .bind(tenant)
+                    .bind(source_system)
+                    .bind(source_id)
+                    .fetch_all($pool)
+                    .await?;
+                for (response_id, answered_ms, asked_by, revision) in responses {
+                    let rows: Vec<Answer> = sqlx::query_as(answers_sql)
+                        .bind(tenant)
+                        .bind(answered_ms)
+                        .bind(source_system)
+                        .bind(&response_id)
+                        .bind(revision)
+                        .fetch_all($pool)
+                        .await?;
+                    answers.extend(rows.into_iter().map(
+                        |(question_id, scale, value, answer_text)| ContactSurveyAnswer {
+                            response_id: response_id.clone(),
+                            answered_ms,
+                            asked_by: asked_by.clone(),
+                            question_id,
+                            scale,
+                            value,
+                            answer_text,
+                        },
+                    ));
+                }
+            }};
+        }
+        on_store!(self, |pool| run!(pool));
+        Ok(answers)
     }
 
     /// When the latest current contact arrived, if there is one.

@@ -236,6 +236,17 @@ impl Store {
         Ok(())
     }
 
+    /// The number of the latest audit entry: every change a report can
+    /// show (an import, a definition, a target, the organisation) adds one,
+    /// so a report computed at the same number is still right.
+    pub async fn audit_version(&self, tenant: TenantId) -> StoreResult<i64> {
+        let sql = "SELECT COALESCE(MAX(id), 0) FROM audit_log WHERE tenant_id = $1";
+        Ok(on_store!(self, |pool| sqlx::query_scalar(sql)
+            .bind(tenant)
+            .fetch_one(pool)
+            .await?))
+    }
+
     pub async fn audit_entries(&self, tenant: TenantId) -> StoreResult<Vec<AuditEntry>> {
         let sql = "SELECT at_ms, actor, action, record_kind, record_id, before_json, after_json
                    FROM audit_log WHERE tenant_id = $1 ORDER BY id";

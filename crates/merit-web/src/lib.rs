@@ -14,6 +14,7 @@ mod imports_api;
 mod inbox;
 mod pages;
 mod performance_pages;
+mod report_memo;
 mod reports_api;
 mod sessions;
 
@@ -51,6 +52,7 @@ pub struct AppState {
     pub secure_cookies: bool,
     sign_in_limits: Arc<auth::SignInLimits>,
     import_jobs: Arc<imports_api::ImportJobs>,
+    reports: Arc<report_memo::ReportMemo>,
     templates: Arc<Environment<'static>>,
 }
 
@@ -109,6 +111,7 @@ impl AppState {
             today,
             sign_in_limits: Arc::new(auth::SignInLimits::new(clock.clone())),
             import_jobs: Arc::default(),
+            reports: Arc::default(),
             clock,
             secure_cookies: false,
             templates: Arc::new(templates),

@@ -219,14 +219,15 @@ async fn surveys_view(
     let by: Vec<Dimension> = agent.iter().map(|_| Dimension::Agent).collect();
     let group: Vec<String> = agent.iter().map(|a| a.to_string()).collect();
     let request = ReportRequest::of(from, to, by, &["csat"]);
-    let surveyed = merit_service::contacts::surveys(
+    let compute = merit_service::contacts::surveys(
         &state.store,
         state.clock.as_ref(),
         caller,
         &request,
         &group,
-    )
-    .await?;
+    );
+    let what = format!("surveys {request:?} {group:?}");
+    let surveyed = state.reports.remember(state, caller, what, compute).await?;
     let (_, tz) = centre_zone(state, caller).await?;
     Ok(surveyed
         .iter()
@@ -250,10 +251,9 @@ pub async fn performance(
 ) -> Response {
     let result = async {
         let (from, to) = period(&state, &caller, &query.from, &query.to).await?;
-        let clock = state.clock.as_ref();
-        let total = reports::report(&state.store, clock, &caller, &ReportRequest::of(from, to, vec![], &DEFAULT_KPIS)).await?;
+        let total = state.reports.report(&state, &caller, &ReportRequest::of(from, to, vec![], &DEFAULT_KPIS)).await?;
         let trend =
-            reports::report(&state.store, clock, &caller, &ReportRequest::of(from, to, vec![Dimension::Week], &DEFAULT_KPIS)).await?;
+            state.reports.report(&state, &caller, &ReportRequest::of(from, to, vec![Dimension::Week], &DEFAULT_KPIS)).await?;
         let (weeks, charts) = trend_view(&trend, from, to, None);
         let surveys = match caller.scope {
             merit_domain::access::Scope::OwnRecords => Some(surveys_view(&state, &caller, from, to, None).await?),
@@ -283,9 +283,8 @@ pub async fn team(
 ) -> Response {
     let result = async {
         let (from, to) = period(&state, &caller, &query.from, &query.to).await?;
-        let report = reports::report(
-            &state.store,
-            state.clock.as_ref(),
+        let report = state.reports.report(
+            &state,
             &caller,
             &ReportRequest::of(from, to, vec![Dimension::Agent], &DEFAULT_KPIS),
         )
@@ -315,8 +314,11 @@ pub async fn team(
                 })
             })
             .collect();
-        let (attention_from, attention) =
-            reports::needs_attention(&state.store, state.clock.as_ref(), &caller, to, &DEFAULT_KPIS).await?;
+        let (attention_from, by_agent_week) = reports::attention_request(to, &DEFAULT_KPIS)?;
+        let attention = reports::missed_targets(
+            &*state.reports.report(&state, &caller, &by_agent_week).await?,
+            reports::ATTENTION_MISSES,
+        );
         let attention: Vec<Value> = attention
             .iter()
             .map(|a| {
@@ -328,9 +330,8 @@ pub async fn team(
                 })
             })
             .collect();
-        let by_week = reports::report(
-            &state.store,
-            state.clock.as_ref(),
+        let by_week = state.reports.report(
+            &state,
             &caller,
             &ReportRequest::of(from, to, vec![Dimension::Week], &DEFAULT_KPIS),
         )
@@ -368,21 +369,19 @@ pub async fn agent(
 ) -> Response {
     let result = async {
         let (from, to) = period(&state, &caller, &query.from, &query.to).await?;
-        let clock = state.clock.as_ref();
-        let by_agent = reports::report(&state.store, clock, &caller, &ReportRequest::of(from, to, vec![Dimension::Agent], &DEFAULT_KPIS)).await?;
+        let by_agent = state.reports.report(&state, &caller, &ReportRequest::of(from, to, vec![Dimension::Agent], &DEFAULT_KPIS)).await?;
         let row = by_agent
             .rows
             .iter()
             .find(|r| r.group.first() == Some(&agent))
             .ok_or(ServiceError::NotFound)?;
-        let trend = reports::report(
-            &state.store,
-            clock,
+        let trend = state.reports.report(
+            &state,
             &caller,
             &ReportRequest::of(from, to, vec![Dimension::Agent, Dimension::Week], &DEFAULT_KPIS),
         )
         .await?;
-        let mut trend = trend;
+        let mut trend = (*trend).clone();
         trend.rows.retain(|r| r.group.first() == Some(&agent));
         let (weeks, charts) = trend_view(&trend, from, to, Some(&agent));
         let surveys = surveys_view(&state, &caller, from, to, Some(&agent)).await?;
@@ -810,7 +809,6 @@ pub async fn operations(
         let (from, to) = period(&state, &caller, &pick(&query.from), &pick(&query.to)).await?;
         let interval = query.interval.clone().unwrap_or_else(|| "30m".into());
         let minutes = interval_minutes(Some(&interval));
-        let clock = state.clock.as_ref();
         let span = |days: i64| jiff::Span::new().days(days);
         let invalid = |e: jiff::Error| ServiceError::Invalid { field: "from", reason: e.to_string() };
         // This period against the previous one of the same length.
@@ -820,8 +818,8 @@ pub async fn operations(
             from.checked_sub(span(1)).map_err(invalid)?,
         );
         let kpis = ["offered", "service_level", "abandon_rate", "asa", "aht"];
-        let now = reports::report(&state.store, clock, &caller, &ReportRequest::of(from, to, vec![], &kpis)).await?;
-        let before = reports::report(&state.store, clock, &caller, &ReportRequest::of(previous_from, previous_to, vec![], &kpis)).await?;
+        let now = state.reports.report(&state, &caller, &ReportRequest::of(from, to, vec![], &kpis)).await?;
+        let before = state.reports.report(&state, &caller, &ReportRequest::of(previous_from, previous_to, vec![], &kpis)).await?;
         let compare: Vec<Value> = now
             .total
             .figures
@@ -836,7 +834,7 @@ pub async fn operations(
             })
             .collect();
         // The channel mix.
-        let by_channel = reports::report(&state.store, clock, &caller, &ReportRequest::of(from, to, vec![Dimension::Channel], &["offered"])).await?;
+        let by_channel = state.reports.report(&state, &caller, &ReportRequest::of(from, to, vec![Dimension::Channel], &["offered"])).await?;
         let total_offered = by_channel.total.figures[0].numerator.max(1);
         let channel_rows: Vec<&merit_domain::metrics::ReportRow> =
             by_channel.rows.iter().filter(|r| r.figures[0].numerator > 0).collect();
@@ -861,9 +859,8 @@ pub async fn operations(
         );
         // Service level by weekday and hour over four weeks, summed from counts.
         let heat_from = to.checked_sub(span(27)).map_err(invalid)?;
-        let hourly = reports::report(
-            &state.store,
-            clock,
+        let hourly = state.reports.report(
+            &state,
             &caller,
             &ReportRequest::of(heat_from, to, vec![Dimension::Interval(60)], &["service_level"]),
         )
@@ -921,9 +918,8 @@ pub async fn operations(
             100.0,
         );
         // Queues by interval.
-        let by_interval = reports::report(
-            &state.store,
-            clock,
+        let by_interval = state.reports.report(
+            &state,
             &caller,
             &ReportRequest::of(from, to, vec![Dimension::Queue, Dimension::Interval(minutes)], &["offered", "service_level", "abandon_rate", "asa"]),
         )
@@ -942,9 +938,8 @@ pub async fn operations(
             })
             .collect();
         // Service level by interval, all queues together.
-        let centre_intervals = reports::report(
-            &state.store,
-            clock,
+        let centre_intervals = state.reports.report(
+            &state,
             &caller,
             &ReportRequest::of(from, to, vec![Dimension::Interval(minutes)], &["service_level"]),
         )

@@ -609,3 +609,33 @@ async fn a_recording_is_linked_only_when_it_is_a_web_address() {
         "{script}"
     );
 }
+
+/// Pages keep the reports they read until something changes: a target set
+/// after a page was seen shows at once on the next view.
+#[tokio::test]
+async fn a_page_seen_before_a_change_shows_the_change_next_time() {
+    let store = stores::stores("page_memo").await.remove(0);
+    let config = merit_sim::ScenarioConfig {
+        days: 7,
+        agents: 6,
+        ..merit_sim::ScenarioConfig::default()
+    };
+    load_simulation(&store, &config).await;
+    let clock = Arc::new(TestClock::default());
+    add_users(&store, clock.as_ref()).await;
+    let mut ops = Browser::new(app(&store, clock.clone()));
+    ops.sign_in("operations", PASSWORD).await;
+    let page = format!("/performance?from={}&to={}", config.start, config.start);
+    let before = ops.get(&page).await.body;
+    assert!(!before.contains("zone-"), "no target yet");
+    let set = ops
+        .json(
+            Method::POST,
+            "/api/v1/targets",
+            Some(serde_json::json!({"definition": "offered", "scope": "centre", "effective_from": config.start.to_string(), "target": 1_000_000, "amber_limit": 0})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::CREATED, "{}", set.body);
+    let after = ops.get(&page).await.body;
+    assert!(after.contains("zone zone-amber"), "{after}");
+}

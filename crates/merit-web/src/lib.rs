@@ -12,6 +12,7 @@ pub mod error;
 mod import_pages;
 mod imports_api;
 mod inbox;
+mod page_cache;
 mod pages;
 mod performance_pages;
 mod report_memo;
@@ -252,6 +253,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            page_cache::serve,
+        ))
         .layer(axum::middleware::from_fn(cross_site_guard))
         .layer(auth)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -60,26 +60,29 @@ impl ReportMemo {
         what: String,
         compute: impl Future<Output = Result<T, ServiceError>>,
     ) -> Result<Arc<T>, ServiceError> {
-        let audit_version = state.store.audit_version(caller.tenant).await?;
-        let now_ms = state.clock.now_ms();
-        let fresh =
-            |e: &Entry| e.audit_version == audit_version && now_ms - e.computed_ms < FRESH_MS;
-        let key = format!(
-            "{}|{:?}|{}|{:?}|{what}",
-            caller.tenant, caller.role, caller.scope, caller.agent_id
-        );
-        let known = self
-            .lock()
-            .get(&key)
-            .filter(|e| fresh(e))
-            .and_then(|e| e.value.clone().downcast::<T>().ok());
-        if let Some(value) = known {
+        let moment = Moment::now(state, caller).await?;
+        let key = key(caller, &what);
+        if let Some(value) = self.get(&key, moment) {
             return Ok(value);
         }
         let value = Arc::new(compute.await?);
+        self.keep(key, moment, value.clone());
+        Ok(value)
+    }
+
+    /// What was kept under `key`, if nothing has changed since.
+    pub fn get<T: Send + Sync + 'static>(&self, key: &str, moment: Moment) -> Option<Arc<T>> {
+        self.lock()
+            .get(key)
+            .filter(|e| moment.sees(e))
+            .and_then(|e| e.value.clone().downcast::<T>().ok())
+    }
+
+    /// Keeps `value` under `key`, as of `moment`.
+    pub fn keep<T: Send + Sync + 'static>(&self, key: String, moment: Moment, value: Arc<T>) {
         let mut entries = self.lock();
         if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, e| fresh(e));
+            entries.retain(|_, e| moment.sees(e));
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
@@ -87,11 +90,38 @@ impl ReportMemo {
         entries.insert(
             key,
             Entry {
-                audit_version,
-                computed_ms: now_ms,
-                value: value.clone(),
+                audit_version: moment.audit_version,
+                computed_ms: moment.now_ms,
+                value,
             },
         );
-        Ok(value)
     }
+}
+
+/// The state of the data a kept answer is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Moment {
+    audit_version: i64,
+    now_ms: i64,
+}
+
+impl Moment {
+    pub async fn now(state: &AppState, caller: &Caller) -> Result<Moment, ServiceError> {
+        Ok(Moment {
+            audit_version: state.store.audit_version(caller.tenant).await?,
+            now_ms: state.clock.now_ms(),
+        })
+    }
+
+    fn sees(self, entry: &Entry) -> bool {
+        entry.audit_version == self.audit_version && self.now_ms - entry.computed_ms < FRESH_MS
+    }
+}
+
+/// Everything that decides what a caller may see, and the question.
+pub fn key(caller: &Caller, what: &str) -> String {
+    format!(
+        "{}|{}|{:?}|{}|{:?}|{what}",
+        caller.tenant, caller.name, caller.role, caller.scope, caller.agent_id
+    )
 }

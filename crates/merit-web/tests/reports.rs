@@ -638,4 +638,9 @@ async fn a_page_seen_before_a_change_shows_the_change_next_time() {
     assert_eq!(set.status, StatusCode::CREATED, "{}", set.body);
     let after = ops.get(&page).await.body;
     assert!(after.contains("zone zone-amber"), "{after}");
+    // A page kept for one user is never shown to another (same server).
+    let mut admin = Browser::new(ops.app.clone());
+    admin.sign_in("admin", PASSWORD).await;
+    let theirs = admin.get(&page).await.body;
+    assert!(theirs.contains("(administrator)") && !theirs.contains("(operations_manager)"));
 }

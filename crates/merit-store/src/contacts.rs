@@ -65,10 +65,9 @@ impl Store {
     ) -> StoreResult<Vec<ContactSurveyAnswer>> {
         // Responses first, by the contact's index, then each one's answers
         // by their key: joined in one statement, SQLite's planner can walk
-        // every answer of the tenant instead.
+        // every answer of the tenant instead. Oldest response first.
         let responses_sql = "SELECT source_id, answered_ms, asked_by, revision FROM survey_responses
-                   WHERE tenant_id = $1 AND source_system = $2 AND contact_source_id = $3 AND is_current
-                   ORDER BY answered_ms, source_id";
+                   WHERE tenant_id = $1 AND source_system = $2 AND contact_source_id = $3 AND is_current";
         let answers_sql = "SELECT question_id, scale, value, answer_text FROM survey_answers
                    WHERE tenant_id = $1 AND answered_ms = $2 AND source_system = $3 AND source_id = $4 AND revision = $5
                    ORDER BY question_id";
@@ -76,12 +75,14 @@ impl Store {
         let mut answers = Vec::new();
         macro_rules! run {
             ($pool:expr) => {{
-                let responses: Vec<(String, i64, String, i64)> = sqlx::query_as(responses_sql)
+                let mut responses: Vec<(String, i64, String, i64)> = sqlx::query_as(responses_sql)
                     .bind(tenant)
                     .bind(source_system)
                     .bind(source_id)
                     .fetch_all($pool)
                     .await?;
+                // Sorted here: an ORDER BY leads SQLite to the time index instead.
+                responses.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
                 for (response_id, answered_ms, asked_by, revision) in responses {
                     let rows: Vec<Answer> = sqlx::query_as(answers_sql)
                         .bind(tenant)

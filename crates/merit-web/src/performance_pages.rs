@@ -439,13 +439,19 @@ pub async fn drill(
             as_of_ms: None,
         };
         let request = ReportRequest::from_names(names, &[])?;
-        let group: Vec<String> = query.group.iter().flat_map(|g| g.split(',')).map(str::to_owned).collect();
         let part = query
             .part
             .as_deref()
             .and_then(FigurePart::parse)
             .unwrap_or(FigurePart::Denominator);
-        let rows = reports::drill(&state.store, state.clock.as_ref(), &caller, &request, &group, part).await?;
+        // `group` names one group (its values comma-separated, one per
+        // dimension of `by`), or several separated by `|` (a heatmap cell:
+        // the same hour on each of its days); their rows are listed together.
+        let mut rows = Vec::new();
+        for one in query.group.as_deref().unwrap_or("").split('|') {
+            let group: Vec<String> = one.split(',').filter(|v| !v.is_empty()).map(str::to_owned).collect();
+            rows.extend(reports::drill(&state.store, state.clock.as_ref(), &caller, &request, &group, part).await?);
+        }
         let (zone, tz) = centre_zone(&state, &caller).await?;
         let rows: Vec<Value> = rows
             .iter()
@@ -866,6 +872,7 @@ pub async fn operations(
         )
         .await?;
         let mut sums: BTreeMap<(i8, i64), (i64, i64)> = BTreeMap::new();
+        let mut labels: BTreeMap<(i8, i64), Vec<&str>> = BTreeMap::new();
         for row in &hourly.rows {
             let label = &row.group[0];
             let (Some(day), Some(hour)) = (
@@ -875,7 +882,9 @@ pub async fn operations(
                 continue;
             };
             let f = &row.figures[0];
-            let entry = sums.entry((day.weekday().to_monday_zero_offset(), hour)).or_default();
+            let cell = (day.weekday().to_monday_zero_offset(), hour);
+            labels.entry(cell).or_default().push(label);
+            let entry = sums.entry(cell).or_default();
             entry.0 += f.numerator;
             entry.1 += f.denominator.unwrap_or(0);
         }
@@ -898,8 +907,14 @@ pub async fn operations(
                         Some((n, d)) if *d > 0 => {
                             let percent = *n as f64 * 100.0 / *d as f64;
                             let text = format!("{percent:.0} %");
-                            heat_cells.push(json!({"x": column, "y": weekday, "value": (percent * 10.0).round() / 10.0, "label": text}));
+                            let hours = labels.get(&(weekday, *hour)).map(|l| l.join("|")).unwrap_or_default();
+                            let url = format!(
+                                "/drill?kpi=service_level&from={heat_from}&to={to}&by=interval&interval=60m&group={}",
+                                query_value(&hours)
+                            );
+                            heat_cells.push(json!({"x": column, "y": weekday, "value": (percent * 10.0).round() / 10.0, "label": text, "url": url}));
                             json!({
+                                "url": url,
                                 "text": text,
                                 "level": match n * 100 / d { 0..=59 => 0, 60..=74 => 1, 75..=84 => 2, _ => 3 },
                             })

@@ -503,6 +503,23 @@ async fn the_operations_page_adds_up_the_apis_counts() {
         "{n}/{d} in {}",
         &tuesday[..tuesday.find("</tr>").unwrap()]
     );
+    // The cell opens the contacts behind it: those of every Tuesday at 10.
+    let row = &tuesday[..tuesday.find("</tr>").unwrap()];
+    let link = row
+        .split("href=\"")
+        .skip(1)
+        .map(|h| &h[..h.find('"').unwrap()])
+        .find(|h| h.contains("%2010%3A00"))
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#x2f;", "/");
+    let drill = ops.get(&link).await;
+    assert_eq!(drill.status, StatusCode::OK, "{link}");
+    assert!(
+        drill.body.contains(&format!("The denominator: {d} rows")),
+        "{link}: {}",
+        &drill.body[..drill.body.len().min(600)]
+    );
 }
 
 /// "Needs attention": an agent is listed for a KPI when its weekly figure

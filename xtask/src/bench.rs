@@ -34,12 +34,17 @@ fn peak_kb(report: &str) -> Option<u64> {
     })
 }
 
-pub fn run(args: &[String]) -> Result<()> {
-    let agents = args
-        .iter()
+/// The simulated centre's size: `--agents N`, 300 by default (about 1.4
+/// million contacts over 90 days).
+pub fn agents(args: &[String]) -> &str {
+    args.iter()
         .position(|a| a == "--agents")
         .and_then(|i| args.get(i + 1))
-        .map_or("300", String::as_str);
+        .map_or("300", String::as_str)
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let agents = agents(args);
     let root = super::workspace_root()?;
     let mut build = super::cargo();
     build.args(["build", "--release", "-p", "merit"]);

@@ -71,11 +71,7 @@ fn install_wrk() -> Result<()> {
 }
 
 pub fn run(args: &[String]) -> Result<()> {
-    let agents = args
-        .iter()
-        .position(|a| a == "--agents")
-        .and_then(|i| args.get(i + 1))
-        .map_or("300", String::as_str);
+    let agents = super::bench::agents(args);
     install_wrk()?;
     let root = super::workspace_root()?;
     let mut build = super::cargo();

@@ -95,6 +95,39 @@ pub async fn drill(
     metrics::drill(store, clock, caller.tenant, &confined, &group, part).await
 }
 
+/// The groups of a drill-down as written in a query: one group's values
+/// separated by commas (one per dimension of `by`), several groups by `|`
+/// (a heatmap cell: the same hour on each of its days). None: the total.
+pub fn parse_groups(text: Option<&str>) -> Vec<Vec<String>> {
+    text.unwrap_or("")
+        .split('|')
+        .map(|group| {
+            group
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
+/// [`drill`] over several groups, their rows one after the other.
+pub async fn drill_groups(
+    store: &Store,
+    clock: &dyn Clock,
+    caller: &Caller,
+    request: &ReportRequest,
+    groups: &[Vec<String>],
+    part: FigurePart,
+) -> Result<Vec<DrillRow>, ServiceError> {
+    let mut rows = Vec::new();
+    for group in groups {
+        rows.extend(drill(store, clock, caller, request, group, part).await?);
+    }
+    Ok(rows)
+}
+
 pub async fn definitions(
     store: &Store,
     clock: &dyn Clock,

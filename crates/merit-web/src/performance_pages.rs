@@ -444,14 +444,8 @@ pub async fn drill(
             .as_deref()
             .and_then(FigurePart::parse)
             .unwrap_or(FigurePart::Denominator);
-        // `group` names one group (its values comma-separated, one per
-        // dimension of `by`), or several separated by `|` (a heatmap cell:
-        // the same hour on each of its days); their rows are listed together.
-        let mut rows = Vec::new();
-        for one in query.group.as_deref().unwrap_or("").split('|') {
-            let group: Vec<String> = one.split(',').filter(|v| !v.is_empty()).map(str::to_owned).collect();
-            rows.extend(reports::drill(&state.store, state.clock.as_ref(), &caller, &request, &group, part).await?);
-        }
+        let groups = reports::parse_groups(query.group.as_deref());
+        let rows = reports::drill_groups(&state.store, state.clock.as_ref(), &caller, &request, &groups, part).await?;
         let (zone, tz) = centre_zone(&state, &caller).await?;
         let rows: Vec<Value> = rows
             .iter()

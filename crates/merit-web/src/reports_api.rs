@@ -131,7 +131,7 @@ pub struct DrillQuery {
     pub kpi: String,
     pub by: Option<String>,
     pub interval: Option<String>,
-    /// The group's value for each `by` dimension, comma-separated.
+    /// The group's value for each `by` dimension, comma-separated; several groups separated by `|`.
     pub group: Option<String>,
     /// numerator, denominator (default) or all.
     pub part: Option<String>,
@@ -168,17 +168,13 @@ pub async fn drill(
             )
         })?,
     };
-    let group = if query.group.is_some() {
-        list(&query.group)
-    } else {
-        Vec::new()
-    };
-    let rows = reports::drill(
+    let groups = reports::parse_groups(query.group.as_deref());
+    let rows = reports::drill_groups(
         &state.store,
         state.clock.as_ref(),
         &caller,
         &request,
-        &group,
+        &groups,
         part,
     )
     .await?;

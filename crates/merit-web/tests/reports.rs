@@ -520,6 +520,15 @@ async fn the_operations_page_adds_up_the_apis_counts() {
         "{link}: {}",
         &drill.body[..drill.body.len().min(600)]
     );
+    // And its CSV, through the API, holds the same rows.
+    let body = drill.body.replace("&amp;", "&").replace("&#x2f;", "/");
+    let csv_link = body
+        .split("href=\"")
+        .map(|h| &h[..h.find('"').unwrap_or(0)])
+        .find(|h| h.starts_with("/api/v1/reports/contacts?"))
+        .unwrap();
+    let csv = ops.get(csv_link).await.body;
+    assert_eq!(csv.lines().count() as i64, d + 1, "{csv_link}");
 }
 
 /// "Needs attention": an agent is listed for a KPI when its weekly figure

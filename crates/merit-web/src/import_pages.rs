@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::PageCaller;
 use crate::error::ApiError;
 use crate::imports_api::{UploadQuery, check_size, job_json, plan, start};
-use crate::performance_pages::{centre_zone, local_time, respond};
+use crate::pages::{centre_zone, local_time, respond};
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};

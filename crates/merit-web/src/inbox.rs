@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::auth::{ApiCaller, PageCaller};
 use crate::error::{ApiError, ErrorBody};
-use crate::performance_pages::{centre_zone, local_time, respond};
+use crate::pages::{centre_zone, failed, local_time, respond};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use merit_service::ServiceError;
@@ -73,7 +73,6 @@ pub async fn read_from_page(
     .await;
     match marked {
         Ok(_) => Redirect::to("/inbox").into_response(),
-        Err(ServiceError::NotFound) => crate::pages::not_found_page(),
-        Err(other) => crate::pages::internal_error(other),
+        Err(error) => failed(error),
     }
 }

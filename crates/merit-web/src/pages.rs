@@ -1,5 +1,7 @@
 //! Server-rendered pages: sign-in and sign-out, the account page with the
-//! password change, and the centre overview. No inline script or style.
+//! password change, and the centre overview; and what every page shares
+//! (rendering with the caller in the header, the answer to a service
+//! error, times in the centre's zone). No inline script or style.
 
 use crate::AppState;
 use crate::auth::{AuthSession, Credentials, PageCaller};
@@ -11,6 +13,7 @@ use merit_domain::access::Role;
 use merit_service::ServiceError;
 use merit_service::access::{Caller, MIN_PASSWORD_CHARS, change_own_password};
 use serde::Deserialize;
+use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -31,11 +34,66 @@ pub(crate) fn render(state: &AppState, template: &str, context: minijinja::Value
     }
 }
 
-fn caller_context(caller: &Caller) -> minijinja::Value {
-    minijinja::context! {
-        name => caller.name.clone(),
-        role => caller.role.as_str(),
-        scope => caller.scope.to_string(),
+/// The signed-in caller, for the header of every page.
+pub(crate) fn caller_json(caller: &Caller) -> Value {
+    json!({"name": caller.name, "role": caller.role.as_str(), "scope": caller.scope.to_string()})
+}
+
+/// The centre's zone, by name and as a zone, for showing times.
+pub(crate) async fn centre_zone(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<(String, jiff::tz::TimeZone), ServiceError> {
+    let (_, name) = merit_service::centre::centre(&state.store, caller.tenant).await?;
+    let zone = jiff::tz::TimeZone::get(&name).unwrap_or(jiff::tz::TimeZone::UTC);
+    Ok((name, zone))
+}
+
+/// A UTC instant as local wall time, `YYYY-MM-DD HH:MM:SS`.
+pub(crate) fn local_time(ms: i64, zone: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| {
+            t.to_zoned(zone.clone())
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// A page's answer to a service error: not there, refused, or our fault.
+pub(crate) fn failed(error: ServiceError) -> Response {
+    match error {
+        ServiceError::NotFound => not_found_page(),
+        ServiceError::Forbidden { .. } => {
+            (StatusCode::FORBIDDEN, error.to_string()).into_response()
+        }
+        ServiceError::Invalid { field, reason } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{field}: {reason}"),
+        )
+            .into_response(),
+        other => internal_error(other),
+    }
+}
+
+/// Renders `template` with `context` and the caller (for the header), or
+/// the page a service error calls for.
+pub(crate) fn respond(
+    state: &AppState,
+    caller: &Caller,
+    template: &str,
+    result: Result<Value, ServiceError>,
+) -> Response {
+    match result {
+        Ok(mut context) => {
+            context["caller"] = caller_json(caller);
+            render(
+                state,
+                template,
+                minijinja::Value::from(minijinja::value::Serde(&context)),
+            )
+        }
+        Err(e) => failed(e),
     }
 }
 
@@ -125,7 +183,7 @@ fn account(state: &AppState, caller: &Caller, message: Option<&str>) -> Response
         state,
         "account.html",
         minijinja::context! {
-            caller => caller_context(caller),
+            caller => minijinja::value::Serde(caller_json(caller)),
             min_chars => MIN_PASSWORD_CHARS,
             message => message,
         },
@@ -201,7 +259,7 @@ pub async fn home(State(state): State<AppState>, PageCaller(caller): PageCaller)
         &state,
         "overview.html",
         minijinja::context! {
-            caller => caller_context(&caller),
+            caller => minijinja::value::Serde(caller_json(&caller)),
             centre_name => centre_name,
             overview => minijinja::value::Serde(overview),
             max_day => max_day,

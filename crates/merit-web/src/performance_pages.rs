@@ -6,7 +6,7 @@
 use crate::AppState;
 use crate::auth::PageCaller;
 use crate::charts;
-use crate::pages::{internal_error, not_found_page, render};
+use crate::pages::{centre_zone, failed, local_time, respond};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -27,43 +27,6 @@ pub struct PeriodQuery {
     from: Option<String>,
     to: Option<String>,
     sort: Option<String>,
-}
-
-/// The centre's zone, by name and as a zone, for showing times.
-pub(crate) async fn centre_zone(
-    state: &AppState,
-    caller: &Caller,
-) -> Result<(String, jiff::tz::TimeZone), ServiceError> {
-    let (_, name) = merit_service::centre::centre(&state.store, caller.tenant).await?;
-    let zone = jiff::tz::TimeZone::get(&name).unwrap_or(jiff::tz::TimeZone::UTC);
-    Ok((name, zone))
-}
-
-/// A UTC instant as local wall time, `YYYY-MM-DD HH:MM:SS`.
-pub(crate) fn local_time(ms: i64, zone: &jiff::tz::TimeZone) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| {
-            t.to_zoned(zone.clone())
-                .strftime("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
-/// A page's answer to a service error: not there, refused, or our fault.
-fn failed(error: ServiceError) -> Response {
-    match error {
-        ServiceError::NotFound => not_found_page(),
-        ServiceError::Forbidden { .. } => {
-            (StatusCode::FORBIDDEN, error.to_string()).into_response()
-        }
-        ServiceError::Invalid { field, reason } => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{field}: {reason}"),
-        )
-            .into_response(),
-        other => internal_error(other),
-    }
 }
 
 async fn period(
@@ -141,8 +104,13 @@ fn trend_view(
         groups.push(("week", week));
         drill_link(&f.definition, from, to, &groups)
     };
-    let table = report
+    // By agent and week, only the agent's rows.
+    let rows: Vec<&merit_domain::metrics::ReportRow> = report
         .rows
+        .iter()
+        .filter(|row| agent.is_none_or(|a| row.group.first().map(String::as_str) == Some(a)))
+        .collect();
+    let table = rows
         .iter()
         .map(|row| {
             let week = week_of(row);
@@ -152,15 +120,14 @@ fn trend_view(
             })
         })
         .collect();
-    let x: Vec<String> = report.rows.iter().map(week_of).collect();
+    let x: Vec<String> = rows.iter().map(|row| week_of(row)).collect();
     let charts = report
         .total
         .figures
         .iter()
         .enumerate()
         .map(|(k, total)| {
-            let points = report
-                .rows
+            let points = rows
                 .iter()
                 .map(|row| {
                     charts::point(&row.figures[k], Some(link(&row.figures[k], &week_of(row))))
@@ -183,27 +150,6 @@ fn title(caller: &Caller) -> String {
         "self" => "My performance".into(),
         "centre" => "The centre's performance".into(),
         scope => format!("Performance of {scope}"),
-    }
-}
-
-/// Renders `template` with `context` and the caller (for the header), or
-/// the page a service error calls for.
-pub(crate) fn respond(
-    state: &AppState,
-    caller: &Caller,
-    template: &str,
-    result: Result<Value, ServiceError>,
-) -> Response {
-    match result {
-        Ok(mut context) => {
-            context["caller"] = caller_json(caller);
-            render(
-                state,
-                template,
-                minijinja::Value::from(minijinja::value::Serde(&context)),
-            )
-        }
-        Err(e) => failed(e),
     }
 }
 
@@ -381,8 +327,6 @@ pub async fn agent(
             &ReportRequest::of(from, to, vec![Dimension::Agent, Dimension::Week], &DEFAULT_KPIS),
         )
         .await?;
-        let mut trend = (*trend).clone();
-        trend.rows.retain(|r| r.group.first() == Some(&agent));
         let (weeks, charts) = trend_view(&trend, from, to, Some(&agent));
         let surveys = surveys_view(&state, &caller, from, to, Some(&agent)).await?;
         Ok::<_, ServiceError>(json!({
@@ -568,10 +512,6 @@ fn definition_json(name: &str, history: &merit_domain::metrics::DefinitionHistor
             "options_text": serde_json::to_string(&v.options).unwrap_or_default(),
         })).collect::<Vec<_>>(),
     })
-}
-
-fn caller_json(caller: &Caller) -> Value {
-    json!({"name": caller.name, "role": caller.role.as_str(), "scope": caller.scope.to_string()})
 }
 
 /// Every definition: formula, unit, versions.

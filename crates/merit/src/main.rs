@@ -13,7 +13,7 @@ use merit_import::asterisk_cdr::CdrLayout;
 use merit_import::mapped::Mapping;
 use merit_import::{ImportFormat, ImportKind};
 use merit_service::Clock;
-use merit_service::import::{ImportRequest, import_file};
+use merit_service::import::ImportRequest;
 use merit_store::Store;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -437,15 +437,13 @@ async fn import_files(
             path,
             progress: &progress,
         };
-        let result = import_file(store, &SystemClock, request).await;
+        let cli = merit_service::access::Caller::command_line(DEFAULT_TENANT);
+        let result = merit_service::imports::import(store, &SystemClock, &cli, request).await;
         if let Some(bar) = &bar {
             bar.finish_and_clear();
         }
         match result {
             Ok(report) => {
-                let cli = merit_service::access::Caller::command_line(DEFAULT_TENANT);
-                merit_service::notifications::after_import(store, &SystemClock, &cli, &report)
-                    .await?;
                 for problem in &report.problems {
                     eprintln!("{problem}");
                 }

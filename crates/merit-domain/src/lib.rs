@@ -1,6 +1,6 @@
 //! Merit's vocabulary and engines: the organisation, contacts and their
-//! timelines, agent activity, surveys, access identifiers and the Erlang
-//! staffing formulas. Pure: no IO, no clock, no async. Time comes in as a
+//! timelines, agent activity, surveys, access identifiers, QA scoring and
+//! calibration statistics, and the Erlang staffing formulas. Pure: no IO, no clock, no async. Time comes in as a
 //! parameter, as UTC milliseconds since the Unix epoch (`*_ms`).
 
 pub mod access;
@@ -10,6 +10,7 @@ pub mod erlang;
 pub mod metrics;
 pub mod money;
 pub mod organisation;
+pub mod quality;
 pub mod survey;
 
 /// A point in time: UTC milliseconds since the Unix epoch.

@@ -8,6 +8,7 @@ pub mod asterisk_cdr;
 pub mod asterisk_queue_log;
 pub mod mapped;
 pub mod native;
+pub mod quality_form;
 mod text;
 
 use native::NativeRecord;

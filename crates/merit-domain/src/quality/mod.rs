@@ -51,12 +51,14 @@ pub enum AutoFailLevel {
 
 /// A question shown only when an earlier question got a given answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ShownWhen {
     pub question: String,
     pub answer: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Question {
     pub key: String,
     pub text: String,
@@ -83,6 +85,7 @@ pub struct Question {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Section {
     pub key: String,
     pub title: String,
@@ -99,6 +102,7 @@ pub struct Section {
 
 /// A scorecard form as published (one version of it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Form {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -34,6 +34,46 @@ fn agent_day(
     local_day(ms, site_zone.as_ref().unwrap_or(centre_zone))
 }
 
+/// What a caller's scope lets them see of agents' work: an agent their own,
+/// a team lead the work of agents on the days they were in the team (in
+/// the zone of the agent's site), a site manager their site's agents'.
+pub(crate) struct ScopeView<'c> {
+    caller: &'c Caller,
+    org: Option<merit_domain::organisation::Organisation>,
+    zone: jiff::tz::TimeZone,
+}
+
+impl<'c> ScopeView<'c> {
+    pub(crate) async fn of(store: &Store, caller: &'c Caller) -> Result<Self, ServiceError> {
+        let org = match &caller.scope {
+            Scope::Team(_) | Scope::Site(_) => Some(store.load_organisation(caller.tenant).await?),
+            _ => None,
+        };
+        let zone = match &caller.scope {
+            Scope::Team(_) => crate::time_zone(&store.centre(caller.tenant).await?.1)?,
+            _ => jiff::tz::TimeZone::UTC,
+        };
+        Ok(ScopeView { caller, org, zone })
+    }
+
+    /// Whether the caller sees `agent`'s work at `at_ms`.
+    pub(crate) fn sees(&self, agent: &str, at_ms: i64) -> bool {
+        match (&self.caller.scope, &self.org) {
+            (Scope::Centre, _) => true,
+            (Scope::OwnRecords, _) => self.caller.agent_id.as_deref() == Some(agent),
+            (Scope::Team(team), Some(org)) => {
+                agent_day(org, agent, at_ms, &self.zone).and_then(|day| org.team_on(agent, day))
+                    == Some(team.as_str())
+            }
+            (Scope::Site(site), Some(org)) => org
+                .agents
+                .iter()
+                .any(|a| a.id == agent && &a.site_id == site),
+            _ => false,
+        }
+    }
+}
+
 /// A contact and its timeline.
 #[derive(Debug, Clone, Serialize)]
 pub struct ContactView {
@@ -56,30 +96,11 @@ pub async fn contact(
         .contact(caller.tenant, source_system, source_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let agent = contact.agent_id.as_deref();
-    let visible = match &caller.scope {
-        Scope::Centre => true,
-        Scope::OwnRecords => agent.is_some() && agent == caller.agent_id.as_deref(),
-        Scope::Team(_) | Scope::Site(_) => match agent {
-            None => false,
-            Some(agent) => {
-                let org = store.load_organisation(caller.tenant).await?;
-                match &caller.scope {
-                    Scope::Team(team) => {
-                        let (_, zone) = store.centre(caller.tenant).await?;
-                        let day =
-                            agent_day(&org, agent, contact.arrival_ms, &crate::time_zone(&zone)?);
-                        day.and_then(|day| org.team_on(agent, day)) == Some(team.as_str())
-                    }
-                    Scope::Site(site) => org
-                        .agents
-                        .iter()
-                        .any(|a| a.id == agent && &a.site_id == site),
-                    _ => false,
-                }
-            }
-        },
-        Scope::Contract(_) => false,
+    let visible = match contact.agent_id.as_deref() {
+        None => matches!(caller.scope, Scope::Centre),
+        Some(agent) => ScopeView::of(store, caller)
+            .await?
+            .sees(agent, contact.arrival_ms),
     };
     if !visible {
         return Err(ServiceError::NotFound);

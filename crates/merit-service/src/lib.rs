@@ -12,6 +12,7 @@ pub mod imports;
 pub mod metrics;
 pub mod notifications;
 pub mod overview;
+pub mod quality;
 pub mod reports;
 
 /// The source of the current time, injected so tests and simulations control it.

@@ -15,6 +15,11 @@ mod notifications;
 pub use metrics::SurveyAnswers;
 mod organisation;
 mod overview;
+mod quality;
+pub use quality::{
+    CalibrationSessionRecord, DisputeRecord, EvaluationFilter, EvaluationRecord, EvaluationSummary,
+    EvaluationVersionRecord, FormRecord, FormVersionRecord,
+};
 mod rows;
 
 pub use batch::{ChunkOutcome, ImportBatchRecord, ImportTx, RecordKind};
@@ -189,7 +194,6 @@ impl Store {
         on_store!(self, |pool| pool.close().await)
     }
 
-    /// Appends an audit entry. There is no way to change or remove one.
     /// The centre's name and IANA time zone.
     pub async fn centre(&self, tenant: TenantId) -> StoreResult<(String, String)> {
         let sql = "SELECT name, time_zone FROM tenants WHERE id = $1";

@@ -1038,7 +1038,7 @@ pub async fn calibration_sessions(
     store: &Store,
     caller: &Caller,
 ) -> Result<Vec<CalibrationSession>, ServiceError> {
-    caller.may_read(EVALUATORS)?;
+    caller.require(EVALUATORS, "read calibration sessions")?;
     Ok(store
         .calibration_sessions(caller.tenant)
         .await?
@@ -1276,7 +1276,7 @@ pub async fn unacknowledged(
     store: &Store,
     caller: &Caller,
 ) -> Result<Vec<EvaluationSummary>, ServiceError> {
-    caller.may_read(EVALUATORS)?;
+    caller.require(EVALUATORS, "list unacknowledged evaluations")?;
     let mut list: Vec<EvaluationSummary> = evaluations(store, caller, None)
         .await?
         .into_iter()

@@ -5,7 +5,7 @@
 
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody};
-use crate::{AppState, imports_api, reports_api};
+use crate::{AppState, imports_api, quality_api, reports_api};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
@@ -56,6 +56,23 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(imports_api::save_mapping))
         .routes(routes!(crate::inbox::list))
         .routes(routes!(crate::inbox::read))
+        .routes(routes!(quality_api::forms, quality_api::publish))
+        .routes(routes!(quality_api::form))
+        .routes(routes!(quality_api::publish_version))
+        .routes(routes!(quality_api::retire))
+        .routes(routes!(quality_api::evaluations, quality_api::evaluate))
+        .routes(routes!(quality_api::evaluation))
+        .routes(routes!(quality_api::rescore))
+        .routes(routes!(quality_api::release))
+        .routes(routes!(quality_api::acknowledge))
+        .routes(routes!(quality_api::dispute))
+        .routes(routes!(quality_api::decide))
+        .routes(routes!(quality_api::unacknowledged))
+        .routes(routes!(
+            quality_api::calibration_sessions,
+            quality_api::start_calibration
+        ))
+        .routes(routes!(quality_api::calibration_report))
 }
 
 /// A JSON body whose rejections use the API's error body.

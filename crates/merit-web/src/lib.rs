@@ -15,6 +15,7 @@ mod inbox;
 mod page_cache;
 mod pages;
 mod performance_pages;
+mod quality_api;
 mod report_memo;
 mod reports_api;
 mod sessions;

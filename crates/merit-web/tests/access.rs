@@ -66,6 +66,9 @@ fn matrix() -> Vec<Row> {
     let setters = [401, 403, 403, 403, 403, 403, 201, 403, 404, 201];
     let history = [401, 403, 403, 403, 403, 200, 200, 403, 404, 200];
     let pages = [303, 200, 200, 200, 200, 200, 200, 200, 404, 200];
+    let evaluator_reads = [401, 403, 200, 200, 403, 403, 403, 403, 404, 200];
+    let evaluator_writes = [401, 403, 404, 404, 403, 403, 403, 403, 404, 404];
+    let agent_writes = [401, 404, 403, 403, 403, 403, 403, 403, 404, 403];
     vec![
         row(
             M::GET,
@@ -391,6 +394,131 @@ fn matrix() -> Vec<Row> {
             "/api/v1/inbox/999/read",
             None,
             [401, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        // Quality: nothing stored yet, so reads of a record are 404 and
+        // writes the role may make are refused for their input (422/404).
+        row(
+            M::GET,
+            "/api/v1/quality/forms",
+            "/api/v1/quality/forms",
+            None,
+            readers,
+        ),
+        row(
+            M::POST,
+            "/api/v1/quality/forms",
+            "/api/v1/quality/forms",
+            Some(json!({ "text": "not a form [" })),
+            [401, 403, 403, 422, 403, 403, 403, 403, 404, 422],
+        ),
+        row(
+            M::GET,
+            "/api/v1/quality/forms/{id}",
+            "/api/v1/quality/forms/999",
+            None,
+            [401, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        row(
+            M::POST,
+            "/api/v1/quality/forms/{id}/versions",
+            "/api/v1/quality/forms/999/versions",
+            Some(json!({ "text": "not a form [" })),
+            [401, 403, 403, 422, 403, 403, 403, 403, 404, 422],
+        ),
+        row(
+            M::POST,
+            "/api/v1/quality/forms/{id}/retire",
+            "/api/v1/quality/forms/999/retire",
+            None,
+            [401, 403, 403, 404, 403, 403, 403, 403, 404, 404],
+        ),
+        row(
+            M::GET,
+            "/api/v1/quality/evaluations",
+            "/api/v1/quality/evaluations",
+            None,
+            readers,
+        ),
+        // The agent's own contact: a self-assessment; no form 999.
+        row(
+            M::POST,
+            "/api/v1/quality/evaluations",
+            "/api/v1/quality/evaluations",
+            Some(
+                json!({ "source_system": "test", "contact_source_id": "c-a1", "form_id": 999,
+                         "method": "recording", "answers": {} }),
+            ),
+            [401, 404, 404, 404, 403, 403, 403, 403, 404, 404],
+        ),
+        row(
+            M::GET,
+            "/api/v1/quality/evaluations/{id}",
+            "/api/v1/quality/evaluations/999",
+            None,
+            [401, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        row(
+            M::POST,
+            "/api/v1/quality/evaluations/{id}/versions",
+            "/api/v1/quality/evaluations/999/versions",
+            Some(json!({ "answers": {}, "reason": "recheck" })),
+            evaluator_writes,
+        ),
+        row(
+            M::POST,
+            "/api/v1/quality/evaluations/{id}/release",
+            "/api/v1/quality/evaluations/999/release",
+            None,
+            evaluator_writes,
+        ),
+        row(
+            M::POST,
+            "/api/v1/quality/evaluations/{id}/acknowledge",
+            "/api/v1/quality/evaluations/999/acknowledge",
+            None,
+            agent_writes,
+        ),
+        row(
+            M::POST,
+            "/api/v1/quality/evaluations/{id}/disputes",
+            "/api/v1/quality/evaluations/999/disputes",
+            Some(json!({ "questions": ["a"], "comment": "I did" })),
+            agent_writes,
+        ),
+        row(
+            M::POST,
+            "/api/v1/quality/disputes/{id}/decision",
+            "/api/v1/quality/disputes/999/decision",
+            Some(json!({ "decision": "rejected", "reason": "heard it" })),
+            evaluator_writes,
+        ),
+        row(
+            M::GET,
+            "/api/v1/quality/unacknowledged",
+            "/api/v1/quality/unacknowledged",
+            None,
+            evaluator_reads,
+        ),
+        row(
+            M::GET,
+            "/api/v1/quality/calibration",
+            "/api/v1/quality/calibration",
+            None,
+            evaluator_reads,
+        ),
+        row(
+            M::POST,
+            "/api/v1/quality/calibration",
+            "/api/v1/quality/calibration",
+            Some(json!({ "name": " ", "form_id": 999, "contacts": [], "evaluators": [] })),
+            [401, 403, 403, 422, 403, 403, 403, 403, 404, 422],
+        ),
+        row(
+            M::GET,
+            "/api/v1/quality/calibration/{id}",
+            "/api/v1/quality/calibration/999",
+            None,
+            evaluator_writes,
         ),
         row(
             M::POST,

@@ -1,0 +1,743 @@
+//! Quality scoring through the API, on every backend: forms published as
+//! versions and retired, evaluations pinned to their version, release,
+//! acknowledgement, disputes (window, cap, decision as a new version),
+//! self-assessment, scope, calibration statistics, and refused input that
+//! leaves nothing behind.
+
+#[path = "../../merit-service/tests/stores/mod.rs"]
+mod stores;
+mod support;
+
+use axum::http::{Method, StatusCode};
+use merit_domain::DEFAULT_TENANT;
+use merit_domain::access::{Role, Scope};
+use merit_service::access::{Caller, NewUser, add_user};
+use merit_store::Store;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use support::{Browser, PASSWORD, TestClock, add_organisation, add_users, app};
+
+const FORM: &str = include_str!("../../../docs/examples/inbound-call-quality.toml");
+/// 2026-08-04 09:00 UTC, the day after the test contacts.
+const NOW_MS: i64 = 1_785_834_000_000;
+const DAY_S: i64 = 86_400;
+
+struct Centre {
+    store: Store,
+    clock: Arc<TestClock>,
+}
+
+impl Centre {
+    async fn new(store: Store) -> Self {
+        let clock = Arc::new(TestClock::default());
+        clock.0.store(NOW_MS, std::sync::atomic::Ordering::SeqCst);
+        add_users(&store, clock.as_ref()).await;
+        let second_qa = NewUser {
+            username: "qa2".into(),
+            display_name: "qa2".into(),
+            password: PASSWORD.into(),
+            role: Role::QaSpecialist,
+            scope: Scope::Centre,
+            agent_id: None,
+        };
+        add_user(
+            &store,
+            clock.as_ref(),
+            &Caller::command_line(DEFAULT_TENANT),
+            second_qa,
+        )
+        .await
+        .unwrap();
+        add_organisation(&store).await;
+        Centre { store, clock }
+    }
+
+    async fn user(&self, name: &str) -> Browser {
+        let mut browser = Browser::new(app(&self.store, self.clock.clone()));
+        browser.sign_in(name, PASSWORD).await;
+        browser
+    }
+}
+
+async fn call(
+    browser: &mut Browser,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let answer = browser.json(method, path, body).await;
+    let json = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+    (answer.status, json)
+}
+
+async fn publish(browser: &mut Browser, text: &str) -> i64 {
+    let (status, body) = call(
+        browser,
+        Method::POST,
+        "/api/v1/quality/forms",
+        Some(json!({ "text": text })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
+/// The example form's answers for contact `c-{agent}`: the working of
+/// their score is in `a_released_evaluation_is_acknowledged_disputed_and_corrected_as_a_new_version`.
+fn evaluation(form: i64, agent: &str, resolved: &str) -> Value {
+    json!({
+        "source_system": "test", "contact_source_id": format!("c-{agent}"), "form_id": form,
+        "method": "recording", "comment": "Clear call",
+        "answers": {
+            "greeting": {"answer": "yes"}, "verification": {"answer": "yes"},
+            "understood": {"answer": "4"}, "resolved": {"answer": resolved, "comment": "no fix offered"},
+            "next_step_confirmed": {"answer": "yes"}, "accuracy": {"answer": "8"},
+            "empathy": {"answer": "5"}, "hold_explained": {"answer": "n/a"},
+            "went_extra_mile": {"answer": "no"}, "recording_notice": {"answer": "pass"},
+            "wrap_up_code": {"answer": "pass"}
+        }
+    })
+}
+
+async fn evaluate(browser: &mut Browser, body: Value) -> i64 {
+    let (status, answer) = call(
+        browser,
+        Method::POST,
+        "/api/v1/quality/evaluations",
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    answer["id"].as_i64().unwrap()
+}
+
+fn close(value: &Value, expected: f64) -> bool {
+    value.as_f64().is_some_and(|v| (v - expected).abs() < 1e-9)
+}
+
+async fn audit_actions(admin: &mut Browser, kind: &str) -> Vec<String> {
+    let (_, log) = call(
+        admin,
+        Method::GET,
+        &format!("/api/v1/audit?record_kind={kind}"),
+        None,
+    )
+    .await;
+    log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_form_is_versioned_evaluations_stay_on_their_version_and_a_retired_form_takes_none() {
+    for store in stores::stores("qa_forms").await {
+        let centre = Centre::new(store).await;
+        let mut qa = centre.user("qa").await;
+        let form = publish(&mut qa, FORM).await;
+        let first = evaluate(&mut qa, evaluation(form, "a1", "no")).await;
+        let changed = FORM.replace(
+            "weight = 4\nauto_fail = \"section\"",
+            "weight = 6\nauto_fail = \"section\"",
+        );
+        assert_ne!(changed, FORM);
+        let path = format!("/api/v1/quality/forms/{form}/versions");
+        let (status, body) = call(
+            &mut qa,
+            Method::POST,
+            &path,
+            Some(json!({ "text": changed })),
+        )
+        .await;
+        assert_eq!(
+            (status, body["version"].as_i64()),
+            (StatusCode::OK, Some(2)),
+            "{body}"
+        );
+        let (status, _) = call(
+            &mut qa,
+            Method::POST,
+            &path,
+            Some(json!({ "text": changed })),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "an unchanged form is no new version"
+        );
+        let second = evaluate(&mut qa, evaluation(form, "a1", "no")).await;
+        let (_, old) = call(
+            &mut qa,
+            Method::GET,
+            &format!("/api/v1/quality/evaluations/{first}"),
+            None,
+        )
+        .await;
+        let (_, new) = call(
+            &mut qa,
+            Method::GET,
+            &format!("/api/v1/quality/evaluations/{second}"),
+            None,
+        )
+        .await;
+        assert_eq!(old["evaluation"]["form_version"], 1);
+        assert_eq!(new["evaluation"]["form_version"], 2);
+        // Accuracy weighs 6 in version 2: (4 + 2.25 + 2 + 0.8×6 + 2 + 2) ÷ 23 = 17.05 ÷ 23.
+        assert!(
+            close(&new["versions"][0]["score"], 100.0 * 17.05 / 23.0),
+            "{new}"
+        );
+        assert!(
+            close(&old["versions"][0]["score"], 100.0 * 15.45 / 21.0),
+            "{old}"
+        );
+
+        let (status, _) = call(
+            &mut qa,
+            Method::POST,
+            &format!("/api/v1/quality/forms/{form}/retire"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, body) = call(
+            &mut qa,
+            Method::POST,
+            "/api/v1/quality/evaluations",
+            Some(evaluation(form, "a1", "no")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (_, history) = call(
+            &mut qa,
+            Method::GET,
+            &format!("/api/v1/quality/forms/{form}"),
+            None,
+        )
+        .await;
+        assert_eq!(history["versions"].as_array().unwrap().len(), 2);
+        assert!(history["retired_ms"].is_i64());
+        let (_, still) = call(
+            &mut qa,
+            Method::GET,
+            &format!("/api/v1/quality/evaluations/{first}"),
+            None,
+        )
+        .await;
+        assert_eq!(still["evaluation"]["id"], first);
+
+        let mut agent = centre.user("agent").await;
+        let (status, _) = call(
+            &mut agent,
+            Method::POST,
+            "/api/v1/quality/forms",
+            Some(json!({ "text": FORM })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let mut admin = centre.user("admin").await;
+        assert_eq!(
+            audit_actions(&mut admin, "qa_form").await,
+            ["qa_form.publish", "qa_form.publish", "qa_form.retire"]
+        );
+        assert_eq!(
+            audit_actions(&mut admin, "qa_evaluation").await,
+            ["qa_evaluation.submit", "qa_evaluation.submit"]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_form_that_breaks_a_rule_is_refused_naming_its_line_and_nothing_is_stored() {
+    for store in stores::stores("qa_bad_forms").await {
+        let centre = Centre::new(store).await;
+        let mut qa = centre.user("qa").await;
+        let negative = FORM.replacen("weight = 3", "weight = -3", 1);
+        let (status, body) = call(
+            &mut qa,
+            Method::POST,
+            "/api/v1/quality/forms",
+            Some(json!({ "text": negative })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["error"]["code"], "invalid");
+        let message = body["error"]["message"].as_str().unwrap();
+        // Line 20 of the example sets the verification question's weight.
+        assert_eq!(FORM.lines().nth(19), Some("weight = 3"));
+        assert!(
+            message.contains("line 20") && message.contains("verification"),
+            "{message}"
+        );
+        let zero = FORM
+            .lines()
+            .map(|l| {
+                if l.starts_with("weight = ") {
+                    "weight = 0"
+                } else {
+                    l
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let (status, body) = call(
+            &mut qa,
+            Method::POST,
+            "/api/v1/quality/forms",
+            Some(json!({ "text": zero })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("sum to zero"),
+            "{body}"
+        );
+        let (_, forms) = call(&mut qa, Method::GET, "/api/v1/quality/forms", None).await;
+        assert_eq!(forms, json!([]));
+    }
+}
+
+#[tokio::test]
+async fn a_released_evaluation_is_acknowledged_disputed_and_corrected_as_a_new_version() {
+    for store in stores::stores("qa_dispute").await {
+        let centre = Centre::new(store).await;
+        let mut qa = centre.user("qa").await;
+        let mut agent = centre.user("agent").await;
+        let mut lead = centre.user("lead").await;
+        let form = publish(&mut qa, FORM).await;
+        let id = evaluate(&mut qa, evaluation(form, "a1", "no")).await;
+        let path = format!("/api/v1/quality/evaluations/{id}");
+        // Score by hand, sections without weights (the flat formula):
+        // opening 1 + 3 of 4; resolution 0.75×3 + 0×4 + 1×2 (shown: not
+        // resolved) + 0.8×10/10×4 = 7.45 of 13; manner 1×2 of 2 (hold n/a);
+        // compliance 2 of 2: 15.45 ÷ 21.
+        let (_, view) = call(&mut qa, Method::GET, &path, None).await;
+        assert!(
+            close(&view["versions"][0]["score"], 100.0 * 15.45 / 21.0),
+            "{view}"
+        );
+
+        // Not released: the agent does not see it.
+        let (status, _) = call(&mut agent, Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = call(&mut qa, Method::POST, &format!("{path}/release"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, inbox) = call(&mut agent, Method::GET, "/api/v1/inbox", None).await;
+        assert!(
+            inbox
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["link"] == format!("/quality/evaluations/{id}")),
+            "{inbox}"
+        );
+        let (_, pending) = call(
+            &mut lead,
+            Method::GET,
+            "/api/v1/quality/unacknowledged",
+            None,
+        )
+        .await;
+        assert_eq!(pending.as_array().unwrap().len(), 1);
+
+        let (status, _) = call(
+            &mut agent,
+            Method::POST,
+            &format!("{path}/acknowledge"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, pending) = call(
+            &mut lead,
+            Method::GET,
+            "/api/v1/quality/unacknowledged",
+            None,
+        )
+        .await;
+        assert_eq!(pending, json!([]));
+
+        let dispute = json!({ "questions": ["resolved"], "comment": "The customer's bill was corrected on the call" });
+        let (status, _) = call(
+            &mut agent,
+            Method::POST,
+            &format!("{path}/disputes"),
+            Some(json!({ "questions": ["resolved"], "comment": " " })),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a comment is required"
+        );
+        let (status, body) = call(
+            &mut agent,
+            Method::POST,
+            &format!("{path}/disputes"),
+            Some(dispute.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let dispute_id = body["id"].as_i64().unwrap();
+        let (status, _) = call(
+            &mut agent,
+            Method::POST,
+            &format!("{path}/disputes"),
+            Some(dispute),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "one open dispute at a time"
+        );
+
+        let decision = format!("/api/v1/quality/disputes/{dispute_id}/decision");
+        let accept = json!({ "decision": "accepted", "reason": "Heard on the recording", "answers": { "resolved": "yes" } });
+        let (status, _) = call(&mut qa, Method::POST, &decision, Some(accept.clone())).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the evaluator does not decide on their own score"
+        );
+        let (status, _) = call(
+            &mut lead,
+            Method::POST,
+            &decision,
+            Some(json!({ "decision": "accepted", "reason": "x", "answers": { "empathy": "5" } })),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "only disputed questions change"
+        );
+        let (status, body) = call(&mut lead, Method::POST, &decision, Some(accept.clone())).await;
+        assert_eq!(
+            (status, body["version"].as_i64()),
+            (StatusCode::OK, Some(2)),
+            "{body}"
+        );
+        let (status, _) = call(&mut lead, Method::POST, &decision, Some(accept)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "decided once");
+
+        // Resolved: the next-step question is no longer asked.
+        // (4 + 0.75×3 + 4 + 3.2 + 2 + 2) ÷ (4 + 11 + 2 + 2) = 17.45 ÷ 19.
+        let (_, view) = call(&mut agent, Method::GET, &path, None).await;
+        let versions = view["versions"].as_array().unwrap();
+        assert_eq!(versions.len(), 2, "{view}");
+        assert!(close(&versions[0]["score"], 100.0 * 15.45 / 21.0));
+        assert!(close(&versions[1]["score"], 100.0 * 17.45 / 19.0), "{view}");
+        assert!(
+            versions[1]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("Heard on the recording")
+        );
+        assert_eq!(view["disputes"][0]["decision"], "accepted");
+        assert_eq!(
+            versions[0]["answers"]["resolved"]["comment"],
+            "no fix offered"
+        );
+    }
+}
+
+#[tokio::test]
+async fn disputes_close_after_seven_days_and_stop_at_three_a_month() {
+    for store in stores::stores("qa_dispute_rules").await {
+        let centre = Centre::new(store).await;
+        let mut qa = centre.user("qa").await;
+        let mut agent = centre.user("agent").await;
+        let form = publish(&mut qa, FORM).await;
+        let mut ids = Vec::new();
+        for _ in 0..5 {
+            let mut body = evaluation(form, "a1", "no");
+            body["release"] = json!(true);
+            ids.push(evaluate(&mut qa, body).await);
+        }
+        let dispute = |id: i64| {
+            (
+                format!("/api/v1/quality/evaluations/{id}/disputes"),
+                json!({ "questions": ["empathy"], "comment": "I did" }),
+            )
+        };
+        for id in &ids[..3] {
+            let (path, body) = dispute(*id);
+            let (status, answer) = call(&mut agent, Method::POST, &path, Some(body)).await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+        }
+        let (path, body) = dispute(ids[3]);
+        let (status, answer) = call(&mut agent, Method::POST, &path, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("at most 3"),
+            "{answer}"
+        );
+
+        // A new month, but more than 7 days after release: closed.
+        centre.clock.advance_s(30 * DAY_S);
+        let (status, answer) = call(&mut agent, Method::POST, &path, Some(body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("7 days"),
+            "{answer}"
+        );
+        let (_, disputes) = call(
+            &mut qa,
+            Method::GET,
+            &format!("/api/v1/quality/evaluations/{}", ids[3]),
+            None,
+        )
+        .await;
+        assert_eq!(
+            disputes["disputes"],
+            json!([]),
+            "nothing stored for a refused dispute"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_agent_self_assesses_their_own_contact_once_and_the_gap_shows() {
+    for store in stores::stores("qa_self").await {
+        let centre = Centre::new(store).await;
+        let mut qa = centre.user("qa").await;
+        let mut agent = centre.user("agent").await;
+        let form = publish(&mut qa, FORM).await;
+        let mut own = evaluation(form, "a1", "yes");
+        own["method"] = json!("recording");
+        let self_id = evaluate(&mut agent, own.clone()).await;
+        let (status, _) = call(
+            &mut agent,
+            Method::POST,
+            "/api/v1/quality/evaluations",
+            Some(own),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a second self-assessment"
+        );
+        let (status, _) = call(
+            &mut agent,
+            Method::POST,
+            "/api/v1/quality/evaluations",
+            Some(evaluation(form, "a2", "yes")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "another agent's contact");
+        let id = evaluate(&mut qa, evaluation(form, "a1", "no")).await;
+        let (_, view) = call(
+            &mut qa,
+            Method::GET,
+            &format!("/api/v1/quality/evaluations/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(view["self_assessment"]["evaluation_id"], self_id);
+        // Self: resolved (17.45 ÷ 19); evaluator: not resolved (15.45 ÷ 21).
+        assert!(
+            close(&view["self_assessment"]["score"], 100.0 * 17.45 / 19.0),
+            "{view}"
+        );
+        let (_, mine) = call(
+            &mut agent,
+            Method::GET,
+            &format!("/api/v1/quality/evaluations/{self_id}"),
+            None,
+        )
+        .await;
+        assert_eq!(mine["evaluation"]["kind"], "self");
+    }
+}
+
+#[tokio::test]
+async fn an_evaluation_outside_scope_or_scale_is_refused_and_nothing_is_stored() {
+    for store in stores::stores("qa_refused").await {
+        let centre = Centre::new(store).await;
+        let mut qa = centre.user("qa").await;
+        let mut lead = centre.user("lead").await;
+        let form = publish(&mut qa, FORM).await;
+        let (status, _) = call(
+            &mut lead,
+            Method::POST,
+            "/api/v1/quality/evaluations",
+            Some(evaluation(form, "a2", "no")),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "team t2's contact is outside the lead's scope"
+        );
+        let mut bad = evaluation(form, "a1", "no");
+        bad["answers"]["understood"] = json!({ "answer": "7" });
+        let (status, body) = call(
+            &mut qa,
+            Method::POST,
+            "/api/v1/quality/evaluations",
+            Some(bad),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("understood"),
+            "{body}"
+        );
+        let mut missing = evaluation(form, "a1", "no");
+        missing["answers"]
+            .as_object_mut()
+            .unwrap()
+            .remove("next_step_confirmed");
+        let (status, _) = call(
+            &mut qa,
+            Method::POST,
+            "/api/v1/quality/evaluations",
+            Some(missing),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a shown question needs an answer"
+        );
+        let (_, list) = call(&mut qa, Method::GET, "/api/v1/quality/evaluations", None).await;
+        assert_eq!(list["total"], 0);
+        let (status, _) = call(
+            &mut lead,
+            Method::POST,
+            "/api/v1/quality/evaluations",
+            Some(evaluation(form, "a1", "no")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "the lead evaluates their own team");
+    }
+}
+
+const TWO_QUESTIONS: &str = r#"name = "Two questions"
+[[sections]]
+key = "s"
+title = "S"
+[[sections.questions]]
+key = "a"
+text = "A?"
+scale = "yes_no"
+weight = 1
+[[sections.questions]]
+key = "b"
+text = "B?"
+scale = "yes_no"
+weight = 1
+"#;
+
+#[tokio::test]
+async fn calibration_is_blind_and_reports_agreement_and_each_evaluators_lean() {
+    for store in stores::stores("qa_calibration").await {
+        let centre = Centre::new(store).await;
+        let mut qa = centre.user("qa").await;
+        let mut qa2 = centre.user("qa2").await;
+        let form = publish(&mut qa, TWO_QUESTIONS).await;
+        let session = json!({
+            "name": "August week 1", "form_id": form, "evaluators": ["qa", "qa2"],
+            "contacts": [{"source_system": "test", "source_id": "c-a1"}, {"source_system": "test", "source_id": "c-a2"}]
+        });
+        let (status, body) = call(
+            &mut qa,
+            Method::POST,
+            "/api/v1/quality/calibration",
+            Some(session),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let session = body["id"].as_i64().unwrap();
+        let score = |agent: &str, a: &str, b: &str| {
+            json!({ "source_system": "test", "contact_source_id": format!("c-{agent}"), "form_id": form, "method": "recording",
+                    "calibration_session": session, "answers": { "a": {"answer": a}, "b": {"answer": b} } })
+        };
+        let first = evaluate(&mut qa, score("a1", "yes", "yes")).await;
+        // Blind: qa2 cannot read qa's score before scoring the contact.
+        let (status, _) = call(
+            &mut qa2,
+            Method::GET,
+            &format!("/api/v1/quality/evaluations/{first}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        evaluate(&mut qa, score("a2", "no", "yes")).await;
+        evaluate(&mut qa2, score("a1", "yes", "no")).await;
+        evaluate(&mut qa2, score("a2", "no", "no")).await;
+        let (status, _) = call(
+            &mut qa2,
+            Method::GET,
+            &format!("/api/v1/quality/evaluations/{first}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = call(
+            &mut qa2,
+            Method::POST,
+            "/api/v1/quality/evaluations",
+            Some(score("a2", "no", "no")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "once per contact");
+
+        let (_, report) = call(
+            &mut qa,
+            Method::GET,
+            &format!("/api/v1/quality/calibration/{session}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (report["scored"].as_i64(), report["expected"].as_i64()),
+            (Some(4), Some(4))
+        );
+        // a: both agree on both contacts, half the ratings yes: P̄ 1, P̄e 0.5, κ 1.
+        // b: they disagree on both: P̄ 0, P̄e 0.5, κ −1.
+        // Over the form: P̄ (1 + 1 + 0 + 0) ÷ 4 = 0.5, P̄e 0.5, κ 0.
+        let questions = report["questions"].as_array().unwrap();
+        assert!(
+            close(&questions[0]["agreement"], 1.0) && close(&questions[0]["kappa"], 1.0),
+            "{report}"
+        );
+        assert!(
+            close(&questions[1]["agreement"], 0.0) && close(&questions[1]["kappa"], -1.0),
+            "{report}"
+        );
+        assert!(
+            close(&report["form"]["agreement"], 0.5) && close(&report["form"]["kappa"], 0.0),
+            "{report}"
+        );
+        // Scores: qa 100 and 50, qa2 50 and 0; contact means 75 and 25:
+        // qa leans +25 (lenient), qa2 −25 (strict).
+        let bias = report["bias"].as_array().unwrap();
+        assert_eq!(bias[0]["evaluator"], "qa");
+        assert!(
+            close(&bias[0]["bias_points"], 25.0) && close(&bias[1]["bias_points"], -25.0),
+            "{report}"
+        );
+        // Calibration scores are not the agent's evaluations.
+        let mut agent = centre.user("agent").await;
+        let (_, list) = call(&mut agent, Method::GET, "/api/v1/quality/evaluations", None).await;
+        assert_eq!(list["total"], 0);
+    }
+}

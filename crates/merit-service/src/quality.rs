@@ -625,18 +625,10 @@ pub async fn evaluation(
 pub async fn evaluations(
     store: &Store,
     caller: &Caller,
-    arrival_ms: Option<(i64, i64)>,
+    filter: EvaluationFilter<'_>,
 ) -> Result<Vec<EvaluationSummary>, ServiceError> {
     caller.may_read(READERS)?;
-    let all = store
-        .evaluations(
-            caller.tenant,
-            &EvaluationFilter {
-                arrival_ms,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let all = store.evaluations(caller.tenant, &filter).await?;
     let view = ScopeView::of(store, caller).await?;
     let agent = caller.role == Role::Agent;
     Ok(all
@@ -1277,7 +1269,7 @@ pub async fn unacknowledged(
     caller: &Caller,
 ) -> Result<Vec<EvaluationSummary>, ServiceError> {
     caller.require(EVALUATORS, "list unacknowledged evaluations")?;
-    let mut list: Vec<EvaluationSummary> = evaluations(store, caller, None)
+    let mut list: Vec<EvaluationSummary> = evaluations(store, caller, EvaluationFilter::default())
         .await?
         .into_iter()
         .filter(|e| e.latest.released_ms.is_some() && e.latest.acknowledged_ms.is_none())

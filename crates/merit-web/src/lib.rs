@@ -16,6 +16,7 @@ mod page_cache;
 mod pages;
 mod performance_pages;
 mod quality_api;
+mod quality_pages;
 mod report_memo;
 mod reports_api;
 mod sessions;
@@ -101,6 +102,24 @@ impl AppState {
             (
                 "import_batch.html",
                 include_str!("../templates/import_batch.html"),
+            ),
+            ("quality.html", include_str!("../templates/quality.html")),
+            (
+                "quality_form.html",
+                include_str!("../templates/quality_form.html"),
+            ),
+            (
+                "form_refused.html",
+                include_str!("../templates/form_refused.html"),
+            ),
+            ("evaluate.html", include_str!("../templates/evaluate.html")),
+            (
+                "evaluation.html",
+                include_str!("../templates/evaluation.html"),
+            ),
+            (
+                "calibration.html",
+                include_str!("../templates/calibration.html"),
             ),
         ] {
             templates
@@ -205,6 +224,69 @@ pub fn page_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::GET,
             "/contacts/{source_system}/{source_id}",
             get(performance_pages::contact),
+        ),
+        (Method::GET, "/quality", get(quality_pages::hub)),
+        (Method::POST, "/quality/forms", post(quality_pages::publish)),
+        (Method::GET, "/quality/forms/{id}", get(quality_pages::form)),
+        (
+            Method::POST,
+            "/quality/forms/{id}/versions",
+            post(quality_pages::publish_version),
+        ),
+        (
+            Method::POST,
+            "/quality/forms/{id}/retire",
+            post(quality_pages::retire),
+        ),
+        (
+            Method::GET,
+            "/quality/evaluate",
+            get(quality_pages::evaluate_page),
+        ),
+        (
+            Method::POST,
+            "/quality/evaluations",
+            post(quality_pages::submit),
+        ),
+        (
+            Method::GET,
+            "/quality/evaluations/{id}",
+            get(quality_pages::evaluation),
+        ),
+        (
+            Method::POST,
+            "/quality/evaluations/{id}/versions",
+            post(quality_pages::rescore),
+        ),
+        (
+            Method::POST,
+            "/quality/evaluations/{id}/release",
+            post(quality_pages::release),
+        ),
+        (
+            Method::POST,
+            "/quality/evaluations/{id}/acknowledge",
+            post(quality_pages::acknowledge),
+        ),
+        (
+            Method::POST,
+            "/quality/evaluations/{id}/disputes",
+            post(quality_pages::dispute),
+        ),
+        (
+            Method::POST,
+            "/quality/disputes/{id}/decision",
+            post(quality_pages::decide),
+        ),
+        (
+            Method::POST,
+            "/quality/calibration",
+            post(quality_pages::start_calibration),
+        ),
+        (
+            Method::GET,
+            "/quality/calibration/{id}",
+            get(quality_pages::calibration),
         ),
     ]
 }

@@ -486,8 +486,26 @@ pub async fn contact(
             .into_iter()
             .map(|(ms, what)| json!({"at": at(ms), "what": what}))
             .collect();
+        let filter = merit_store::EvaluationFilter {
+            contact: Some((&source_system, &source_id)),
+            ..Default::default()
+        };
+        let evaluations: Vec<Value> =
+            merit_service::quality::evaluations(&state.store, &caller, filter)
+                .await?
+                .iter()
+                .map(|e| {
+                    json!({"id": e.evaluation.id, "kind": e.evaluation.kind, "by": e.evaluation.evaluator,
+                           "score": e.latest.score.map(|s| format!("{s:.1}")), "version": e.latest.version})
+                })
+                .collect();
+        let evaluator = merit_service::quality::EVALUATORS.contains(&caller.role);
+        let agent = caller.role == merit_domain::access::Role::Agent;
         Ok::<_, ServiceError>(json!({
             "c": c,
+            "evaluations": evaluations,
+            "can_evaluate": evaluator || agent,
+            "self_assessment": agent,
             "surveys": view.surveys,
             "timeline": timeline,
             "time_zone": zone,

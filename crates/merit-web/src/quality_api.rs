@@ -114,7 +114,7 @@ pub async fn evaluations(
     Query(page): Query<Page>,
 ) -> Result<Response, ApiError> {
     page.of(
-        quality::evaluations(&state.store, &caller, None).await?,
+        quality::evaluations(&state.store, &caller, Default::default()).await?,
         "evaluations",
     )
 }

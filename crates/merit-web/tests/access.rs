@@ -69,6 +69,9 @@ fn matrix() -> Vec<Row> {
     let evaluator_reads = [401, 403, 200, 200, 403, 403, 403, 403, 404, 200];
     let evaluator_writes = [401, 403, 404, 404, 403, 403, 403, 403, 404, 404];
     let agent_writes = [401, 404, 403, 403, 403, 403, 403, 403, 404, 403];
+    let page_scoring = [303, 404, 404, 404, 403, 403, 403, 403, 404, 404];
+    let page_evaluator_writes = [303, 403, 404, 404, 403, 403, 403, 403, 404, 404];
+    let page_agent_writes = [303, 404, 403, 403, 403, 403, 403, 403, 404, 403];
     vec![
         row(
             M::GET,
@@ -395,6 +398,105 @@ fn matrix() -> Vec<Row> {
             None,
             [401, 404, 404, 404, 404, 404, 404, 404, 404, 404],
         ),
+        row(M::GET, "/quality", "/quality", None, pages),
+        row(
+            M::POST,
+            "/quality/forms",
+            "/quality/forms",
+            None,
+            [303, 403, 403, 422, 403, 403, 403, 403, 404, 422],
+        ),
+        row(
+            M::GET,
+            "/quality/forms/{id}",
+            "/quality/forms/999",
+            None,
+            [303, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        row(
+            M::POST,
+            "/quality/forms/{id}/versions",
+            "/quality/forms/999/versions",
+            None,
+            [303, 403, 403, 422, 403, 403, 403, 403, 404, 422],
+        ),
+        row(
+            M::POST,
+            "/quality/forms/{id}/retire",
+            "/quality/forms/999/retire",
+            None,
+            [303, 403, 403, 404, 403, 403, 403, 403, 404, 404],
+        ),
+        row(
+            M::GET,
+            "/quality/evaluate",
+            "/quality/evaluate?source_system=test&source_id=c-a1",
+            None,
+            page_scoring,
+        ),
+        row(
+            M::POST,
+            "/quality/evaluations",
+            "/quality/evaluations",
+            None,
+            page_scoring,
+        ),
+        row(
+            M::GET,
+            "/quality/evaluations/{id}",
+            "/quality/evaluations/999",
+            None,
+            [303, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        row(
+            M::POST,
+            "/quality/evaluations/{id}/versions",
+            "/quality/evaluations/999/versions",
+            None,
+            page_evaluator_writes,
+        ),
+        row(
+            M::POST,
+            "/quality/evaluations/{id}/release",
+            "/quality/evaluations/999/release",
+            None,
+            page_evaluator_writes,
+        ),
+        row(
+            M::POST,
+            "/quality/evaluations/{id}/acknowledge",
+            "/quality/evaluations/999/acknowledge",
+            None,
+            page_agent_writes,
+        ),
+        row(
+            M::POST,
+            "/quality/evaluations/{id}/disputes",
+            "/quality/evaluations/999/disputes",
+            None,
+            page_agent_writes,
+        ),
+        row(
+            M::POST,
+            "/quality/disputes/{id}/decision",
+            "/quality/disputes/999/decision",
+            None,
+            page_evaluator_writes,
+        ),
+        row(
+            M::POST,
+            "/quality/calibration",
+            "/quality/calibration",
+            None,
+            [303, 403, 403, 404, 403, 403, 403, 403, 404, 404],
+        ),
+        row(
+            M::GET,
+            "/quality/calibration/{id}",
+            "/quality/calibration/999",
+            None,
+            page_evaluator_writes,
+        ),
         // Quality: nothing stored yet, so reads of a record are 404 and
         // writes the role may make are refused for their input (422/404).
         row(
@@ -558,6 +660,13 @@ async fn request(browser: &mut Browser, row: &Row, username: &str) -> StatusCode
                 .body(Body::from(form))
                 .unwrap();
             browser.send(request).await.status
+        }
+        (&Method::POST, path) if path.starts_with("/quality") => {
+            // Enough for each form to reach its check; no form 999 exists.
+            let form = "text=x&reason=x&comment=x&name=x&form_id=999&decision=rejected\
+                        &source_system=test&source_id=c-a1&method=recording\
+                        &contacts=test%2Fc-a1&evaluators=qa+admin&question=a";
+            browser.post_form(path, form).await.status
         }
         (&Method::POST, path) if path.starts_with("/api/v1/imports") => {
             let org = "record,id,name,site_id,time_zone\nsite,s9,Ninth,,UTC\n";

@@ -177,6 +177,24 @@ impl Session {
             .unwrap();
     }
 
+    /// Clicks what submits a form or follows a link, and waits until the
+    /// next page has replaced this one (the old page's root goes stale).
+    async fn click_and_load(&self, css: &str) {
+        let old = self.client.find(Locator::Css("html")).await.unwrap();
+        self.click(css).await;
+        for _ in 0..100_000 {
+            if old.tag_name().await.is_err() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        self.client
+            .wait()
+            .for_element(Locator::Css("main"))
+            .await
+            .unwrap_or_else(|e| panic!("after {css}: {e}"));
+    }
+
     /// The JSON the API answers for `path`, read in the same signed-in browser.
     async fn api(&self, path: &str) -> serde_json::Value {
         self.goto(path).await;
@@ -650,4 +668,138 @@ async fn the_other_pages_show_what_the_api_gives() {
         );
     }
     admin.close().await;
+}
+
+/// Answers the scoring form: one radio per question key (`key=answer`).
+async fn answer(session: &Session, answers: &[(&str, &str)]) {
+    for (key, value) in answers {
+        session
+            .click(&format!("input[name='answer.{key}'][value='{value}']"))
+            .await;
+    }
+}
+
+/// The evaluation id the browser is looking at (`/quality/evaluations/{id}`).
+async fn evaluation_id(session: &Session) -> String {
+    let url = session.client.current_url().await.unwrap();
+    let id = url.path().rsplit('/').next().unwrap().to_owned();
+    assert!(url.path().starts_with("/quality/evaluations/"), "{url}");
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evaluation_is_self_assessed_acknowledged_disputed_and_corrected() {
+    let driver = Driver::start();
+    let (store, _, collected) = centre().await;
+    let base = serve(&store).await;
+    let (_, member, _) = add_centre_users(&store).await;
+    let qa_caller = merit_service::access::Caller {
+        name: "qa".into(),
+        role: merit_domain::access::Role::QaSpecialist,
+        ..merit_service::access::Caller::command_line(DEFAULT_TENANT)
+    };
+    let form = include_str!("../../../docs/examples/inbound-call-quality.toml");
+    merit_service::quality::publish_form(&store, &TestClock::default(), &qa_caller, None, form)
+        .await
+        .unwrap();
+    let contact = collected
+        .contacts
+        .iter()
+        .find(|c| {
+            c.agent_id.as_deref() == Some(member.as_str())
+                && c.outcome == merit_domain::contact::Outcome::Handled
+        })
+        .unwrap();
+    let contact_page = format!("/contacts/{}/{}", contact.source_system, contact.source_id);
+    let all = [
+        ("greeting", "yes"),
+        ("verification", "yes"),
+        ("understood", "4"),
+        ("accuracy", "8"),
+        ("empathy", "5"),
+        ("hold_explained", "n/a"),
+        ("went_extra_mile", "no"),
+        ("recording_notice", "pass"),
+        ("wrap_up_code", "pass"),
+    ];
+
+    // The QA specialist scores the call from its contact page and releases it.
+    let qa = Session::open(&driver, &base).await;
+    qa.sign_in("qa").await;
+    qa.goto(&contact_page).await;
+    qa.click_and_load("#evaluate").await;
+    answer(&qa, &all).await;
+    answer(&qa, &[("resolved", "no"), ("next_step_confirmed", "yes")]).await;
+    qa.click("input[name='release']").await;
+    qa.screenshot("evaluate").await;
+    qa.click_and_load("form.scoring button[type=submit]").await;
+    let id = evaluation_id(&qa).await;
+    // 15.45 of 21 weighted points (the working is in tests/quality.rs): 73.6.
+    assert_eq!(qa.text("tr[data-version='1'] td.score").await, "73.6");
+
+    // The agent assesses the same call themself: resolved, so 17.45 of 19.
+    let agent = Session::open(&driver, &base).await;
+    agent.sign_in("member").await;
+    agent.goto(&contact_page).await;
+    agent.click_and_load("#evaluate").await;
+    answer(&agent, &all).await;
+    answer(&agent, &[("resolved", "yes")]).await;
+    agent
+        .click_and_load("form.scoring button[type=submit]")
+        .await;
+    assert_eq!(agent.text("tr[data-version='1'] td.score").await, "91.8");
+
+    // The inbox leads to the released evaluation, with the gap per question.
+    agent.goto("/inbox").await;
+    agent
+        .click_and_load(&format!("a[href='/quality/evaluations/{id}']"))
+        .await;
+    agent.screenshot("evaluation-agent").await;
+    let resolved_row = agent.text("tr[data-question='resolved']").await;
+    assert!(resolved_row.contains("+100"), "{resolved_row}");
+    agent.click_and_load("#acknowledge").await;
+    agent.click("#dispute summary").await;
+    agent
+        .click("#dispute input[name='question'][value='resolved']")
+        .await;
+    agent
+        .client
+        .find(Locator::Id("dispute-comment"))
+        .await
+        .unwrap()
+        .send_keys("The bill was corrected on the call")
+        .await
+        .unwrap();
+    agent.click_and_load("#dispute button[type=submit]").await;
+    assert!(agent.text("article.dispute").await.contains("Open."));
+
+    // The team lead accepts it: version 2 scores the call resolved.
+    let lead = Session::open(&driver, &base).await;
+    lead.sign_in("teamlead").await;
+    lead.goto(&format!("/quality/evaluations/{id}")).await;
+    lead.click("article.dispute select[name='answer.resolved'] option[value='yes']")
+        .await;
+    lead.client
+        .find(Locator::Css("article.dispute input[name='reason']"))
+        .await
+        .unwrap()
+        .send_keys("Heard on the recording")
+        .await
+        .unwrap();
+    lead.click_and_load("article.dispute button[type=submit]")
+        .await;
+    lead.screenshot("evaluation-decided").await;
+    assert!(
+        lead.text("p.decision")
+            .await
+            .starts_with("accepted by teamlead")
+    );
+
+    // The agent sees the new version, and the original beside it.
+    agent.goto(&format!("/quality/evaluations/{id}")).await;
+    assert_eq!(agent.text("tr[data-version='1'] td.score").await, "73.6");
+    assert_eq!(agent.text("tr[data-version='2'] td.score").await, "91.8");
+    for session in [qa, agent, lead] {
+        session.close().await;
+    }
 }

@@ -8,6 +8,7 @@ pub mod asterisk_cdr;
 pub mod asterisk_queue_log;
 pub mod mapped;
 pub mod native;
+pub mod quality_evaluations;
 pub mod quality_form;
 mod text;
 
@@ -188,7 +189,7 @@ impl ImportKind {
 }
 
 /// A bad row: where it is and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RowProblem {
     pub file: String,
     pub line: u64,

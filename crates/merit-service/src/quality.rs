@@ -375,6 +375,7 @@ pub async fn evaluate(
         evaluator: caller.name.clone(),
         contact_arrival_ms: contact.contact.arrival_ms,
         calibration_session_id: new.calibration_session,
+        source_id: None,
         created_ms: clock.now_ms(),
     };
     let release = new.release && kind == "human";
@@ -1281,4 +1282,162 @@ pub async fn unacknowledged(
 /// Whether a role may see quality pages about others (everyone but agents).
 pub fn sees_others(caller: &Caller) -> bool {
     !matches!(caller.scope, Scope::OwnRecords | Scope::Contract(_))
+}
+
+/// What an evaluations import did: rows added, rows already stored (by
+/// their source id), and a problem per refused row.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvaluationImport {
+    pub file: String,
+    pub inserted: usize,
+    pub unchanged: usize,
+    pub problems: Vec<merit_import::RowProblem>,
+}
+
+/// Imports past or automated evaluations (docs/formats.md): each row is
+/// checked against its form version and contact, scored, and stored with
+/// the others in one transaction; a bad row is reported by line and field.
+pub async fn import_evaluations(
+    store: &Store,
+    clock: &dyn Clock,
+    caller: &Caller,
+    path: &std::path::Path,
+    display_name: Option<&str>,
+) -> Result<EvaluationImport, ServiceError> {
+    caller.require(FORM_WRITERS, "import evaluations")?;
+    let file = display_name.map_or_else(|| path.display().to_string(), str::to_owned);
+    let (rows, mut problems) =
+        merit_import::quality_evaluations::read_evaluations(path).map_err(|e| e.named(&file))?;
+    for p in &mut problems {
+        p.file.clone_from(&file);
+    }
+    let mut stored: BTreeSet<String> = store
+        .evaluation_source_ids(caller.tenant)
+        .await?
+        .into_iter()
+        .collect();
+    let mut forms: BTreeMap<String, FormHistory> = BTreeMap::new();
+    for record in store.forms(caller.tenant).await? {
+        let history = form(store, caller, record.id).await?;
+        forms.insert(record.name.clone(), history);
+    }
+    let (mut new, mut unchanged) = (Vec::new(), 0);
+    for row in rows {
+        let refuse = |field: &str, reason: String| merit_import::RowProblem {
+            file: file.clone(),
+            line: row.line,
+            field: field.into(),
+            reason,
+        };
+        if stored.contains(&row.source_id) {
+            unchanged += 1;
+            continue;
+        }
+        let Some(history) = forms.get(&row.form) else {
+            problems.push(refuse("form", format!("no form is named {:?}", row.form)));
+            continue;
+        };
+        let version = match row.form_version {
+            Some(v) => history.version(v),
+            None => history.latest(),
+        };
+        let Some(version) = version else {
+            problems.push(refuse(
+                "form_version",
+                format!("{:?} has no such version", row.form),
+            ));
+            continue;
+        };
+        let contact = match crate::contacts::contact(
+            store,
+            caller,
+            &row.source_system,
+            &row.contact_source_id,
+        )
+        .await
+        {
+            Ok(view) => view.contact,
+            Err(ServiceError::NotFound) => {
+                problems.push(refuse(
+                    "contact_source_id",
+                    format!("no contact {}/{}", row.source_system, row.contact_source_id),
+                ));
+                continue;
+            }
+            Err(other) => return Err(other),
+        };
+        let Some(agent_id) = contact.agent_id else {
+            problems.push(refuse(
+                "contact_source_id",
+                "no agent handled this contact".into(),
+            ));
+            continue;
+        };
+        let scored = match score(&version.form, &row.answers) {
+            Ok(scored) => scored,
+            Err(e) => {
+                problems.push(refuse("answers", e.to_string()));
+                continue;
+            }
+        };
+        let answers: BTreeMap<String, GivenAnswer> = row
+            .answers
+            .iter()
+            .map(|(k, a)| {
+                (
+                    k.clone(),
+                    GivenAnswer {
+                        answer: a.clone(),
+                        comment: None,
+                    },
+                )
+            })
+            .collect();
+        let record = EvaluationRecord {
+            id: 0,
+            form_id: history.form.id,
+            form_version: version.version,
+            source_system: row.source_system,
+            contact_source_id: row.contact_source_id,
+            agent_id,
+            kind: row.kind,
+            method: row.method,
+            evaluator: row.evaluator.clone(),
+            contact_arrival_ms: contact.arrival_ms,
+            calibration_session_id: None,
+            source_id: Some(row.source_id.clone()),
+            created_ms: row.evaluated_ms,
+        };
+        let first = EvaluationVersionRecord {
+            evaluation_id: 0,
+            version: 0,
+            answers_json: serde_json::to_string(&answers)
+                .map_err(|e| invalid("answers", e.to_string()))?,
+            comment: row.comment,
+            score: scored.score,
+            auto_fail_by: scored.form_auto_fail.map(|a| a.by),
+            created_ms: row.evaluated_ms,
+            created_by: row.evaluator,
+            reason: None,
+            released_ms: row.released_ms,
+            acknowledged_ms: row.acknowledged_ms,
+        };
+        let entry = audit(
+            caller,
+            clock,
+            "qa_evaluation.import",
+            "qa_evaluation",
+            String::new(),
+            &(&record, &first),
+        );
+        stored.insert(row.source_id);
+        new.push((record, first, entry));
+    }
+    store.add_evaluations(caller.tenant, &new).await?;
+    Ok(EvaluationImport {
+        file,
+        inserted: new.len(),
+        unchanged,
+        problems,
+    })
 }

@@ -41,6 +41,8 @@ pub struct EvaluationRecord {
     pub evaluator: String,
     pub contact_arrival_ms: i64,
     pub calibration_session_id: Option<i64>,
+    /// An imported evaluation's id in its source.
+    pub source_id: Option<String>,
     pub created_ms: i64,
 }
 
@@ -112,7 +114,7 @@ pub struct EvaluationFilter<'a> {
 }
 
 const EVALUATION_COLUMNS: &str = "e.id, e.form_id, e.form_version, e.source_system, e.contact_source_id, e.agent_id, e.kind, e.method,
-    e.evaluator, e.contact_arrival_ms, e.calibration_session_id, e.created_ms";
+    e.evaluator, e.contact_arrival_ms, e.calibration_session_id, e.source_id, e.created_ms";
 const VERSION_COLUMNS: &str =
     "v.evaluation_id, v.version, v.answers_json, v.comment, v.score, v.auto_fail_by, v.created_ms,
     v.created_by, v.reason, v.released_ms, v.acknowledged_ms";
@@ -128,9 +130,9 @@ fn audited(audit: &AuditEntry, id: i64) -> AuditEntry {
 }
 
 const INSERT_VERSION: &str = "INSERT INTO qa_evaluation_versions (tenant_id, evaluation_id, version, answers_json, comment, score,
-    auto_fail_by, created_ms, created_by, reason, released_ms)
+    auto_fail_by, created_ms, created_by, reason, released_ms, acknowledged_ms)
     VALUES ($1, $2, (SELECT COALESCE(MAX(version), 0) + 1 FROM qa_evaluation_versions WHERE evaluation_id = $2),
-    $3, $4, $5, $6, $7, $8, $9, $10) RETURNING version";
+    $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING version";
 
 /// Inserts an evaluation version inside an open transaction; yields its number.
 macro_rules! insert_version {
@@ -146,6 +148,7 @@ macro_rules! insert_version {
             .bind(&$v.created_by)
             .bind(&$v.reason)
             .bind($v.released_ms)
+            .bind($v.acknowledged_ms)
             .fetch_one($tx)
             .await
     };
@@ -275,35 +278,65 @@ impl Store {
         first: &EvaluationVersionRecord,
         audit: &AuditEntry,
     ) -> StoreResult<i64> {
+        let ids = self
+            .add_evaluations(
+                tenant,
+                &[(evaluation.clone(), first.clone(), audit.clone())],
+            )
+            .await?;
+        Ok(ids[0])
+    }
+
+    /// Adds evaluations, each with its first version and audit entry, in
+    /// one transaction (all or none); returns their ids.
+    pub async fn add_evaluations(
+        &self,
+        tenant: TenantId,
+        evaluations: &[(EvaluationRecord, EvaluationVersionRecord, AuditEntry)],
+    ) -> StoreResult<Vec<i64>> {
         let sql = "INSERT INTO qa_evaluations (tenant_id, form_id, form_version, source_system, contact_source_id, agent_id,
-                   kind, method, evaluator, contact_arrival_ms, calibration_session_id, created_ms)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+                   kind, method, evaluator, contact_arrival_ms, calibration_session_id, source_id, created_ms)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id";
         macro_rules! run {
             ($pool:expr) => {{
                 let mut tx = $pool.begin().await?;
-                let e = evaluation;
-                let id: i64 = sqlx::query_scalar(sql)
-                    .bind(tenant)
-                    .bind(e.form_id)
-                    .bind(e.form_version)
-                    .bind(&e.source_system)
-                    .bind(&e.contact_source_id)
-                    .bind(&e.agent_id)
-                    .bind(&e.kind)
-                    .bind(&e.method)
-                    .bind(&e.evaluator)
-                    .bind(e.contact_arrival_ms)
-                    .bind(e.calibration_session_id)
-                    .bind(e.created_ms)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                insert_version!(tenant, id, first, &mut *tx)?;
-                insert_audit!(tenant, audited(audit, id), &mut *tx)?;
+                let mut ids = Vec::with_capacity(evaluations.len());
+                for (e, first, audit) in evaluations {
+                    let id: i64 = sqlx::query_scalar(sql)
+                        .bind(tenant)
+                        .bind(e.form_id)
+                        .bind(e.form_version)
+                        .bind(&e.source_system)
+                        .bind(&e.contact_source_id)
+                        .bind(&e.agent_id)
+                        .bind(&e.kind)
+                        .bind(&e.method)
+                        .bind(&e.evaluator)
+                        .bind(e.contact_arrival_ms)
+                        .bind(e.calibration_session_id)
+                        .bind(&e.source_id)
+                        .bind(e.created_ms)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    insert_version!(tenant, id, first, &mut *tx)?;
+                    insert_audit!(tenant, audited(audit, id), &mut *tx)?;
+                    ids.push(id);
+                }
                 tx.commit().await?;
-                id
+                ids
             }};
         }
         Ok(on_store!(self, |pool| run!(pool)))
+    }
+
+    /// The source ids of imported evaluations already stored.
+    pub async fn evaluation_source_ids(&self, tenant: TenantId) -> StoreResult<Vec<String>> {
+        let sql =
+            "SELECT source_id FROM qa_evaluations WHERE tenant_id = $1 AND source_id IS NOT NULL";
+        Ok(on_store!(self, |pool| sqlx::query_scalar(sql)
+            .bind(tenant)
+            .fetch_all(pool)
+            .await?))
     }
 
     /// Adds the next version of an evaluation; returns its number.

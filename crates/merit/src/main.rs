@@ -1,6 +1,7 @@
 //! The `merit` command: the only place that reads argv, the environment and
 //! the clock. Exit codes: 0 success, 1 runtime failure, 2 usage error.
 
+mod quality;
 mod report;
 mod simulate;
 mod users;
@@ -64,10 +65,11 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Import files of one kind: contacts, states, schedules, absences, surveys or org.
+    /// Import files of one kind: contacts, states, schedules, absences,
+    /// surveys, org, or evaluations (past and automated QA scores).
     Import {
         #[arg(value_parser = parse_kind)]
-        kind: ImportKind,
+        kind: ImportWhat,
         #[arg(long)]
         db: String,
         /// native, anonymous-bank, asterisk-queue-log, asterisk-cdr,
@@ -123,6 +125,11 @@ enum Command {
         #[command(subcommand)]
         command: report::TargetsCommand,
     },
+    /// Quality scoring: publish scorecard forms, list them, read a calibration session.
+    Quality {
+        #[command(subcommand)]
+        command: quality::QualityCommand,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -161,9 +168,23 @@ enum ConfigCommand {
     Example,
 }
 
-fn parse_kind(text: &str) -> Result<ImportKind, String> {
+/// What `merit import` loads: records of a kind, or evaluations.
+#[derive(Clone, Copy)]
+enum ImportWhat {
+    Records(ImportKind),
+    Evaluations,
+}
+
+fn parse_kind(text: &str) -> Result<ImportWhat, String> {
+    if text == "evaluations" {
+        return Ok(ImportWhat::Evaluations);
+    }
     ImportKind::parse(text)
-        .ok_or_else(|| "expected one of contacts, states, schedules, absences, surveys, org".into())
+        .map(ImportWhat::Records)
+        .ok_or_else(|| {
+            "expected one of contacts, states, schedules, absences, surveys, org, evaluations"
+                .into()
+        })
 }
 
 fn parse_format(text: &str) -> Result<ImportFormat, String> {
@@ -332,7 +353,13 @@ async fn run(cli: Cli) -> Result<()> {
                 cdr_layout,
             };
             let store = open_store(&db).await?;
-            import_files(&store, kind, &source, &files).await
+            match kind {
+                ImportWhat::Records(kind) => import_files(&store, kind, &source, &files).await,
+                ImportWhat::Evaluations if format != ImportFormat::Native => {
+                    bail!("evaluations are imported in the native format only")
+                }
+                ImportWhat::Evaluations => quality::import_evaluations(&store, &files).await,
+            }
         }
         Command::Migrate { db } => {
             let store = open_store(&db).await?;
@@ -366,6 +393,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Definitions { command } => report::run_definitions(command).await,
         Command::Targets { command } => report::run_targets(command).await,
         Command::User { command } => users::run(command).await,
+        Command::Quality { command } => quality::run(command).await,
         Command::Config {
             command: ConfigCommand::Example,
         } => {

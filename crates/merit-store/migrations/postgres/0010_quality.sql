@@ -52,10 +52,13 @@ CREATE TABLE qa_evaluations (
     evaluator TEXT NOT NULL,
     contact_arrival_ms BIGINT NOT NULL,
     calibration_session_id BIGINT REFERENCES qa_calibration_sessions (id),
+    -- An imported evaluation's id in its source, so importing twice adds nothing.
+    source_id TEXT,
     created_ms BIGINT NOT NULL,
     FOREIGN KEY (form_id, form_version) REFERENCES qa_form_versions (form_id, version)
 );
 CREATE INDEX qa_evaluations_by_agent ON qa_evaluations (tenant_id, agent_id, contact_arrival_ms);
+CREATE UNIQUE INDEX qa_evaluations_by_source ON qa_evaluations (tenant_id, source_id) WHERE source_id IS NOT NULL;
 CREATE INDEX qa_evaluations_by_contact ON qa_evaluations (tenant_id, source_system, contact_source_id);
 
 CREATE TABLE qa_evaluation_versions (

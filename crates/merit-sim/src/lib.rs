@@ -6,6 +6,7 @@
 
 pub mod engine;
 mod names;
+pub mod quality;
 pub mod scenario;
 
 use engine::{AgentSpec, Behaviour, HandleTime, QueueSpec, ServedFacts, World};

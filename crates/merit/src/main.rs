@@ -278,7 +278,7 @@ async fn run(cli: Cli) -> Result<()> {
                 eprintln!(
                     "Simulating {days} days of Riverside Energy ({agents} agents, seed {seed})..."
                 );
-                simulate::write_native_files(&scenario.config(), &dir)?;
+                let written = simulate::write_native_files(&scenario.config(), &dir)?;
                 merit_service::centre::configure_centre(
                     &store,
                     &SystemClock,
@@ -293,6 +293,14 @@ async fn run(cli: Cli) -> Result<()> {
                     import_files(&store, kind, &source, &[simulate::file_for(&dir, kind)]).await?;
                 }
                 let _ = std::fs::remove_dir_all(&dir);
+                users::demo_users(&store).await?;
+                let end = scenario
+                    .start
+                    .checked_add(jiff::Span::new().days(i64::from(scenario.days)))?;
+                let summary =
+                    quality::load_demo(&store, &written.sampled_for_quality, scenario.seed, end)
+                        .await?;
+                eprintln!("{summary}");
             } else {
                 eprintln!("Reusing {db} (use --fresh to rebuild it).");
             }
@@ -326,8 +334,8 @@ async fn run(cli: Cli) -> Result<()> {
             serve(store, listen, secure_cookies).await
         }
         Command::Simulate { scenario, out } => {
-            let counts = simulate::write_native_files(&scenario.config(), &out)?;
-            println!("{counts}");
+            let written = simulate::write_native_files(&scenario.config(), &out)?;
+            println!("{}", written.summary);
             Ok(())
         }
         Command::Import {

@@ -26,12 +26,17 @@ struct FileSink {
     surveys: NativeWriter<BufWriter<File>>,
     n_contacts: u64,
     n_surveys: u64,
+    seed: u64,
+    sampled_for_quality: Vec<Contact>,
     error: Option<csv::Error>,
 }
 
 impl CentreSink for FileSink {
     fn contact(&mut self, contact: Contact) {
         self.n_contacts += 1;
+        if merit_sim::quality::sampled_for_quality(&contact, self.seed) {
+            self.sampled_for_quality.push(contact.clone());
+        }
         if let Err(e) = self.contacts.contact(&contact) {
             self.error.get_or_insert(e);
         }
@@ -44,14 +49,22 @@ impl CentreSink for FileSink {
     }
 }
 
-/// Simulates and writes org, contacts, states, schedules, absences and surveys; returns a summary line.
-pub fn write_native_files(config: &ScenarioConfig, dir: &Path) -> Result<String> {
+/// What a simulation wrote, and the calls its QA team evaluates.
+pub struct Written {
+    pub summary: String,
+    pub sampled_for_quality: Vec<Contact>,
+}
+
+/// Simulates and writes org, contacts, states, schedules, absences and surveys.
+pub fn write_native_files(config: &ScenarioConfig, dir: &Path) -> Result<Written> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut sink = FileSink {
         contacts: writer(dir, ImportKind::Contacts)?,
         surveys: writer(dir, ImportKind::Surveys)?,
         n_contacts: 0,
         n_surveys: 0,
+        seed: config.seed,
+        sampled_for_quality: Vec::new(),
         error: None,
     };
     let records = simulate_centre(config, &mut sink);
@@ -80,7 +93,7 @@ pub fn write_native_files(config: &ScenarioConfig, dir: &Path) -> Result<String>
         absences.absence(SOURCE_SYSTEM, a)?;
     }
     absences.flush()?;
-    Ok(format!(
+    let summary = format!(
         "wrote {}: {} contacts, {} surveys, {} agent states, {} schedule segments, {} absences, {} agents",
         dir.display(),
         sink.n_contacts,
@@ -89,5 +102,9 @@ pub fn write_native_files(config: &ScenarioConfig, dir: &Path) -> Result<String>
         records.schedules.len(),
         records.absences.len(),
         records.organisation.agents.len()
-    ))
+    );
+    Ok(Written {
+        summary,
+        sampled_for_quality: sink.sampled_for_quality,
+    })
 }

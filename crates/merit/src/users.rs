@@ -225,6 +225,7 @@ pub async fn demo_users(store: &Store) -> Result<Vec<(String, Role, Scope)>> {
         ),
         ("lead", Role::TeamLead, Scope::Team(team), None),
         ("qa", Role::QaSpecialist, Scope::Centre, None),
+        ("qa2", Role::QaSpecialist, Scope::Centre, None),
         ("trainer", Role::Trainer, Scope::Centre, None),
         ("workforce", Role::WorkforceManager, Scope::Centre, None),
         ("operations", Role::OperationsManager, Scope::Centre, None),

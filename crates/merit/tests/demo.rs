@@ -106,6 +106,13 @@ fn demo_serves_the_overview_and_reuses_its_database() {
         page.to_ascii_lowercase()
             .contains("content-security-policy: default-src 'self'")
     );
+    // The demo's scorecard form is published, for the QA specialists to use.
+    let cookie = sign_in(&address, "qa2");
+    let page = get(&address, "/quality", &cookie);
+    assert!(
+        page.starts_with("HTTP/1.1 200") && page.contains("Inbound call quality"),
+        "{page}"
+    );
     first.kill().unwrap();
     first.wait().unwrap();
 

@@ -92,7 +92,7 @@ pub fn sampled_for_quality(contact: &Contact, seed: u64) -> bool {
     contact.outcome == Outcome::Handled
         && contact.channel == Channel::VoiceInbound
         && contact.agent_id.is_some()
-        && stable_hash(&contact.source_id, seed) % 150 == 0
+        && stable_hash(&contact.source_id, seed).is_multiple_of(150)
 }
 
 /// How good an agent's calls are, from 0.6 to 0.95, fixed per agent.

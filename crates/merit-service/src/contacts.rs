@@ -117,6 +117,27 @@ pub async fn contact(
     })
 }
 
+/// The UTC bounds [start, end) of the centre's local days `from` to `to`,
+/// and the centre's zone.
+pub(crate) async fn local_days_ms(
+    store: &Store,
+    tenant: merit_domain::TenantId,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> Result<((i64, i64), jiff::tz::TimeZone), ServiceError> {
+    let invalid = |field: &'static str, reason: String| ServiceError::Invalid { field, reason };
+    let zone = crate::time_zone(&store.centre(tenant).await?.1)?;
+    let start_ms = |day: jiff::civil::Date| {
+        day.to_zoned(zone.clone())
+            .map(|z| z.timestamp().as_millisecond())
+            .map_err(|e| invalid("from", e.to_string()))
+    };
+    let next = to
+        .checked_add(jiff::Span::new().days(1))
+        .map_err(|e| invalid("to", e.to_string()))?;
+    Ok(((start_ms(from)?, start_ms(next)?), zone))
+}
+
 /// The longest period one contact list covers.
 pub const MAX_LIST_DAYS: i64 = 31;
 
@@ -140,17 +161,7 @@ pub async fn list(
             format!("a list covers at most {MAX_LIST_DAYS} days ({days} asked)"),
         ));
     }
-    let (_, zone_name) = store.centre(caller.tenant).await?;
-    let zone = crate::time_zone(&zone_name)?;
-    let start_ms = |day: jiff::civil::Date| {
-        day.to_zoned(zone.clone())
-            .map(|z| z.timestamp().as_millisecond())
-            .map_err(|e| invalid("from", e.to_string()))
-    };
-    let next = to
-        .checked_add(jiff::Span::new().days(1))
-        .map_err(|e| invalid("to", e.to_string()))?;
-    let bounds = (start_ms(from)?, start_ms(next)?);
+    let (bounds, zone) = local_days_ms(store, caller.tenant, from, to).await?;
     let org = match &caller.scope {
         Scope::Team(_) | Scope::Site(_) => Some(store.load_organisation(caller.tenant).await?),
         _ => None,

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod overview;
 pub mod quality;
+pub mod quality_insights;
 pub mod reports;
 
 /// The source of the current time, injected so tests and simulations control it.

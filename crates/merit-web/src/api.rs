@@ -73,6 +73,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             quality_api::start_calibration
         ))
         .routes(routes!(quality_api::calibration_report))
+        .routes(routes!(quality_api::insights))
 }
 
 /// A JSON body whose rejections use the API's error body.

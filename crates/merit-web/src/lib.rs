@@ -121,6 +121,10 @@ impl AppState {
                 "calibration.html",
                 include_str!("../templates/calibration.html"),
             ),
+            (
+                "quality_insights.html",
+                include_str!("../templates/quality_insights.html"),
+            ),
         ] {
             templates
                 .add_template(name, text)
@@ -226,6 +230,11 @@ pub fn page_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             get(performance_pages::contact),
         ),
         (Method::GET, "/quality", get(quality_pages::hub)),
+        (
+            Method::GET,
+            "/quality/insights",
+            get(quality_pages::insights),
+        ),
         (Method::POST, "/quality/forms", post(quality_pages::publish)),
         (Method::GET, "/quality/forms/{id}", get(quality_pages::form)),
         (

@@ -29,7 +29,7 @@ pub struct PeriodQuery {
     sort: Option<String>,
 }
 
-async fn period(
+pub(crate) async fn period(
     state: &AppState,
     caller: &Caller,
     from: &Option<String>,

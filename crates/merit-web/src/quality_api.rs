@@ -340,3 +340,27 @@ pub async fn calibration_report(
 ) -> Result<Response, ApiError> {
     ok(quality::calibration_report(&state.store, &caller, record_id(&id)?).await?)
 }
+
+/// The period of the insights: the centre's local days `from` to `to`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct InsightsQuery {
+    /// First local day, YYYY-MM-DD.
+    pub from: String,
+    /// Last local day, YYYY-MM-DD.
+    pub to: String,
+}
+
+/// Each evaluator's scores, auto-fails and disputes; disputed questions;
+/// the self-assessment gap; QA scores against the customer's answers; the
+/// calibration trend (docs/metrics.md).
+#[utoipa::path(get, path = "/api/v1/quality/insights", tag = "quality", params(InsightsQuery),
+    responses((status = 200, description = "the insights", body = Value), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn insights(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    crate::api::ApiQuery(query): crate::api::ApiQuery<InsightsQuery>,
+) -> Result<Response, ApiError> {
+    let from = crate::api::date("from", &query.from)?;
+    let to = crate::api::date("to", &query.to)?;
+    ok(merit_service::quality_insights::insights(&state.store, &caller, from, to).await?)
+}

@@ -654,3 +654,60 @@ pub async fn calibration(
     .await;
     respond(&state, &caller, "calibration.html", result)
 }
+
+#[derive(Debug, Deserialize)]
+pub struct InsightsQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The quality programme's own figures over a period (default: the recent weeks).
+pub async fn insights(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Query(query): Query<InsightsQuery>,
+) -> Response {
+    let result = async {
+        let (from, to) = crate::performance_pages::period(&state, &caller, &query.from, &query.to).await?;
+        let (_, tz) = centre_zone(&state, &caller).await?;
+        let found = merit_service::quality_insights::insights(&state.store, &caller, from, to).await?;
+        let points = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:+.1}"));
+        let share = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{:.1} %", v * 100.0));
+        let r = |c: &Option<merit_domain::quality::agreement::Correlation>| match c {
+            Some(c) => json!({ "r": format!("{:.2}", c.r), "interval": format!("{:.2} to {:.2}", c.low, c.high),
+                               "weak": c.low <= 0.0 }),
+            None => json!({ "r": "n/a", "interval": "fewer than 4 pairs", "weak": true }),
+        };
+        let overall: Vec<Value> = found
+            .customer
+            .iter()
+            .filter(|c| c.qa_question.is_none())
+            .map(|c| json!({ "form": c.form, "version": c.form_version, "evaluator": c.evaluator.clone().unwrap_or_else(|| "all".into()),
+                             "survey": c.survey_question, "pairs": c.pairs, "r": r(&c.correlation) }))
+            .collect();
+        let by_question: Vec<Value> = found
+            .customer
+            .iter()
+            .filter_map(|c| Some((c.qa_question.as_ref()?, c)))
+            .map(|(q, c)| json!({ "form": c.form, "version": c.form_version, "question": q, "survey": c.survey_question,
+                                  "pairs": c.pairs, "r": r(&c.correlation) }))
+            .collect();
+        Ok::<_, ServiceError>(json!({
+            "from": from.to_string(), "to": to.to_string(),
+            "evaluators": found.evaluators.iter().map(|e| json!({ "evaluator": e.evaluator, "evaluations": e.evaluations,
+                "mean": score_text(e.mean_score), "auto_fail": share(e.auto_fail_rate), "disputes": e.disputes, "accepted": e.disputes_accepted })).collect::<Vec<_>>(),
+            "disputed": found.disputed_questions,
+            "gaps": found.self_gaps.iter().map(|g| json!({ "question": g.question, "pairs": g.pairs, "gap": points(g.mean_gap_points) })).collect::<Vec<_>>(),
+            "overall": overall, "by_question": by_question,
+            "disagreements": found.disagreements.iter().map(|d| json!({ "id": d.evaluation_id, "contact": d.contact_source_id,
+                "agent": d.agent_id, "evaluator": d.evaluator, "qa": format!("{:.1}", d.qa_score), "survey": d.survey_question,
+                "answer": d.customer_answer })).collect::<Vec<_>>(),
+            "calibration": found.calibration.iter().map(|c| json!({ "id": c.session_id, "name": c.name,
+                "when": local_time(c.created_ms, &tz), "agreement": share(c.agreement),
+                "kappa": c.kappa.map_or_else(|| "n/a".to_owned(), |k| format!("{k:.2}")),
+                "bias": c.bias.iter().map(|(e, b)| format!("{e} {}", points(*b))).collect::<Vec<_>>().join(", ") })).collect::<Vec<_>>(),
+        }))
+    }
+    .await;
+    respond(&state, &caller, "quality_insights.html", result)
+}

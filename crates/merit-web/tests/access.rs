@@ -400,6 +400,20 @@ fn matrix() -> Vec<Row> {
         ),
         row(M::GET, "/quality", "/quality", None, pages),
         row(
+            M::GET,
+            "/quality/insights",
+            "/quality/insights",
+            None,
+            [303, 403, 200, 200, 200, 403, 200, 403, 404, 200],
+        ),
+        row(
+            M::GET,
+            "/api/v1/quality/insights",
+            "/api/v1/quality/insights?from=2026-08-01&to=2026-08-31",
+            None,
+            [401, 403, 200, 200, 200, 403, 200, 403, 404, 200],
+        ),
+        row(
             M::POST,
             "/quality/forms",
             "/quality/forms",

@@ -741,3 +741,186 @@ async fn calibration_is_blind_and_reports_agreement_and_each_evaluators_lean() {
         assert_eq!(list["total"], 0);
     }
 }
+
+/// Five more handled calls of agent a1 on 2026-08-03 (`q1`..`q5`), each
+/// with a customer's answer on a 1-5 satisfaction question.
+async fn calls_with_surveys(store: &Store, satisfaction: [i32; 5]) {
+    use merit_domain::survey::{Asker, Scale, SurveyAnswer, SurveyResponse};
+    let mut contacts = Vec::new();
+    let mut surveys = Vec::new();
+    for (n, value) in satisfaction.iter().enumerate() {
+        let arrival_ms = 1_785_747_600_000 + n as i64 * 600_000; // from 09:00 UTC
+        let contact = merit_domain::contact::Contact {
+            agent_id: Some("a1".into()),
+            queue_entry_ms: Some(arrival_ms),
+            answer_ms: Some(arrival_ms + 10_000),
+            end_ms: arrival_ms + 300_000,
+            ..merit_domain::contact::Contact::arriving(
+                "test",
+                format!("q{}", n + 1),
+                merit_domain::organisation::Channel::VoiceInbound,
+                arrival_ms,
+            )
+        };
+        contacts.push(merit_store::Row::from_contact(&contact));
+        surveys.push(merit_store::Row::from_survey(&SurveyResponse {
+            source_system: "test".into(),
+            source_id: format!("s{}", n + 1),
+            contact_source_id: Some(format!("q{}", n + 1)),
+            agent_id: Some("a1".into()),
+            answered_ms: arrival_ms + 3_600_000,
+            asked_by: Asker::Automated,
+            answers: vec![SurveyAnswer {
+                question_id: "satisfied".into(),
+                scale: Scale::OneToFive,
+                value: Some(*value),
+                text: None,
+            }],
+        }));
+    }
+    let mut tx = merit_store::ImportTx::begin(store, DEFAULT_TENANT)
+        .await
+        .unwrap();
+    tx.write_chunk(merit_store::RecordKind::Contacts, &contacts)
+        .await
+        .unwrap();
+    tx.write_chunk(merit_store::RecordKind::Surveys, &surveys)
+        .await
+        .unwrap();
+    tx.finish(merit_store::ImportBatchRecord {
+        id: 0,
+        kind: "contacts".into(),
+        file_name: "test".into(),
+        checksum: String::new(),
+        actor: "test".into(),
+        started_ms: 0,
+        finished_ms: 0,
+        n_inserted: 0,
+        n_updated: 0,
+        n_unchanged: 0,
+        n_rejected: 0,
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn insights_compare_qa_scores_with_the_customer_evaluators_and_self_assessment() {
+    for store in stores::stores("qa_insights").await {
+        let centre = Centre::new(store).await;
+        calls_with_surveys(&centre.store, [1, 2, 4, 5, 1]).await;
+        let mut qa = centre.user("qa").await;
+        let mut agent = centre.user("agent").await;
+        let mut lead = centre.user("lead").await;
+        let form = publish(&mut qa, TWO_QUESTIONS).await;
+        let scored = |call: &str, a: &str, b: &str| {
+            json!({ "source_system": "test", "contact_source_id": call, "form_id": form, "method": "recording",
+                    "release": true, "answers": { "a": {"answer": a}, "b": {"answer": b} } })
+        };
+        // QA scores 0, 50, 50, 100, 100 on calls the customers rated 1, 2, 4, 5, 1.
+        let mut ids = Vec::new();
+        for (call, a, b) in [
+            ("q1", "no", "no"),
+            ("q2", "yes", "no"),
+            ("q3", "yes", "no"),
+            ("q4", "yes", "yes"),
+            ("q5", "yes", "yes"),
+        ] {
+            ids.push(evaluate(&mut qa, scored(call, a, b)).await);
+        }
+        // The agent rates q2 fully: a 100 − 100 = 0, b 100 − 0 = +100.
+        let mut own = scored("q2", "yes", "yes");
+        own["release"] = json!(false);
+        evaluate(&mut agent, own).await;
+        let path = format!("/api/v1/quality/evaluations/{}/disputes", ids[0]);
+        let (status, body) = call(
+            &mut agent,
+            Method::POST,
+            &path,
+            Some(json!({ "questions": ["a"], "comment": "I did" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let decision = format!("/api/v1/quality/disputes/{}/decision", body["id"]);
+        let (status, _) = call(
+            &mut lead,
+            Method::POST,
+            &decision,
+            Some(json!({ "decision": "rejected", "reason": "It stands" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+
+        let (status, found) = call(
+            &mut qa,
+            Method::GET,
+            "/api/v1/quality/insights?from=2026-08-03&to=2026-08-03",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        let qa_row = &found["evaluators"][0];
+        assert_eq!(
+            (qa_row["evaluator"].as_str(), qa_row["evaluations"].as_i64()),
+            (Some("qa"), Some(5))
+        );
+        // (0 + 50 + 50 + 100 + 100) ÷ 5 = 60; no auto-fail on this form.
+        assert!(
+            close(&qa_row["mean_score"], 60.0) && close(&qa_row["auto_fail_rate"], 0.0),
+            "{found}"
+        );
+        assert_eq!(
+            (
+                qa_row["disputes"].as_i64(),
+                qa_row["disputes_accepted"].as_i64()
+            ),
+            (Some(1), Some(0))
+        );
+        assert_eq!(
+            found["disputed_questions"],
+            json!([{ "question": "a", "disputes": 1, "accepted": 0 }])
+        );
+        let gaps = found["self_gaps"].as_array().unwrap();
+        assert!(
+            close(&gaps[0]["mean_gap_points"], 0.0) && close(&gaps[1]["mean_gap_points"], 100.0),
+            "{found}"
+        );
+
+        // Pearson by hand: x 0, 50, 50, 100, 100 (mean 60); y 1, 2, 4, 5, 1
+        // (mean 2.6); Sxy = 96 + 6 − 14 + 96 − 64 = 120, Sxx = 7000,
+        // Syy = 13.2; r = 120 ÷ √92400 = 0.394771.
+        let overall = found["customer"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["evaluator"].is_null() && c["qa_question"].is_null())
+            .unwrap();
+        assert_eq!(overall["pairs"], 5);
+        assert!(
+            (overall["correlation"]["r"].as_f64().unwrap() - 0.394_771).abs() < 1e-6,
+            "{overall}"
+        );
+        assert!(
+            overall["correlation"]["low"].as_f64().unwrap() < 0.0,
+            "five pairs cannot rule out no relation"
+        );
+        // q5: QA 100 against the lowest satisfaction (0 points of 100).
+        let strong = found["disagreements"].as_array().unwrap();
+        assert_eq!(strong.len(), 1, "{found}");
+        assert_eq!(
+            (
+                strong[0]["contact_source_id"].as_str(),
+                strong[0]["customer_answer"].as_i64()
+            ),
+            (Some("q5"), Some(1))
+        );
+        let (status, _) = call(
+            &mut agent,
+            Method::GET,
+            "/api/v1/quality/insights?from=2026-08-03&to=2026-08-03",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+}

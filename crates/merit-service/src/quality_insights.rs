@@ -159,11 +159,9 @@ pub async fn insights(
     let all = crate::quality::evaluations(store, caller, filter).await?;
     let mut forms: BTreeMap<i64, FormHistory> = BTreeMap::new();
     for e in &all {
-        if !forms.contains_key(&e.evaluation.form_id) {
-            forms.insert(
-                e.evaluation.form_id,
-                form(store, caller, e.evaluation.form_id).await?,
-            );
+        if let std::collections::btree_map::Entry::Vacant(slot) = forms.entry(e.evaluation.form_id)
+        {
+            slot.insert(form(store, caller, e.evaluation.form_id).await?);
         }
     }
     let form_of = |e: &EvaluationSummary| {

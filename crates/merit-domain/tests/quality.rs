@@ -362,3 +362,66 @@ fn pearson_correlation_with_its_fisher_interval() {
         None
     );
 }
+
+use merit_domain::quality::sampling::{Candidate, Drawn, allocate, draw_sample};
+
+#[test]
+fn a_stratified_sample_gives_each_stratum_its_share_by_largest_remainder() {
+    let strata = |sizes: &[(&str, usize)]| -> Vec<(String, usize)> {
+        sizes.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+    };
+    // 60/30/10 of 100, sample 10: exactly 6, 3, 1.
+    assert_eq!(
+        allocate(&strata(&[("a", 60), ("b", 30), ("c", 10)]), 10),
+        [6, 3, 1]
+    );
+    // Sample 7: 4.2, 2.1, 0.7 → floors 4, 2, 0; the one left goes to the
+    // largest remainder (0.7, stratum c): 4, 2, 1.
+    assert_eq!(
+        allocate(&strata(&[("a", 60), ("b", 30), ("c", 10)]), 7),
+        [4, 2, 1]
+    );
+    // Never more than a stratum holds, never more than there are.
+    assert_eq!(allocate(&strata(&[("a", 2), ("b", 1)]), 10), [2, 1]);
+}
+
+fn candidates() -> Vec<Candidate> {
+    (0..30)
+        .map(|n| Candidate {
+            key: format!("c{n}"),
+            stratum: if n < 20 { "billing" } else { "outages" }.into(),
+            outlier: (n % 10 == 3).then_some("very short call"),
+        })
+        .collect()
+}
+
+#[test]
+fn outliers_come_first_then_strata_in_proportion_and_the_seed_fixes_the_draw() {
+    let all = candidates();
+    let drawn = draw_sample(&all, 8, 2, 7);
+    assert_eq!(drawn.len(), 8);
+    let outliers: Vec<_> = drawn
+        .iter()
+        .filter(|(_, d)| matches!(d, Drawn::Outlier(_)))
+        .collect();
+    assert_eq!(outliers.len(), 2);
+    assert!(outliers.iter().all(|(i, _)| all[*i].outlier.is_some()));
+    // Outliers are c3, c13 (billing) and c23 (outages). Of the 28 left:
+    // billing 18, outages 10 → 6 × 18/28 = 3.86 and 2.14: floors 3 and 2,
+    // the last to billing (remainder 0.86) → 4 and 2; or billing 19,
+    // outages 9 → 4.07 and 1.93: floors 4 and 1, the last to outages
+    // (remainder 0.93) → 4 and 2. Either way 4 billing and 2 outages.
+    let random = |stratum: &str| {
+        drawn
+            .iter()
+            .filter(|(i, d)| *d == Drawn::Random && all[*i].stratum == stratum)
+            .count()
+    };
+    assert_eq!((random("billing"), random("outages")), (4, 2));
+    let mut unique: Vec<usize> = drawn.iter().map(|(i, _)| *i).collect();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 8, "no contact twice");
+    assert_eq!(draw_sample(&all, 8, 2, 7), drawn);
+    assert_ne!(draw_sample(&all, 8, 2, 8), drawn);
+}

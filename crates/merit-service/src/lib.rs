@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod overview;
 pub mod quality;
 pub mod quality_insights;
+pub mod quality_sampling;
 pub mod reports;
 
 /// The source of the current time, injected so tests and simulations control it.

@@ -18,7 +18,7 @@ mod overview;
 mod quality;
 pub use quality::{
     CalibrationSessionRecord, DisputeRecord, EvaluationFilter, EvaluationRecord, EvaluationSummary,
-    EvaluationVersionRecord, FormRecord, FormVersionRecord,
+    EvaluationVersionRecord, FormRecord, FormVersionRecord, QuotaRecord, WorkItemRecord,
 };
 mod rows;
 

@@ -102,6 +102,32 @@ pub struct CalibrationSessionRecord {
     pub created_by: String,
 }
 
+/// A sampling quota: evaluations an evaluator should make, or an agent
+/// (`*`: every agent) should get, per week or month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct QuotaRecord {
+    pub id: i64,
+    pub kind: String,
+    pub subject: String,
+    pub period: String,
+    pub evaluations: i64,
+    pub created_ms: i64,
+    pub created_by: String,
+}
+
+/// A contact in an evaluator's queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct WorkItemRecord {
+    pub id: i64,
+    pub evaluator: String,
+    pub source_system: String,
+    pub contact_source_id: String,
+    pub reason: String,
+    pub stratum: String,
+    pub created_ms: i64,
+    pub created_by: String,
+}
+
 /// Which evaluations a list holds.
 #[derive(Debug, Clone, Default)]
 pub struct EvaluationFilter<'a> {
@@ -606,6 +632,122 @@ impl Store {
                    FROM qa_calibration_sessions WHERE tenant_id = $1 ORDER BY created_ms DESC, id DESC";
         Ok(on_store!(self, |pool| sqlx::query_as(sql)
             .bind(tenant)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Adds a sampling quota; returns its id.
+    pub async fn add_quota(
+        &self,
+        tenant: TenantId,
+        quota: &QuotaRecord,
+        audit: &AuditEntry,
+    ) -> StoreResult<i64> {
+        let sql = "INSERT INTO qa_quotas (tenant_id, kind, subject, period, evaluations, created_ms, created_by)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+        macro_rules! run {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await?;
+                let id: i64 = sqlx::query_scalar(sql)
+                    .bind(tenant)
+                    .bind(&quota.kind)
+                    .bind(&quota.subject)
+                    .bind(&quota.period)
+                    .bind(quota.evaluations)
+                    .bind(quota.created_ms)
+                    .bind(&quota.created_by)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                insert_audit!(tenant, audited(audit, id), &mut *tx)?;
+                tx.commit().await?;
+                id
+            }};
+        }
+        Ok(on_store!(self, |pool| run!(pool)))
+    }
+
+    pub async fn quotas(&self, tenant: TenantId) -> StoreResult<Vec<QuotaRecord>> {
+        let sql =
+            "SELECT id, kind, subject, period, evaluations, created_ms, created_by FROM qa_quotas
+                   WHERE tenant_id = $1 ORDER BY kind, subject, id";
+        Ok(on_store!(self, |pool| sqlx::query_as(sql)
+            .bind(tenant)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Adds contacts to evaluators' queues (one already queued for its
+    /// evaluator is skipped) with one audit entry; returns how many were added.
+    pub async fn add_work_items(
+        &self,
+        tenant: TenantId,
+        items: &[WorkItemRecord],
+        audit: &AuditEntry,
+    ) -> StoreResult<u64> {
+        let sql = "INSERT INTO qa_work_items (tenant_id, evaluator, source_system, contact_source_id, reason, stratum,
+                   created_ms, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                   ON CONFLICT (tenant_id, evaluator, source_system, contact_source_id) DO NOTHING";
+        macro_rules! run {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await?;
+                let mut added = 0;
+                for item in items {
+                    added += sqlx::query(sql)
+                        .bind(tenant)
+                        .bind(&item.evaluator)
+                        .bind(&item.source_system)
+                        .bind(&item.contact_source_id)
+                        .bind(&item.reason)
+                        .bind(&item.stratum)
+                        .bind(item.created_ms)
+                        .bind(&item.created_by)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+                insert_audit!(tenant, audit, &mut *tx)?;
+                tx.commit().await?;
+                added
+            }};
+        }
+        Ok(on_store!(self, |pool| run!(pool)))
+    }
+
+    /// Evaluators' queues (`None`: every evaluator's), oldest first.
+    pub async fn work_items(
+        &self,
+        tenant: TenantId,
+        evaluator: Option<&str>,
+    ) -> StoreResult<Vec<WorkItemRecord>> {
+        let sql = "SELECT id, evaluator, source_system, contact_source_id, reason, stratum, created_ms, created_by
+                   FROM qa_work_items WHERE tenant_id = $1 AND ($2 IS NULL OR evaluator = $2) ORDER BY created_ms, id";
+        Ok(on_store!(self, |pool| sqlx::query_as(sql)
+            .bind(tenant)
+            .bind(evaluator)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Contacts (source system, id) that arrived in [from, to) whose
+    /// customer gave a low survey answer: 1-2 of 5, 0-4 of 10, or "no".
+    pub async fn contacts_with_low_survey_answers(
+        &self,
+        tenant: TenantId,
+        arrival_ms: (i64, i64),
+    ) -> StoreResult<Vec<(String, String)>> {
+        // Answers come after the contact; a week covers late ones.
+        const LATE_MS: i64 = 7 * 86_400_000;
+        let sql = "SELECT DISTINCT r.source_system, r.contact_source_id FROM survey_responses r
+                   JOIN survey_answers a ON a.tenant_id = r.tenant_id AND a.answered_ms = r.answered_ms
+                   AND a.source_system = r.source_system AND a.source_id = r.source_id AND a.revision = r.revision
+                   WHERE r.tenant_id = $1 AND r.answered_ms >= $2 AND r.answered_ms < $3 AND r.is_current
+                   AND r.contact_source_id IS NOT NULL
+                   AND ((a.scale = '1-5' AND a.value <= 2) OR (a.scale = '0-10' AND a.value <= 4)
+                        OR (a.scale = 'yes_no' AND a.value = 0))";
+        Ok(on_store!(self, |pool| sqlx::query_as(sql)
+            .bind(tenant)
+            .bind(arrival_ms.0)
+            .bind(arrival_ms.1 + LATE_MS)
             .fetch_all(pool)
             .await?))
     }

@@ -74,6 +74,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(quality_api::calibration_report))
         .routes(routes!(quality_api::insights))
+        .routes(routes!(quality_api::sample))
+        .routes(routes!(quality_api::queue))
+        .routes(routes!(quality_api::quotas, quality_api::set_quota))
 }
 
 /// A JSON body whose rejections use the API's error body.

@@ -235,6 +235,12 @@ pub fn page_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/quality/insights",
             get(quality_pages::insights),
         ),
+        (Method::POST, "/quality/sample", post(quality_pages::sample)),
+        (
+            Method::POST,
+            "/quality/quotas",
+            post(quality_pages::set_quota),
+        ),
         (Method::POST, "/quality/forms", post(quality_pages::publish)),
         (Method::GET, "/quality/forms/{id}", get(quality_pages::form)),
         (

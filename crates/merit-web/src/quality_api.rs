@@ -364,3 +364,115 @@ pub async fn insights(
     let to = crate::api::date("to", &query.to)?;
     ok(merit_service::quality_insights::insights(&state.store, &caller, from, to).await?)
 }
+
+/// A sample to draw (docs/metrics.md, "Sampling").
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SampleBody {
+    pub from: String,
+    pub to: String,
+    pub size: usize,
+    /// none (default), queue, contact_type, outcome or duration.
+    #[serde(default)]
+    pub stratify_by: Option<String>,
+    /// Outliers to include on purpose (default 0).
+    #[serde(default)]
+    pub outliers: usize,
+    /// Fixes the draw (default 1).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Put the sample in this evaluator's queue.
+    #[serde(default)]
+    pub evaluator: Option<String>,
+}
+
+pub(crate) fn sample_request(
+    body: SampleBody,
+) -> Result<merit_service::quality_sampling::SampleRequest, ApiError> {
+    Ok(merit_service::quality_sampling::SampleRequest {
+        from: crate::api::date("from", &body.from)?,
+        to: crate::api::date("to", &body.to)?,
+        size: body.size,
+        stratify_by: body.stratify_by.unwrap_or_else(|| "none".into()),
+        outliers: body.outliers,
+        seed: body.seed.unwrap_or(1),
+        evaluator: body.evaluator.filter(|e| !e.trim().is_empty()),
+    })
+}
+
+/// Draws a sample of the period's handled, not yet evaluated contacts.
+#[utoipa::path(post, path = "/api/v1/quality/samples", tag = "quality", request_body = SampleBody,
+    responses((status = 200, description = "the sampled contacts", body = Value), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn sample(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(body): ApiJson<SampleBody>,
+) -> Result<Response, ApiError> {
+    let request = sample_request(body)?;
+    ok(merit_service::quality_sampling::sample(
+        &state.store,
+        state.clock.as_ref(),
+        &caller,
+        request,
+    )
+    .await?)
+}
+
+/// The caller's queue of contacts to evaluate.
+#[utoipa::path(get, path = "/api/v1/quality/queue", tag = "quality",
+    responses((status = 200, description = "queued contacts", body = Value), (status = 403, body = ErrorBody)))]
+pub async fn queue(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Response, ApiError> {
+    ok(merit_service::quality_sampling::queue(&state.store, &caller).await?)
+}
+
+/// Progress against every sampling quota this week or month.
+#[utoipa::path(get, path = "/api/v1/quality/quotas", tag = "quality",
+    responses((status = 200, description = "progress per quota and subject", body = Value), (status = 403, body = ErrorBody)))]
+pub async fn quotas(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Response, ApiError> {
+    ok(
+        merit_service::quality_sampling::quota_progress(
+            &state.store,
+            state.clock.as_ref(),
+            &caller,
+        )
+        .await?,
+    )
+}
+
+/// A sampling quota.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct QuotaBody {
+    /// evaluator or agent.
+    pub kind: String,
+    /// A username, an agent id, or * for every agent.
+    pub subject: String,
+    /// week or month.
+    pub period: String,
+    pub evaluations: i64,
+}
+
+/// Sets a sampling quota.
+#[utoipa::path(post, path = "/api/v1/quality/quotas", tag = "quality", request_body = QuotaBody,
+    responses((status = 200, description = "the quota id", body = Value), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_quota(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(body): ApiJson<QuotaBody>,
+) -> Result<Response, ApiError> {
+    let id = merit_service::quality_sampling::set_quota(
+        &state.store,
+        state.clock.as_ref(),
+        &caller,
+        &body.kind,
+        &body.subject,
+        &body.period,
+        body.evaluations,
+    )
+    .await?;
+    ok(json!({ "id": id }))
+}

@@ -107,6 +107,18 @@ pub async fn hub(State(state): State<AppState>, PageCaller(caller): PageCaller) 
             .take(200)
             .map(row)
             .collect();
+        let (queue, quotas) = if evaluator {
+            let queue: Vec<Value> = merit_service::quality_sampling::queue(&state.store, &caller)
+                .await?
+                .iter()
+                .map(|q| json!({ "system": q.item.source_system, "id": q.item.contact_source_id, "reason": q.item.reason,
+                                 "stratum": q.item.stratum }))
+                .collect();
+            let quotas = merit_service::quality_sampling::quota_progress(&state.store, state.clock.as_ref(), &caller).await?;
+            (Some(queue), Some(quotas))
+        } else {
+            (None, None)
+        };
         let (unacknowledged, sessions) = if evaluator {
             let pending: Vec<Value> = quality::unacknowledged(&state.store, &caller).await?.iter().map(row).collect();
             let sessions: Vec<Value> = quality::calibration_sessions(&state.store, &caller)
@@ -122,6 +134,7 @@ pub async fn hub(State(state): State<AppState>, PageCaller(caller): PageCaller) 
         Ok::<_, ServiceError>(json!({
             "forms": forms, "evaluations": evaluations, "unacknowledged": unacknowledged,
             "sessions": sessions, "writer": FORM_WRITERS.contains(&caller.role),
+            "queue": queue, "quotas": quotas, "strata": merit_service::quality_sampling::STRATA,
             "agent": caller.role == Role::Agent,
         }))
     }
@@ -710,4 +723,90 @@ pub async fn insights(
     }
     .await;
     respond(&state, &caller, "quality_insights.html", result)
+}
+
+/// Draws a sample from the hub's form into an evaluator's queue (default: the caller's).
+pub async fn sample(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    axum::Form(fields): Fields,
+) -> Response {
+    let drawn = async {
+        caller.require(EVALUATORS, "sample contacts to evaluate")?;
+        let number = |name: &'static str, default: usize| -> Result<usize, ServiceError> {
+            match field(&fields, name).filter(|v| !v.is_empty()) {
+                None => Ok(default),
+                Some(v) => v.parse().map_err(|_| ServiceError::Invalid {
+                    field: name,
+                    reason: format!("{v:?} is not a number"),
+                }),
+            }
+        };
+        let date = |name: &'static str| -> Result<jiff::civil::Date, ServiceError> {
+            let v = field(&fields, name).unwrap_or_default();
+            v.parse().map_err(|_| ServiceError::Invalid {
+                field: name,
+                reason: format!("{v:?} is not a date YYYY-MM-DD"),
+            })
+        };
+        let request = merit_service::quality_sampling::SampleRequest {
+            from: date("from")?,
+            to: date("to")?,
+            size: number("size", 10)?,
+            stratify_by: field(&fields, "stratify_by").unwrap_or("none").to_owned(),
+            outliers: number("outliers", 0)?,
+            seed: number("seed", 1)? as u64,
+            evaluator: Some(
+                field(&fields, "evaluator")
+                    .filter(|e| !e.is_empty())
+                    .unwrap_or(&caller.name)
+                    .to_owned(),
+            ),
+        };
+        merit_service::quality_sampling::sample(
+            &state.store,
+            state.clock.as_ref(),
+            &caller,
+            request,
+        )
+        .await
+    }
+    .await;
+    match drawn {
+        Ok(_) => redirect("/quality#queue-h".into()),
+        Err(e) => failed(e),
+    }
+}
+
+/// Sets a quota from the hub's form.
+pub async fn set_quota(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    axum::Form(fields): Fields,
+) -> Response {
+    let text = |name: &str| field(&fields, name).unwrap_or_default().to_owned();
+    let set = async {
+        caller.require(FORM_WRITERS, "set a sampling quota")?;
+        let evaluations = text("evaluations")
+            .parse()
+            .map_err(|_| ServiceError::Invalid {
+                field: "evaluations",
+                reason: format!("{:?} is not a number", text("evaluations")),
+            })?;
+        merit_service::quality_sampling::set_quota(
+            &state.store,
+            state.clock.as_ref(),
+            &caller,
+            &text("kind"),
+            &text("subject"),
+            &text("period"),
+            evaluations,
+        )
+        .await
+    }
+    .await;
+    match set {
+        Ok(_) => redirect("/quality#quotas-h".into()),
+        Err(e) => failed(e),
+    }
 }

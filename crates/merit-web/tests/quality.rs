@@ -924,3 +924,110 @@ async fn insights_compare_qa_scores_with_the_customer_evaluators_and_self_assess
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
 }
+
+#[tokio::test]
+async fn a_sample_fills_an_evaluators_queue_with_outliers_and_quotas_count_progress() {
+    for store in stores::stores("qa_sampling").await {
+        let centre = Centre::new(store).await;
+        // q1, q2 and q5 have low survey answers (1, 2, 1 of 5).
+        calls_with_surveys(&centre.store, [1, 2, 4, 5, 1]).await;
+        let mut qa = centre.user("qa").await;
+        let mut qa2 = centre.user("qa2").await;
+        let form = publish(&mut qa, TWO_QUESTIONS).await;
+        let scored = |call: &str| {
+            json!({ "source_system": "test", "contact_source_id": call, "form_id": form, "method": "recording",
+                    "answers": { "a": {"answer": "yes"}, "b": {"answer": "no"} } })
+        };
+        evaluate(&mut qa, scored("q4")).await;
+
+        let body = json!({ "from": "2026-08-03", "to": "2026-08-03", "size": 3, "outliers": 2, "seed": 1, "evaluator": "qa2" });
+        let (status, sample) = call(
+            &mut qa,
+            Method::POST,
+            "/api/v1/quality/samples",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{sample}");
+        let sample = sample.as_array().unwrap().clone();
+        // Candidates: c-a1, c-a2, q1, q2, q3, q5 (q4 is evaluated already).
+        assert_eq!(sample.len(), 3);
+        let reasons: Vec<&str> = sample
+            .iter()
+            .map(|s| s["reason"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            reasons
+                .iter()
+                .filter(|r| **r == "low survey answer")
+                .count(),
+            2,
+            "{reasons:?}"
+        );
+        assert_eq!(
+            reasons.iter().filter(|r| **r == "random").count(),
+            1,
+            "{reasons:?}"
+        );
+        for s in &sample {
+            assert_ne!(s["source_id"], "q4");
+            if s["reason"] == "low survey answer" {
+                assert!(
+                    ["q1", "q2", "q5"].contains(&s["source_id"].as_str().unwrap()),
+                    "{s}"
+                );
+            }
+        }
+        // The same seed draws the same sample; it is queued once.
+        let (_, again) = call(&mut qa, Method::POST, "/api/v1/quality/samples", Some(body)).await;
+        assert_eq!(again.as_array().unwrap(), &sample);
+        let (_, queue) = call(&mut qa2, Method::GET, "/api/v1/quality/queue", None).await;
+        assert_eq!(queue.as_array().unwrap().len(), 3, "{queue}");
+        let first = queue[0]["contact_source_id"].as_str().unwrap().to_owned();
+        evaluate(&mut qa2, scored(&first)).await;
+        let (_, queue) = call(&mut qa2, Method::GET, "/api/v1/quality/queue", None).await;
+        assert_eq!(
+            queue.as_array().unwrap().len(),
+            2,
+            "an evaluated contact leaves the queue"
+        );
+
+        for quota in [
+            json!({ "kind": "evaluator", "subject": "qa2", "period": "week", "evaluations": 4 }),
+            json!({ "kind": "agent", "subject": "*", "period": "month", "evaluations": 2 }),
+        ] {
+            let (status, body) =
+                call(&mut qa, Method::POST, "/api/v1/quality/quotas", Some(quota)).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let (_, progress) = call(&mut qa, Method::GET, "/api/v1/quality/quotas", None).await;
+        let rows = progress.as_array().unwrap();
+        // The week of Tuesday 2026-08-04: qa2 has made 1 of 4.
+        let qa2_row = rows.iter().find(|r| r["subject"] == "qa2").unwrap();
+        assert_eq!(
+            (qa2_row["done"].as_i64(), qa2_row["target"].as_i64()),
+            (Some(1), Some(4))
+        );
+        assert_eq!(
+            (qa2_row["from"].as_str(), qa2_row["to"].as_str()),
+            (Some("2026-08-03"), Some("2026-08-09"))
+        );
+        // Every agent in August: the two evaluations are of a1's or a2's calls.
+        let agents: Vec<&Value> = rows.iter().filter(|r| r["kind"] == "agent").collect();
+        assert_eq!(agents.len(), 2);
+        assert_eq!(
+            agents
+                .iter()
+                .map(|r| r["done"].as_i64().unwrap())
+                .sum::<i64>(),
+            2
+        );
+        let (status, _) = call(&mut qa, Method::POST, "/api/v1/quality/samples",
+            Some(json!({ "from": "2026-08-03", "to": "2026-08-03", "size": 3, "evaluator": "agent" }))).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "an agent does not evaluate"
+        );
+    }
+}

@@ -2,9 +2,11 @@
 //! scales, N/A, auto-fail, bonus and conditional questions), the checks a
 //! form must pass before it is published, and the QA score of one set of
 //! answers (docs/metrics.md, "QA score"). Agreement statistics for
-//! calibration are in [`agreement`].
+//! calibration are in [`agreement`], the sampling of contacts to evaluate
+//! in [`sampling`].
 
 pub mod agreement;
+pub mod sampling;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

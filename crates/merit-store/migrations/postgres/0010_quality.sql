@@ -98,3 +98,33 @@ CREATE TABLE qa_disputes (
     new_version BIGINT
 );
 CREATE INDEX qa_disputes_by_agent ON qa_disputes (tenant_id, agent_id, raised_ms);
+
+-- Sampling: how many evaluations each evaluator should make, or each agent
+-- should get, per week or month; and each evaluator's queue of contacts
+-- to evaluate (done when they have evaluated the contact).
+CREATE TABLE qa_quotas (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants (id),
+    -- evaluator (a username) | agent (an agent id, or * for every agent)
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    -- week | month
+    period TEXT NOT NULL,
+    evaluations BIGINT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    created_by TEXT NOT NULL
+);
+
+CREATE TABLE qa_work_items (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants (id),
+    evaluator TEXT NOT NULL,
+    source_system TEXT NOT NULL,
+    contact_source_id TEXT NOT NULL,
+    -- random, or why the contact was included on purpose
+    reason TEXT NOT NULL,
+    stratum TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    UNIQUE (tenant_id, evaluator, source_system, contact_source_id)
+);

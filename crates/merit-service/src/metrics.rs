@@ -472,7 +472,12 @@ async fn load(
         store.contact_table(tenant, (start_ms, end_ms), fcr),
         answers
     )?;
-    let surveys = answers.map(|a| a.link(&table)).unwrap_or_default();
+    let mut surveys = answers.map(|a| a.link(&table)).unwrap_or_default();
+    if versions().any(|v| v.kpi.from_evaluations()) {
+        surveys.extend(
+            crate::quality::evaluation_facts(store, tenant, (start_ms, end_ms), &table).await?,
+        );
+    }
     // States and schedules only when a workforce KPI needs them.
     let activity = if workforce {
         store.agent_activity(tenant, start_ms, end_ms).await?

@@ -1441,3 +1441,89 @@ pub async fn import_evaluations(
         problems,
     })
 }
+
+/// The facts the metrics engine reads for the QA score and auto-fail rate
+/// KPIs: for each evaluator's evaluation (kind human, latest version) of a
+/// contact that arrived in [from, to), its score (hundredths of a point)
+/// and whether the form and each section auto-failed, linked to the
+/// contact's row in `table` and dated by the contact's arrival.
+pub(crate) async fn evaluation_facts(
+    store: &Store,
+    tenant: merit_domain::TenantId,
+    arrival_ms: (i64, i64),
+    table: &merit_domain::metrics::ContactTable,
+) -> Result<Vec<merit_domain::metrics::SurveyFact>, ServiceError> {
+    use merit_domain::metrics::SurveyFact;
+    use merit_domain::metrics::compute::{QA_AUTO_FAIL, QA_SCORE, QA_WHOLE_FORM};
+    let evaluations = store
+        .evaluations(
+            tenant,
+            &EvaluationFilter {
+                arrival_ms: Some(arrival_ms),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut forms: BTreeMap<(i64, i64), (String, Form)> = BTreeMap::new();
+    let names: BTreeMap<i64, String> = store
+        .forms(tenant)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f.name))
+        .collect();
+    let rows = table.rows_by_source();
+    let mut facts = Vec::new();
+    for e in evaluations.iter().filter(|e| e.evaluation.kind == "human") {
+        let key = (e.evaluation.form_id, e.evaluation.form_version);
+        if !forms.contains_key(&key) {
+            for v in store.form_versions(tenant, key.0).await? {
+                let name = names.get(&v.form_id).cloned().unwrap_or_default();
+                let version = FormVersion::try_from(v)?;
+                forms.insert((version.form_id, version.version), (name, version.form));
+            }
+        }
+        let Some((name, form)) = forms.get(&key) else {
+            continue;
+        };
+        let Ok(scored) = score(
+            form,
+            &plain_answers(&serde_json::from_str(&e.latest.answers_json).unwrap_or_default()),
+        ) else {
+            continue;
+        };
+        let fact = |question_id: String, value: i64| SurveyFact {
+            source_id: format!("evaluation:{}", e.evaluation.id),
+            question_id,
+            value: i32::try_from(value).unwrap_or(i32::MAX),
+            answered_ms: e.evaluation.contact_arrival_ms,
+            contact_row: table.row_of(
+                &rows,
+                &e.evaluation.source_system,
+                &e.evaluation.contact_source_id,
+            ),
+            agent_id: Some(e.evaluation.agent_id.clone()),
+        };
+        if let Some(points) = scored.score {
+            facts.push(fact(
+                format!("{QA_SCORE}{name}"),
+                (points * 100.0).round() as i64,
+            ));
+        }
+        let form_failed = scored.form_auto_fail.as_ref();
+        facts.push(fact(
+            format!("{QA_AUTO_FAIL}{name}:{QA_WHOLE_FORM}"),
+            i64::from(form_failed.is_some()),
+        ));
+        for section in &scored.sections {
+            let failed = section.auto_failed
+                || form_failed.is_some_and(|a| {
+                    a.level == merit_domain::quality::AutoFailLevel::Section && a.by == section.key
+                });
+            facts.push(fact(
+                format!("{QA_AUTO_FAIL}{name}:{}", section.key),
+                i64::from(failed),
+            ));
+        }
+    }
+    Ok(facts)
+}

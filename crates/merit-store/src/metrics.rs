@@ -5,7 +5,6 @@ use crate::{AuditEntry, Store, StoreError, StoreResult, insert_audit, on_store};
 use merit_domain::TenantId;
 use merit_domain::activity::{Activity, AgentState};
 use merit_domain::contact::Outcome;
-use merit_domain::metrics::fast_hash::FastMap;
 use merit_domain::metrics::workforce::AgentActivity;
 use merit_domain::metrics::{
     ContactFacts, ContactTable, DefinitionVersion, Direction, Kpi, SurveyFact, Target, TargetScope,
@@ -319,21 +318,14 @@ pub struct SurveyAnswers(Vec<SurveyAnswerRow>);
 impl SurveyAnswers {
     /// Each answer with its contact's row in `contacts`, when that contact is loaded.
     pub fn link(self, contacts: &ContactTable) -> Vec<SurveyFact> {
-        let rows = self.0;
-        let mut rows_by_id: FastMap<(u32, &str), usize> = FastMap::default();
-        rows_by_id.reserve(contacts.len());
-        for i in 0..contacts.len() {
-            rows_by_id.insert(
-                (contacts.source_system[i], contacts.source_id[i].as_str()),
-                i,
-            );
-        }
-        rows.into_iter()
+        let rows_by_id = contacts.rows_by_source();
+        self.0
+            .into_iter()
             .map(|r| {
-                let contact_row = r.contact_source_id.as_deref().and_then(|c| {
-                    let system = contacts.source_systems.get(&r.source_system)?;
-                    rows_by_id.get(&(system, c)).copied()
-                });
+                let contact_row = r
+                    .contact_source_id
+                    .as_deref()
+                    .and_then(|c| contacts.row_of(&rows_by_id, &r.source_system, c));
                 SurveyFact {
                     source_id: r.source_id,
                     question_id: r.question_id,

@@ -1031,3 +1031,75 @@ async fn a_sample_fills_an_evaluators_queue_with_outliers_and_quotas_count_progr
         );
     }
 }
+
+#[tokio::test]
+async fn the_qa_score_and_auto_fail_rates_are_kpis_with_their_evaluations_behind_them() {
+    for store in stores::stores("qa_kpis").await {
+        let centre = Centre::new(store).await;
+        let mut qa = centre.user("qa").await;
+        let mut admin = centre.user("admin").await;
+        let form = publish(&mut qa, FORM).await;
+        // 15.45 ÷ 21 = 73.5714 (7357 hundredths); a missed verification
+        // fails the form (0); a failed recording notice leaves compliance at
+        // 50 < 100, which fails the form too (0).
+        let mut verification_missed = evaluation(form, "a1", "no");
+        verification_missed["answers"]["verification"] = json!({ "answer": "no" });
+        let mut notice_missed = evaluation(form, "a1", "no");
+        notice_missed["answers"]["recording_notice"] = json!({ "answer": "fail" });
+        for body in [
+            evaluation(form, "a1", "no"),
+            verification_missed,
+            notice_missed,
+        ] {
+            evaluate(&mut qa, body).await;
+        }
+        let section = json!({ "effective_from": "2026-08-01", "kpi": "qa_auto_fail_rate",
+                              "options": { "qa_section": "compliance" }, "reason": "compliance on its own" });
+        let (status, body) = call(
+            &mut admin,
+            Method::POST,
+            "/api/v1/definitions/qa_compliance_auto_fail/versions",
+            Some(section),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+
+        let path = "/api/v1/reports/kpi?from=2026-08-03&to=2026-08-03&kpi=qa_score,qa_auto_fail_rate,qa_compliance_auto_fail";
+        let (status, report) = call(&mut qa, Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        let figures = report["total"]["figures"].as_array().unwrap();
+        // (7357 + 0 + 0) hundredths ÷ 100 ÷ 3 = 24.523.
+        assert_eq!(
+            (
+                figures[0]["numerator"].as_i64(),
+                figures[0]["denominator"].as_i64()
+            ),
+            (Some(7357), Some(3)),
+            "{report}"
+        );
+        assert!(
+            close(&figures[0]["value"], 7357.0 / 100.0 / 3.0),
+            "{report}"
+        );
+        // Two of three forms failed; the compliance section failed in one.
+        assert_eq!(
+            (
+                figures[1]["numerator"].as_i64(),
+                figures[1]["denominator"].as_i64()
+            ),
+            (Some(2), Some(3))
+        );
+        assert_eq!(
+            (
+                figures[2]["numerator"].as_i64(),
+                figures[2]["denominator"].as_i64()
+            ),
+            (Some(1), Some(3))
+        );
+
+        // A new evaluation counts at once: the figure is not cached away.
+        evaluate(&mut qa, evaluation(form, "a1", "no")).await;
+        let (_, report) = call(&mut qa, Method::GET, path, None).await;
+        assert_eq!(report["total"]["figures"][0]["denominator"], 4);
+    }
+}

@@ -481,6 +481,7 @@ impl Figure {
                 Unit::Percent => format!("{v:.3} %"),
                 Unit::Seconds => format!("{v:.3} s"),
                 Unit::Score => format!("{v:.3}"),
+                Unit::QaPoints => format!("{v:.1}"),
                 Unit::Points => format!("{v:.1}"),
                 Unit::PerHour => format!("{v:.2} /h"),
                 Unit::PercentOfAverageHeadcount => format!("{v:.2} %"),
@@ -649,9 +650,29 @@ fn survey_part(kpi: Kpi, o: &KpiOptions, s: &SurveyFact) -> Option<(i64, i64)> {
         Kpi::CsatMean if s.question_id == o.csat_question => Some((v, 1)),
         Kpi::Nps if s.question_id == o.nps_question => Some(((v >= 9) as i64 - (v <= 6) as i64, 1)),
         Kpi::FcrSurvey if s.question_id == o.fcr_question => Some(((v == 1) as i64, 1)),
+        Kpi::QaScore => {
+            let form = s.question_id.strip_prefix(QA_SCORE)?;
+            o.qa_form
+                .as_deref()
+                .is_none_or(|f| f == form)
+                .then_some((v, 1))
+        }
+        Kpi::QaAutoFailRate => {
+            let (form, section) = s.question_id.strip_prefix(QA_AUTO_FAIL)?.rsplit_once(':')?;
+            let wanted = o.qa_section.as_deref().unwrap_or(QA_WHOLE_FORM);
+            (o.qa_form.as_deref().is_none_or(|f| f == form) && section == wanted).then_some((v, 1))
+        }
         _ => None,
     }
 }
+
+/// The fact of an evaluation's score: `qa_score:{form name}`, valued in
+/// hundredths of a point.
+pub const QA_SCORE: &str = "qa_score:";
+/// The facts of an evaluation's auto-fails: `qa_auto_fail:{form}:{section
+/// key}` (or `:*` for the whole form), valued 1 when it was set to 0.
+pub const QA_AUTO_FAIL: &str = "qa_auto_fail:";
+pub const QA_WHOLE_FORM: &str = "*";
 
 /// The label of a group whose rows have no value for a dimension (a contact
 /// nobody answered has no agent).
@@ -1027,6 +1048,7 @@ pub fn figure(frame: &Frame, history: &DefinitionHistory, parts: &[&Part]) -> Fi
         }
         Unit::Seconds => Some(numerator as f64 / denominator as f64 / 1000.0),
         Unit::Score => Some(numerator as f64 / denominator as f64),
+        Unit::QaPoints => Some(numerator as f64 / 100.0 / denominator as f64),
     };
     Figure {
         kpi,
@@ -1266,7 +1288,10 @@ pub fn drill_down(
 /// Whether a definition's figures can come from the cache: ranked waits
 /// need every wait, and workforce KPIs are worked out per agent day.
 pub fn cacheable(kpi: Kpi) -> bool {
-    !matches!(kpi, Kpi::WaitPercentile | Kpi::LongestWait) && !kpi.from_agent_days()
+    // Evaluations change without an import (which is what clears the cache).
+    !matches!(kpi, Kpi::WaitPercentile | Kpi::LongestWait)
+        && !kpi.from_agent_days()
+        && !kpi.from_evaluations()
 }
 
 /// The row attributes a report grouped by `dims` needs; cached aggregates

@@ -50,6 +50,8 @@ text_enum!(
         AttritionInvoluntary = "attrition_involuntary",
         AttritionInternalMove = "attrition_internal_move",
         Retention = "retention",
+        QaScore = "qa_score",
+        QaAutoFailRate = "qa_auto_fail_rate",
     }
 );
 
@@ -71,6 +73,8 @@ pub enum Unit {
     MinorUnits,
     /// numerator (count) per hour of denominator (ms): num ÷ (den ÷ 3,600,000).
     PerHour,
+    /// A mean QA score: numerator (hundredths of a point) ÷ 100 ÷ denominator.
+    QaPoints,
     /// numerator (leavers) ÷ average headcount × 100, where the denominator
     /// is headcount-days and average headcount = headcount-days ÷ days.
     PercentOfAverageHeadcount,
@@ -91,6 +95,7 @@ impl Unit {
             Unit::Points => "points",
             Unit::MinorUnits => "minor_units",
             Unit::PerHour => "per_hour",
+            Unit::QaPoints => "qa_points",
             Unit::PercentOfAverageHeadcount => "percent_of_average_headcount",
         }
     }
@@ -111,7 +116,8 @@ impl Kpi {
             Offered | Answered | Handled | QueueAbandons | ShortAbandons | MenuAbandons
             | SystemDrops | Overflows | Refused => Unit::Count,
             AbandonRate | ServiceLevel | TransferRate | HoldRatio | FcrRepeat | FcrSurvey
-            | Csat | ResponseWithinTarget | SalesConversion => Unit::Percent,
+            | Csat | ResponseWithinTarget | SalesConversion | QaAutoFailRate => Unit::Percent,
+            QaScore => Unit::QaPoints,
             Asa | AbandonWait | WaitPercentile | LongestWait | Aht | TalkTime | HoldTime
             | AfterCallWork | FirstResponseTime | ResolutionTime => Unit::Seconds,
             CsatMean => Unit::Score,
@@ -152,14 +158,30 @@ impl Kpi {
             | Attrition
             | AttritionVoluntary
             | AttritionInvoluntary
-            | AttritionInternalMove => Direction::LowerIsBetter,
+            | AttritionInternalMove
+            | QaAutoFailRate => Direction::LowerIsBetter,
             _ => Direction::HigherIsBetter,
         }
     }
 
-    /// True for KPIs computed from survey answers rather than contacts.
+    /// True for KPIs computed from survey answers, or from evaluations
+    /// (which reach the engine the same way: one fact per evaluation,
+    /// linked to its contact), rather than contacts.
     pub fn from_surveys(self) -> bool {
-        matches!(self, Kpi::FcrSurvey | Kpi::Csat | Kpi::CsatMean | Kpi::Nps)
+        matches!(
+            self,
+            Kpi::FcrSurvey
+                | Kpi::Csat
+                | Kpi::CsatMean
+                | Kpi::Nps
+                | Kpi::QaScore
+                | Kpi::QaAutoFailRate
+        )
+    }
+
+    /// True for KPIs computed from quality evaluations.
+    pub fn from_evaluations(self) -> bool {
+        matches!(self, Kpi::QaScore | Kpi::QaAutoFailRate)
     }
 
     /// True for KPIs computed from agent days (states, schedules, employment).
@@ -255,6 +277,12 @@ impl Kpi {
             AttritionInvoluntary => "involuntary leavers / average headcount",
             AttritionInternalMove => "internal moves / average headcount",
             Retention => "100 % - attrition",
+            QaScore => {
+                "mean QA score of evaluators' evaluations (latest version) of contacts in the period: sum of scores / evaluations (docs/metrics.md, QA score)"
+            }
+            QaAutoFailRate => {
+                "evaluations whose form (or, with qa_section, that section) was set to 0 by an auto-fail / evaluations"
+            }
         }
     }
 }
@@ -308,6 +336,12 @@ pub struct KpiOptions {
     pub fcr_question: String,
     /// Business hours for response and resolution times; none = calendar time.
     pub business_hours: Option<BusinessHours>,
+    /// QA score and auto-fail rate: only this form's evaluations (by its
+    /// name); none = every form.
+    pub qa_form: Option<String>,
+    /// QA auto-fail rate: the share of evaluations in which this section
+    /// (by its key) was set to 0; none = the whole form.
+    pub qa_section: Option<String>,
 }
 
 impl Default for KpiOptions {
@@ -326,6 +360,8 @@ impl Default for KpiOptions {
             nps_question: crate::survey::questions::RECOMMEND.into(),
             fcr_question: crate::survey::questions::RESOLVED.into(),
             business_hours: None,
+            qa_form: None,
+            qa_section: None,
         }
     }
 }

@@ -135,6 +135,28 @@ pub struct ContactTable {
 }
 
 impl ContactTable {
+    /// Each row by its (source system code, source id), to link facts
+    /// about contacts (survey answers, evaluations) to their rows.
+    pub fn rows_by_source(&self) -> crate::metrics::fast_hash::FastMap<(u32, &str), usize> {
+        let mut rows = crate::metrics::fast_hash::FastMap::default();
+        rows.reserve(self.len());
+        for i in 0..self.len() {
+            rows.insert((self.source_system[i], self.source_id[i].as_str()), i);
+        }
+        rows
+    }
+
+    /// The row of a contact, when it is loaded.
+    pub fn row_of(
+        &self,
+        rows: &crate::metrics::fast_hash::FastMap<(u32, &str), usize>,
+        source_system: &str,
+        source_id: &str,
+    ) -> Option<usize> {
+        let system = self.source_systems.get(source_system)?;
+        rows.get(&(system, source_id)).copied()
+    }
+
     pub fn len(&self) -> usize {
         self.arrival_ms.len()
     }

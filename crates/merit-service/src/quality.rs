@@ -640,6 +640,22 @@ pub async fn evaluations(
         .collect())
 }
 
+/// The evaluations the caller may see of contacts that arrived on the
+/// centre's local days `from` to `to`.
+pub async fn evaluations_of_days(
+    store: &Store,
+    caller: &Caller,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> Result<Vec<EvaluationSummary>, ServiceError> {
+    let (bounds, _) = crate::contacts::local_days_ms(store, caller.tenant, from, to).await?;
+    let filter = EvaluationFilter {
+        arrival_ms: Some(bounds),
+        ..Default::default()
+    };
+    evaluations(store, caller, filter).await
+}
+
 /// A re-score: a new version with its reason; the earlier ones stay.
 pub async fn rescore(
     store: &Store,

@@ -151,12 +151,7 @@ pub async fn insights(
             reason: format!("{to} is before from {from}"),
         });
     }
-    let (arrival_ms, _) = crate::contacts::local_days_ms(store, caller.tenant, from, to).await?;
-    let filter = EvaluationFilter {
-        arrival_ms: Some(arrival_ms),
-        ..Default::default()
-    };
-    let all = crate::quality::evaluations(store, caller, filter).await?;
+    let all = crate::quality::evaluations_of_days(store, caller, from, to).await?;
     let mut forms: BTreeMap<i64, FormHistory> = BTreeMap::new();
     for e in &all {
         if let std::collections::btree_map::Entry::Vacant(slot) = forms.entry(e.evaluation.form_id)

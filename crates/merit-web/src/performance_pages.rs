@@ -201,12 +201,18 @@ pub async fn performance(
         let trend =
             state.reports.report(&state, &caller, &ReportRequest::of(from, to, vec![Dimension::Week], &DEFAULT_KPIS)).await?;
         let (weeks, charts) = trend_view(&trend, from, to, None);
-        let surveys = match caller.scope {
-            merit_domain::access::Scope::OwnRecords => Some(surveys_view(&state, &caller, from, to, None).await?),
-            _ => None,
+        let own = matches!(caller.scope, merit_domain::access::Scope::OwnRecords);
+        let surveys = match own {
+            true => Some(surveys_view(&state, &caller, from, to, None).await?),
+            false => None,
+        };
+        let evaluations = match own {
+            true => Some(own_evaluations(&state, &caller, from, to).await?),
+            false => None,
         };
         Ok::<_, ServiceError>(json!({
             "surveys": surveys,
+            "evaluations": evaluations,
             "title": title(&caller),
             "kpis": DEFAULT_KPIS,
             "from": from.to_string(),
@@ -219,6 +225,34 @@ pub async fn performance(
     }
     .await;
     respond(&state, &caller, "performance.html", result)
+}
+
+/// The caller's own evaluations of contacts in the period (released ones
+/// and self-assessments), newest first, with what awaits them.
+async fn own_evaluations(
+    state: &AppState,
+    caller: &Caller,
+    from: Date,
+    to: Date,
+) -> Result<Vec<Value>, ServiceError> {
+    let (_, tz) = centre_zone(state, caller).await?;
+    Ok(merit_service::quality::evaluations_of_days(&state.store, caller, from, to)
+        .await?
+        .iter()
+        .map(|e| {
+            let status = match (e.evaluation.kind.as_str(), e.latest.acknowledged_ms) {
+                ("self", _) => "your own assessment",
+                (_, Some(_)) => "acknowledged",
+                _ => "to acknowledge",
+            };
+            json!({
+                "id": e.evaluation.id, "contact": e.evaluation.contact_source_id, "by": e.evaluation.evaluator,
+                "arrival": local_time(e.evaluation.contact_arrival_ms, &tz),
+                "score": e.latest.score.map_or_else(|| "n/a".to_owned(), |s| format!("{s:.1}")),
+                "version": e.latest.version, "status": status,
+            })
+        })
+        .collect())
 }
 
 /// Each agent of the caller's scope in one table, sortable by any KPI.

@@ -690,7 +690,7 @@ async fn evaluation_id(session: &Session) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_evaluation_is_self_assessed_acknowledged_disputed_and_corrected() {
     let driver = Driver::start();
-    let (store, _, collected) = centre().await;
+    let (store, config, collected) = centre().await;
     let base = serve(&store).await;
     let (_, member, _) = add_centre_users(&store).await;
     let qa_caller = merit_service::access::Caller {
@@ -799,6 +799,20 @@ async fn an_evaluation_is_self_assessed_acknowledged_disputed_and_corrected() {
     agent.goto(&format!("/quality/evaluations/{id}")).await;
     assert_eq!(agent.text("tr[data-version='1'] td.score").await, "73.6");
     assert_eq!(agent.text("tr[data-version='2'] td.score").await, "91.8");
+    // The corrected version waits for the agent on their performance page,
+    // until they acknowledge it too.
+    let my_page = format!("/performance?{}", period(&config));
+    agent.goto(&my_page).await;
+    let mine = agent.text("table.my-evaluations").await;
+    assert!(
+        mine.contains(&format!("#{id}")) && mine.contains("to acknowledge"),
+        "{mine}"
+    );
+    agent.goto(&format!("/quality/evaluations/{id}")).await;
+    agent.click_and_load("#acknowledge").await;
+    agent.goto(&my_page).await;
+    let mine = agent.text("table.my-evaluations").await;
+    assert!(!mine.contains("to acknowledge"), "{mine}");
     for session in [qa, agent, lead] {
         session.close().await;
     }

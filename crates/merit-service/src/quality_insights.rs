@@ -13,7 +13,7 @@ use crate::quality::{EVALUATORS, FormHistory, calibration_report, calibration_se
 use merit_domain::access::Role;
 use merit_domain::quality::agreement::{Correlation, pearson};
 use merit_domain::quality::{Form, score};
-use merit_store::{EvaluationFilter, EvaluationSummary, Store};
+use merit_store::{EvaluationSummary, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -186,6 +186,126 @@ pub async fn publish_form(
         .await?)
 }
 
+/// A change made through the form builder on the page.
+#[derive(Debug, Clone)]
+pub enum FormEdit {
+    /// A new form with its first section and question.
+    Start {
+        name: String,
+        section_title: String,
+        question: merit_domain::quality::Question,
+    },
+    /// A question added at the end of a section (a new one when no section
+    /// has `section_key`; it is then titled `section_title`).
+    AddQuestion {
+        section_key: String,
+        section_title: String,
+        question: merit_domain::quality::Question,
+    },
+    /// A question removed (a section left empty goes with it).
+    RemoveQuestion { key: String },
+}
+
+/// A section key made from a title: lowercase letters and digits joined by `_`.
+fn key_of(title: &str) -> String {
+    title
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// Applies a builder change to a form's latest version (or starts one) and
+/// publishes the result as its next version, written out as text.
+pub async fn edit_form(
+    store: &Store,
+    clock: &dyn Clock,
+    caller: &Caller,
+    form_id: Option<i64>,
+    edit: FormEdit,
+) -> Result<(i64, i64), ServiceError> {
+    use merit_domain::quality::Section;
+    caller.require(FORM_WRITERS, "build a scorecard form")?;
+    let mut built = match (form_id, &edit) {
+        (None, FormEdit::Start { name, .. }) => Form {
+            name: name.trim().into(),
+            description: None,
+            sections: Vec::new(),
+        },
+        (Some(id), FormEdit::AddQuestion { .. } | FormEdit::RemoveQuestion { .. }) => {
+            form(store, caller, id)
+                .await?
+                .latest()
+                .ok_or(ServiceError::NotFound)?
+                .form
+                .clone()
+        }
+        _ => return Err(invalid("form", "start a form, or change an existing one")),
+    };
+    match edit {
+        FormEdit::Start {
+            section_title,
+            question,
+            ..
+        } => built.sections.push(Section {
+            key: key_of(&section_title),
+            title: section_title.trim().into(),
+            weight: None,
+            auto_fail_below: None,
+            questions: vec![question],
+        }),
+        FormEdit::AddQuestion {
+            section_key,
+            section_title,
+            question,
+        } => match built.sections.iter_mut().find(|s| s.key == section_key) {
+            Some(section) => section.questions.push(question),
+            None => built.sections.push(Section {
+                key: if section_key.is_empty() {
+                    key_of(&section_title)
+                } else {
+                    section_key
+                },
+                title: section_title.trim().into(),
+                weight: None,
+                auto_fail_below: None,
+                questions: vec![question],
+            }),
+        },
+        FormEdit::RemoveQuestion { key } => {
+            if built.question(&key).is_none() {
+                return Err(invalid(
+                    "question",
+                    format!("{key:?} is not a question of this form"),
+                ));
+            }
+            for section in &mut built.sections {
+                section.questions.retain(|q| q.key != key);
+            }
+            built.sections.retain(|s| !s.questions.is_empty());
+        }
+    }
+    built.check().map_err(|e| {
+        let field = match (
+            e.place.section.and_then(|s| built.sections.get(s)),
+            e.place.question,
+        ) {
+            (Some(s), Some(q)) => format!(
+                "section {:?}, question {:?}, {}",
+                s.key,
+                s.questions.get(q).map_or("", |q| q.key.as_str()),
+                e.place.field
+            ),
+            (Some(s), None) => format!("section {:?}, {}", s.key, e.place.field),
+            _ => e.place.field.to_owned(),
+        };
+        invalid("form", format!("{field}: {}", e.reason))
+    })?;
+    let text = merit_import::quality_form::form_text(&built);
+    publish_form(store, clock, caller, form_id, &text).await
+}
+
 /// Retires a form: it takes no new evaluations; its versions and every
 /// evaluation on them stay.
 pub async fn retire_form(

@@ -122,6 +122,10 @@ impl AppState {
                 include_str!("../templates/calibration.html"),
             ),
             (
+                "question_fields.html",
+                include_str!("../templates/question_fields.html"),
+            ),
+            (
                 "quality_insights.html",
                 include_str!("../templates/quality_insights.html"),
             ),
@@ -242,6 +246,21 @@ pub fn page_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             post(quality_pages::set_quota),
         ),
         (Method::POST, "/quality/forms", post(quality_pages::publish)),
+        (
+            Method::POST,
+            "/quality/forms/start",
+            post(quality_pages::start_form),
+        ),
+        (
+            Method::POST,
+            "/quality/forms/{id}/questions",
+            post(quality_pages::add_question),
+        ),
+        (
+            Method::POST,
+            "/quality/forms/{id}/questions/{key}/remove",
+            post(quality_pages::remove_question),
+        ),
         (Method::GET, "/quality/forms/{id}", get(quality_pages::form)),
         (
             Method::POST,

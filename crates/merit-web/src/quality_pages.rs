@@ -810,3 +810,136 @@ pub async fn set_quota(
         Err(e) => failed(e),
     }
 }
+
+/// A question from the builder's fields; numbers that do not parse are refused by name.
+fn question_from(
+    fields: &[(String, String)],
+) -> Result<merit_domain::quality::Question, ServiceError> {
+    use merit_domain::quality::{AnswerScale, AutoFailLevel, Question, ShownWhen};
+    let text = |name: &str| field(fields, name).map(str::trim).filter(|v| !v.is_empty());
+    let number = |name: &'static str| -> Result<Option<i64>, ServiceError> {
+        text(name)
+            .map(|v| {
+                v.parse().map_err(|_| ServiceError::Invalid {
+                    field: name,
+                    reason: format!("{v:?} is not a whole number"),
+                })
+            })
+            .transpose()
+    };
+    let scale = text("scale").unwrap_or("yes_no");
+    let scale = AnswerScale::ALL
+        .into_iter()
+        .find(|s| s.as_str() == scale)
+        .ok_or_else(|| ServiceError::Invalid {
+            field: "scale",
+            reason: format!("{scale:?} is not a scale"),
+        })?;
+    let auto_fail = match text("auto_fail") {
+        None => None,
+        Some("section") => Some(AutoFailLevel::Section),
+        Some("form") => Some(AutoFailLevel::Form),
+        Some(other) => {
+            return Err(ServiceError::Invalid {
+                field: "auto_fail",
+                reason: format!("{other:?} is not section or form"),
+            });
+        }
+    };
+    let bonus_points = number("bonus_points")?;
+    Ok(Question {
+        key: text("key").unwrap_or_default().to_owned(),
+        text: text("text").unwrap_or_default().to_owned(),
+        guidance: text("guidance").map(str::to_owned),
+        scale,
+        max_points: if scale == AnswerScale::Points {
+            number("max_points")?
+        } else {
+            None
+        },
+        weight: if bonus_points.is_some() {
+            0
+        } else {
+            number("weight")?.unwrap_or(1)
+        },
+        allow_na: text("allow_na").is_some(),
+        auto_fail,
+        bonus_points,
+        shown_when: text("shown_question").map(|q| ShownWhen {
+            question: q.to_owned(),
+            answer: text("shown_answer").unwrap_or_default().to_owned(),
+        }),
+    })
+}
+
+async fn apply_edit(
+    state: &AppState,
+    caller: &merit_service::access::Caller,
+    form_id: Option<i64>,
+    edit: impl FnOnce() -> Result<quality::FormEdit, ServiceError>,
+) -> Response {
+    let edited = async {
+        caller.require(FORM_WRITERS, "build a scorecard form")?;
+        quality::edit_form(&state.store, state.clock.as_ref(), caller, form_id, edit()?).await
+    }
+    .await;
+    match edited {
+        Ok((id, _)) => redirect(format!("/quality/forms/{id}")),
+        Err(e) => failed(e),
+    }
+}
+
+/// Starts a form on the page: its name, first section and first question.
+pub async fn start_form(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    axum::Form(fields): Fields,
+) -> Response {
+    apply_edit(&state, &caller, None, || {
+        Ok(quality::FormEdit::Start {
+            name: field(&fields, "name").unwrap_or_default().to_owned(),
+            section_title: field(&fields, "section_title")
+                .unwrap_or_default()
+                .to_owned(),
+            question: question_from(&fields)?,
+        })
+    })
+    .await
+}
+
+/// Adds a question to a section (or a new section) as the next version.
+pub async fn add_question(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<String>,
+    axum::Form(fields): Fields,
+) -> Response {
+    let Ok(id) = record_id(&id) else {
+        return failed(ServiceError::NotFound);
+    };
+    apply_edit(&state, &caller, Some(id), || {
+        Ok(quality::FormEdit::AddQuestion {
+            section_key: field(&fields, "section_key").unwrap_or_default().to_owned(),
+            section_title: field(&fields, "section_title")
+                .unwrap_or_default()
+                .to_owned(),
+            question: question_from(&fields)?,
+        })
+    })
+    .await
+}
+
+/// Removes a question as the next version.
+pub async fn remove_question(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path((id, key)): Path<(String, String)>,
+) -> Response {
+    let Ok(id) = record_id(&id) else {
+        return failed(ServiceError::NotFound);
+    };
+    apply_edit(&state, &caller, Some(id), || {
+        Ok(quality::FormEdit::RemoveQuestion { key })
+    })
+    .await
+}

@@ -401,6 +401,27 @@ fn matrix() -> Vec<Row> {
         row(M::GET, "/quality", "/quality", None, pages),
         row(
             M::POST,
+            "/quality/forms/start",
+            "/quality/forms/start",
+            None,
+            [303, 403, 403, 422, 403, 403, 403, 403, 404, 422],
+        ),
+        row(
+            M::POST,
+            "/quality/forms/{id}/questions",
+            "/quality/forms/999/questions",
+            None,
+            [303, 403, 403, 404, 403, 403, 403, 403, 404, 404],
+        ),
+        row(
+            M::POST,
+            "/quality/forms/{id}/questions/{key}/remove",
+            "/quality/forms/999/questions/a/remove",
+            None,
+            [303, 403, 403, 404, 403, 403, 403, 403, 404, 404],
+        ),
+        row(
+            M::POST,
             "/quality/sample",
             "/quality/sample",
             None,

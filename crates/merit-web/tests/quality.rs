@@ -1103,3 +1103,81 @@ async fn the_qa_score_and_auto_fail_rates_are_kpis_with_their_evaluations_behind
         assert_eq!(report["total"]["figures"][0]["denominator"], 4);
     }
 }
+
+#[tokio::test]
+async fn a_form_is_built_on_the_page_question_by_question_each_change_a_version() {
+    for store in stores::stores("qa_builder").await {
+        let centre = Centre::new(store).await;
+        let mut qa = centre.user("qa").await;
+        let started = qa
+            .post_form(
+                "/quality/forms/start",
+                "name=Built+on+the+page&section_title=Opening+words&key=greet&text=Greeted%3F&scale=yes_no&weight=2",
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        let form_page = started.location().unwrap().to_owned();
+        let id = form_page.rsplit('/').next().unwrap().to_owned();
+        let add = format!("/quality/forms/{id}/questions");
+        let added = qa
+            .post_form(&add, "section_key=opening_words&key=close&text=Closed+well%3F&scale=1-5&weight=3&allow_na=yes")
+            .await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+        let refused = qa
+            .post_form(
+                &add,
+                "section_key=opening_words&key=bad&text=Bad%3F&scale=yes_no&weight=-1",
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.body.contains("question \"bad\", weight") && refused.body.contains("negative"),
+            "{}",
+            refused.body
+        );
+        let removed = qa
+            .post_form(&format!("/quality/forms/{id}/questions/greet/remove"), "")
+            .await;
+        assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
+
+        let (_, history) = call(
+            &mut qa,
+            Method::GET,
+            &format!("/api/v1/quality/forms/{id}"),
+            None,
+        )
+        .await;
+        let versions = history["versions"].as_array().unwrap();
+        assert_eq!(
+            versions.len(),
+            3,
+            "the refused change stored nothing: {history}"
+        );
+        let keys = |v: &Value| -> Vec<String> {
+            v["form"]["sections"][0]["questions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|q| q["key"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(keys(&versions[0]), ["greet"]);
+        assert_eq!(keys(&versions[1]), ["greet", "close"]);
+        assert_eq!(keys(&versions[2]), ["close"]);
+        assert_eq!(versions[1]["form"]["sections"][0]["key"], "opening_words");
+        assert_eq!(
+            versions[1]["form"]["sections"][0]["questions"][1]["allow_na"],
+            true
+        );
+        // Each version is kept as text that reads back as the same form.
+        let text = versions[1]["source_text"].as_str().unwrap();
+        let parsed = merit_import::quality_form::parse_form(text).unwrap();
+        assert_eq!(serde_json::to_value(parsed).unwrap(), versions[1]["form"]);
+        let page = qa.get(&form_page).await;
+        assert!(
+            page.body.contains("Closed well?") && page.body.contains("version 3"),
+            "{}",
+            page.body
+        );
+    }
+}

@@ -817,3 +817,165 @@ async fn an_evaluation_is_self_assessed_acknowledged_disputed_and_corrected() {
         session.close().await;
     }
 }
+
+impl Session {
+    /// Sets a form field's value (date inputs included) by its id.
+    async fn set(&self, id: &str, value: &str) {
+        self.client
+            .execute(
+                "document.getElementById(arguments[0]).value = arguments[1];",
+                vec![id.into(), value.into()],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("#{id}: {e}"));
+    }
+
+    /// Opens the `<details>` that holds `css`.
+    async fn open_details(&self, css: &str) {
+        self.click(&format!("details:has({css}) > summary")).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_qa_specialist_builds_a_form_samples_evaluates_and_calibrates() {
+    let driver = Driver::start();
+    let (store, config, _) = centre().await;
+    let base = serve(&store).await;
+    let clock = TestClock::default();
+    let cli = merit_service::access::Caller::command_line(DEFAULT_TENANT);
+    let strict = merit_service::access::NewUser {
+        username: "qa2".into(),
+        display_name: "qa2".into(),
+        password: PASSWORD.into(),
+        role: merit_domain::access::Role::QaSpecialist,
+        scope: merit_domain::access::Scope::Centre,
+        agent_id: None,
+    };
+    merit_service::access::add_user(&store, &clock, &cli, strict)
+        .await
+        .unwrap();
+    let qa = Session::open(&driver, &base).await;
+    qa.sign_in("qa").await;
+
+    // A form built on the page: started with one question, then a second
+    // added as version 2.
+    qa.goto("/quality").await;
+    qa.open_details("form.builder").await;
+    qa.set("b-name", "Call basics").await;
+    qa.set("b-section", "Basics").await;
+    qa.set("b-key", "greeting").await;
+    qa.set("b-text", "Did the agent greet the customer?").await;
+    qa.click_and_load("form.builder button[type=submit]").await;
+    qa.set("a-key", "resolved").await;
+    qa.set("a-text", "Was the issue resolved?").await;
+    qa.click_and_load("form.builder button[type=submit]").await;
+    qa.screenshot("quality-form").await;
+    assert!(qa.text("main h1").await.contains("version 2"));
+
+    // Ten calls sampled into the queue, two of them outliers on purpose.
+    let last = config
+        .start
+        .checked_add(jiff::Span::new().days(6))
+        .unwrap()
+        .to_string();
+    qa.goto("/quality").await;
+    qa.open_details("form.sample").await;
+    qa.set("s-from", &config.start.to_string()).await;
+    qa.set("s-to", &last).await;
+    qa.set("s-size", "10").await;
+    qa.click_and_load("form.sample button[type=submit]").await;
+    qa.screenshot("quality-queue").await;
+    let queued = qa
+        .client
+        .find_all(Locator::Css("table.queue tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 10);
+
+    // Two evaluated from the queue: they leave it.
+    for _ in 0..2 {
+        qa.click_and_load("table.queue tbody tr a[href^='/quality/evaluate']")
+            .await;
+        answer(&qa, &[("greeting", "yes"), ("resolved", "yes")]).await;
+        qa.click_and_load("form.scoring button[type=submit]").await;
+        qa.goto("/quality").await;
+    }
+    let queued = qa
+        .client
+        .find_all(Locator::Css("table.queue tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 8);
+
+    // A calibration session on two queued calls, with the strict specialist.
+    let mut calls = Vec::new();
+    for row in queued.iter().take(2) {
+        let link = row.find(Locator::Css("td a")).await.unwrap();
+        let href = link.attr("href").await.unwrap().unwrap();
+        calls.push(href.trim_start_matches("/contacts/").to_owned());
+    }
+    qa.open_details("form[action='/quality/calibration']").await;
+    qa.set("cal-name", "Week 1").await;
+    qa.set("cal-contacts", &calls.join("\n")).await;
+    qa.set("cal-evaluators", "qa qa2").await;
+    qa.click_and_load("form[action='/quality/calibration'] button[type=submit]")
+        .await;
+    let session_page = qa.client.current_url().await.unwrap().path().to_owned();
+    let session_id: i64 = session_page.rsplit('/').next().unwrap().parse().unwrap();
+    for n in 0..2 {
+        qa.goto(&session_page).await;
+        let links = qa
+            .client
+            .find_all(Locator::Css("table.contacts a[href^='/quality/evaluate']"))
+            .await
+            .unwrap();
+        links[n].click().await.unwrap();
+        qa.client
+            .wait()
+            .for_element(Locator::Css("form.scoring"))
+            .await
+            .unwrap();
+        answer(&qa, &[("greeting", "yes"), ("resolved", "yes")]).await;
+        qa.click_and_load("form.scoring button[type=submit]").await;
+    }
+    // The strict specialist scores the same calls lower.
+    let form_id = merit_service::quality::forms(&store, &cli).await.unwrap()[0].id;
+    let strict = merit_service::access::Caller {
+        name: "qa2".into(),
+        role: merit_domain::access::Role::QaSpecialist,
+        ..cli.clone()
+    };
+    for call in &calls {
+        let (system, id) = call.split_once('/').unwrap();
+        let answers = [("greeting", "yes"), ("resolved", "no")]
+            .into_iter()
+            .map(|(k, a)| {
+                let given = merit_service::quality::GivenAnswer {
+                    answer: a.into(),
+                    comment: None,
+                };
+                (k.to_owned(), given)
+            })
+            .collect();
+        let new = merit_service::quality::NewEvaluation {
+            source_system: system.into(),
+            contact_source_id: id.into(),
+            form_id,
+            method: "recording".into(),
+            answers,
+            comment: None,
+            release: false,
+            calibration_session: Some(session_id),
+        };
+        merit_service::quality::evaluate(&store, &clock, &strict, new)
+            .await
+            .unwrap();
+    }
+    // 100 against 50 on both calls: qa leans +25, qa2 −25.
+    qa.goto(&session_page).await;
+    qa.screenshot("calibration").await;
+    assert_eq!(qa.text("tr[data-evaluator='qa2'] td.lean").await, "strict");
+    assert_eq!(qa.text("tr[data-evaluator='qa'] td.lean").await, "lenient");
+    assert!(qa.text("tr[data-evaluator='qa2']").await.contains("-25.0"));
+    qa.close().await;
+}

@@ -360,6 +360,20 @@ pub struct NewEvaluation {
     pub calibration_session: Option<i64>,
 }
 
+/// Answers without comments, as given answers.
+pub fn given(answers: &BTreeMap<String, String>) -> BTreeMap<String, GivenAnswer> {
+    answers
+        .iter()
+        .map(|(k, a)| {
+            let answer = GivenAnswer {
+                answer: a.clone(),
+                comment: None,
+            };
+            (k.clone(), answer)
+        })
+        .collect()
+}
+
 fn plain_answers(answers: &BTreeMap<String, GivenAnswer>) -> BTreeMap<String, String> {
     answers
         .iter()
@@ -1516,19 +1530,7 @@ pub async fn import_evaluations(
                 continue;
             }
         };
-        let answers: BTreeMap<String, GivenAnswer> = row
-            .answers
-            .iter()
-            .map(|(k, a)| {
-                (
-                    k.clone(),
-                    GivenAnswer {
-                        answer: a.clone(),
-                        comment: None,
-                    },
-                )
-            })
-            .collect();
+        let answers = given(&row.answers);
         let record = EvaluationRecord {
             id: 0,
             form_id: history.form.id,

@@ -57,6 +57,14 @@ fn redirect(path: String) -> Response {
     Redirect::to(&path).into_response()
 }
 
+/// The answer to a form that changed an evaluation: back to it, or what went wrong.
+fn to_evaluation(done: Result<i64, ServiceError>) -> Response {
+    match done {
+        Ok(id) => redirect(format!("/quality/evaluations/{id}")),
+        Err(e) => failed(e),
+    }
+}
+
 /// Questions of a form for a page: their answers and, when given, the
 /// answer and score of each version.
 fn form_json(form: &Form) -> Value {
@@ -352,10 +360,7 @@ pub async fn submit(
         quality::evaluate(&state.store, state.clock.as_ref(), &caller, new).await
     }
     .await;
-    match submitted {
-        Ok(id) => redirect(format!("/quality/evaluations/{id}")),
-        Err(e) => failed(e),
-    }
+    to_evaluation(submitted)
 }
 
 /// One question's row on the evaluation page: each version's answer and
@@ -479,10 +484,7 @@ async fn stamp(
         Ok::<_, ServiceError>(id)
     }
     .await;
-    match done {
-        Ok(id) => redirect(format!("/quality/evaluations/{id}")),
-        Err(e) => failed(e),
-    }
+    to_evaluation(done)
 }
 
 pub async fn rescore(
@@ -508,10 +510,7 @@ pub async fn rescore(
         Ok::<_, ServiceError>(id)
     }
     .await;
-    match done {
-        Ok(id) => redirect(format!("/quality/evaluations/{id}")),
-        Err(e) => failed(e),
-    }
+    to_evaluation(done)
 }
 
 pub async fn dispute(
@@ -540,10 +539,7 @@ pub async fn dispute(
         Ok::<_, ServiceError>(id)
     }
     .await;
-    match done {
-        Ok(id) => redirect(format!("/quality/evaluations/{id}")),
-        Err(e) => failed(e),
-    }
+    to_evaluation(done)
 }
 
 pub async fn decide(

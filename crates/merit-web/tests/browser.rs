@@ -947,16 +947,10 @@ async fn a_qa_specialist_builds_a_form_samples_evaluates_and_calibrates() {
     };
     for call in &calls {
         let (system, id) = call.split_once('/').unwrap();
-        let answers = [("greeting", "yes"), ("resolved", "no")]
-            .into_iter()
-            .map(|(k, a)| {
-                let given = merit_service::quality::GivenAnswer {
-                    answer: a.into(),
-                    comment: None,
-                };
-                (k.to_owned(), given)
-            })
-            .collect();
+        let answers = merit_service::quality::given(&std::collections::BTreeMap::from([
+            ("greeting".to_owned(), "yes".to_owned()),
+            ("resolved".to_owned(), "no".to_owned()),
+        ]));
         let new = merit_service::quality::NewEvaluation {
             source_system: system.into(),
             contact_source_id: id.into(),

@@ -787,21 +787,7 @@ async fn calls_with_surveys(store: &Store, satisfaction: [i32; 5]) {
     tx.write_chunk(merit_store::RecordKind::Surveys, &surveys)
         .await
         .unwrap();
-    tx.finish(merit_store::ImportBatchRecord {
-        id: 0,
-        kind: "contacts".into(),
-        file_name: "test".into(),
-        checksum: String::new(),
-        actor: "test".into(),
-        started_ms: 0,
-        finished_ms: 0,
-        n_inserted: 0,
-        n_updated: 0,
-        n_unchanged: 0,
-        n_rejected: 0,
-    })
-    .await
-    .unwrap();
+    support::finish(tx, "contacts").await;
 }
 
 #[tokio::test]

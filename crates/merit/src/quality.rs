@@ -8,7 +8,7 @@ use merit_domain::DEFAULT_TENANT;
 use merit_domain::access::{Role, Scope};
 use merit_service::FixedClock;
 use merit_service::access::Caller;
-use merit_service::quality::{self, Decision, GivenAnswer, NewEvaluation};
+use merit_service::quality::{self, Decision, NewEvaluation};
 use merit_sim::quality::{Scorer, plan_quality};
 use merit_store::Store;
 use std::collections::BTreeMap;
@@ -195,19 +195,7 @@ pub async fn load_demo(
         contact_source_id: e.contact_source_id.clone(),
         form_id,
         method: "recording".into(),
-        answers: e
-            .answers
-            .iter()
-            .map(|(k, a)| {
-                (
-                    k.clone(),
-                    GivenAnswer {
-                        answer: a.clone(),
-                        comment: None,
-                    },
-                )
-            })
-            .collect(),
+        answers: quality::given(&e.answers),
         comment: None,
         release: session.is_none(),
         calibration_session: session,

@@ -283,7 +283,7 @@ pub async fn load_simulation(
 }
 
 /// Commits a test import as one batch.
-async fn finish(tx: merit_store::ImportTx, kind: &str) {
+pub async fn finish(tx: merit_store::ImportTx, kind: &str) {
     tx.finish(merit_store::ImportBatchRecord {
         id: 0,
         kind: kind.into(),

@@ -9,7 +9,9 @@ use crate::access::{Caller, READERS};
 use crate::contacts::ScopeView;
 use crate::{Clock, ServiceError};
 use merit_domain::access::{Role, Scope};
-use merit_domain::quality::agreement::{RaterAgreement, category_counts, fleiss_kappa};
+use merit_domain::quality::agreement::{
+    RaterAgreement, category_counts, cohen_kappa, fleiss_kappa,
+};
 use merit_domain::quality::{Form, Scored, score};
 use merit_store::{
     AuditEntry, CalibrationSessionRecord, DisputeRecord, EvaluationFilter, EvaluationRecord,
@@ -1287,9 +1289,12 @@ pub async fn start_calibration(
 pub struct QuestionAgreement {
     pub question: String,
     pub subjects: usize,
-    /// Share of evaluator pairs giving the same answer (Fleiss' P̄).
+    /// Share of evaluator pairs giving the same answer (Fleiss' P̄; for
+    /// two evaluators, the share of contacts they agree on).
     pub agreement: Option<f64>,
     pub kappa: Option<f64>,
+    /// `cohen` for two evaluators, `fleiss` for more.
+    pub statistic: &'static str,
 }
 
 /// One evaluator's lean: the mean of (their score − the mean of every
@@ -1314,13 +1319,27 @@ pub struct CalibrationReport {
     pub bias: Vec<EvaluatorBias>,
 }
 
+/// Agreement over subjects, each rated by the same evaluators in the same
+/// order: Cohen's kappa for two evaluators, Fleiss' kappa for more.
 fn agreement_of(question: &str, subjects: &[Vec<String>]) -> QuestionAgreement {
     let result: Option<RaterAgreement> = fleiss_kappa(&category_counts(subjects));
+    let pairs: Option<Vec<(&String, &String)>> = subjects
+        .iter()
+        .map(|s| match s.as_slice() {
+            [a, b] => Some((a, b)),
+            _ => None,
+        })
+        .collect();
+    let (kappa, statistic) = match pairs {
+        Some(pairs) if !pairs.is_empty() => (cohen_kappa(&pairs), "cohen"),
+        _ => (result.and_then(|r| r.kappa), "fleiss"),
+    };
     QuestionAgreement {
         question: question.into(),
         subjects: subjects.len(),
         agreement: result.map(|r| r.agreement),
-        kappa: result.and_then(|r| r.kappa),
+        kappa,
+        statistic,
     }
 }
 

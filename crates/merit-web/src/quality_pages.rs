@@ -635,7 +635,7 @@ pub async fn calibration(
         let report = quality::calibration_report(&state.store, &caller, record_id(&id)?).await?;
         let figure = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}"));
         let agreement = |a: &quality::QuestionAgreement| {
-            json!({ "question": a.question, "subjects": a.subjects, "agreement": a.agreement.map_or_else(|| "n/a".to_owned(), |v| format!("{:.0} %", v * 100.0)), "kappa": figure(a.kappa) })
+            json!({ "question": a.question, "subjects": a.subjects, "statistic": a.statistic, "agreement": a.agreement.map_or_else(|| "n/a".to_owned(), |v| format!("{:.0} %", v * 100.0)), "kappa": figure(a.kappa) })
         };
         let bias: Vec<Value> = report
             .bias

@@ -711,22 +711,27 @@ async fn calibration_is_blind_and_reports_agreement_and_each_evaluators_lean() {
             (report["scored"].as_i64(), report["expected"].as_i64()),
             (Some(4), Some(4))
         );
-        // a: both agree on both contacts, half the ratings yes: P̄ 1, P̄e 0.5, κ 1.
-        // b: they disagree on both: P̄ 0, P̄e 0.5, κ −1.
-        // Over the form: P̄ (1 + 1 + 0 + 0) ÷ 4 = 0.5, P̄e 0.5, κ 0.
+        // Two evaluators: Cohen's kappa, p_e = Σ_k p_qa(k) × p_qa2(k).
+        // a: (yes, yes), (no, no): agreement 1; p_e 0.5·0.5 + 0.5·0.5 = 0.5; κ 1.
+        // b: (yes, no), (yes, no): agreement 0; qa always yes, qa2 always
+        // no, so p_e = 1·0 + 0·1 = 0 and κ = (0 − 0) ÷ 1 = 0.
+        // Over the form, four (contact, question) pairs: agreement 2/4 = 0.5;
+        // qa yes 3/4, qa2 yes 1/4: p_e = 3/4·1/4 + 1/4·3/4 = 0.375;
+        // κ = (0.5 − 0.375) ÷ 0.625 = 0.2.
         let questions = report["questions"].as_array().unwrap();
         assert!(
             close(&questions[0]["agreement"], 1.0) && close(&questions[0]["kappa"], 1.0),
             "{report}"
         );
         assert!(
-            close(&questions[1]["agreement"], 0.0) && close(&questions[1]["kappa"], -1.0),
+            close(&questions[1]["agreement"], 0.0) && close(&questions[1]["kappa"], 0.0),
             "{report}"
         );
         assert!(
-            close(&report["form"]["agreement"], 0.5) && close(&report["form"]["kappa"], 0.0),
+            close(&report["form"]["agreement"], 0.5) && close(&report["form"]["kappa"], 0.2),
             "{report}"
         );
+        assert_eq!(report["form"]["statistic"], "cohen");
         // Scores: qa 100 and 50, qa2 50 and 0; contact means 75 and 25:
         // qa leans +25 (lenient), qa2 −25 (strict).
         let bias = report["bias"].as_array().unwrap();

@@ -86,6 +86,39 @@ fn every_kpi_and_grouping_drills_down_to_its_figure() {
             })
         })
         .collect();
+    // The QA specialists' evaluations of the sampled calls, as the service
+    // hands them to the engine: a score and an auto-fail fact each.
+    let mut surveys = surveys;
+    let form = merit_import::quality_form::parse_form(include_str!(
+        "../../../docs/examples/inbound-call-quality.toml"
+    ))
+    .unwrap();
+    let sampled: Vec<_> = collected
+        .contacts
+        .iter()
+        .filter(|c| merit_sim::quality::sampled_for_quality(c, config.seed))
+        .cloned()
+        .collect();
+    for (n, e) in merit_sim::quality::plan_quality(&form, &sampled, config.seed, i64::MAX)
+        .evaluations
+        .iter()
+        .enumerate()
+    {
+        let scored = merit_domain::quality::score(&form, &e.answers).unwrap();
+        let row = row_of[&e.contact_source_id];
+        let fact = |question_id: String, value: i64| SurveyFact {
+            source_id: format!("evaluation:{n}"),
+            question_id,
+            value: value as i32,
+            answered_ms: table.arrival_ms[row],
+            contact_row: Some(row),
+            agent_id: Some(e.agent_id.clone()),
+        };
+        let points = (scored.score.unwrap() * 100.0).round() as i64;
+        surveys.push(fact(format!("qa_score:{}", form.name), points));
+        let failed = i64::from(scored.form_auto_fail.is_some());
+        surveys.push(fact(format!("qa_auto_fail:{}:*", form.name), failed));
+    }
     let org = OrgView::new(
         &records.organisation,
         TimeZone::get("Europe/Berlin").unwrap(),

@@ -237,15 +237,16 @@ pub fn plan_quality(form: &Form, sampled: &[Contact], seed: u64, end_ms: i64) ->
         }
         plan.evaluations.push(evaluation);
     }
+    let last = sampled.last().map_or(first, |c| c.arrival_ms);
     let mut session_start = first;
-    while session_start < end_ms {
-        let session_end = session_start + 14 * DAY_MS;
+    while session_start < end_ms && session_start <= last {
+        let session_end = session_start.saturating_add(14 * DAY_MS);
         let calls: Vec<&&Contact> = sampled
             .iter()
             .filter(|c| c.arrival_ms >= session_start && c.arrival_ms < session_end)
             .take(5)
             .collect();
-        let at_ms = session_end + DAY_MS;
+        let at_ms = session_end.saturating_add(DAY_MS);
         if calls.len() >= 3 && at_ms < end_ms {
             let mut scores = Vec::new();
             for call in &calls {

@@ -8,7 +8,7 @@
 use crate::access::{Caller, READERS};
 use crate::contacts::ScopeView;
 use crate::{Clock, ServiceError};
-use merit_domain::access::{Role, Scope};
+use merit_domain::access::Role;
 use merit_domain::quality::agreement::{
     RaterAgreement, category_counts, cohen_kappa, fleiss_kappa,
 };
@@ -1446,11 +1446,6 @@ pub async fn unacknowledged(
         .collect();
     list.sort_by_key(|e| e.latest.released_ms);
     Ok(list)
-}
-
-/// Whether a role may see quality pages about others (everyone but agents).
-pub fn sees_others(caller: &Caller) -> bool {
-    !matches!(caller.scope, Scope::OwnRecords | Scope::Contract(_))
 }
 
 /// What an evaluations import did: rows added, rows already stored (by

@@ -211,15 +211,8 @@ pub async fn sample(
     Ok(sampled)
 }
 
-/// A contact in the caller's queue that they have not evaluated yet.
-#[derive(Debug, Clone, Serialize)]
-pub struct QueuedContact {
-    #[serde(flatten)]
-    pub item: WorkItemRecord,
-}
-
 /// The caller's queue: contacts sampled for them, not yet evaluated by them.
-pub async fn queue(store: &Store, caller: &Caller) -> Result<Vec<QueuedContact>, ServiceError> {
+pub async fn queue(store: &Store, caller: &Caller) -> Result<Vec<WorkItemRecord>, ServiceError> {
     caller.require(EVALUATORS, "read an evaluation queue")?;
     let items = store.work_items(caller.tenant, Some(&caller.name)).await?;
     let mut open = Vec::new();
@@ -236,7 +229,7 @@ pub async fn queue(store: &Store, caller: &Caller) -> Result<Vec<QueuedContact>,
             .iter()
             .any(|e| e.evaluation.evaluator == caller.name && e.evaluation.kind == "human");
         if !done {
-            open.push(QueuedContact { item });
+            open.push(item);
         }
     }
     Ok(open)

@@ -119,8 +119,8 @@ pub async fn hub(State(state): State<AppState>, PageCaller(caller): PageCaller) 
             let queue: Vec<Value> = merit_service::quality_sampling::queue(&state.store, &caller)
                 .await?
                 .iter()
-                .map(|q| json!({ "system": q.item.source_system, "id": q.item.contact_source_id, "reason": q.item.reason,
-                                 "stratum": q.item.stratum }))
+                .map(|q| json!({ "system": q.source_system, "id": q.contact_source_id, "reason": q.reason,
+                                 "stratum": q.stratum }))
                 .collect();
             let quotas = merit_service::quality_sampling::quota_progress(&state.store, state.clock.as_ref(), &caller).await?;
             (Some(queue), Some(quotas))

@@ -388,7 +388,7 @@ fn a_stratified_sample_gives_each_stratum_its_share_by_largest_remainder() {
 fn candidates() -> Vec<Candidate> {
     (0..30)
         .map(|n| Candidate {
-            key: format!("c{n}"),
+            key: format!("sim/c{:09}", 500 + n),
             stratum: if n < 20 { "billing" } else { "outages" }.into(),
             outlier: (n % 10 == 3).then_some("very short call"),
         })
@@ -424,4 +424,23 @@ fn outliers_come_first_then_strata_in_proportion_and_the_seed_fixes_the_draw() {
     assert_eq!(unique.len(), 8, "no contact twice");
     assert_eq!(draw_sample(&all, 8, 2, 7), drawn);
     assert_ne!(draw_sample(&all, 8, 2, 8), drawn);
+}
+
+#[test]
+fn calls_numbered_in_sequence_are_not_drawn_in_sequence() {
+    // FNV-1a alone orders keys that differ in their last digits by those
+    // digits (c000000500, c000000501, ...): the finaliser breaks that.
+    let all: Vec<Candidate> = (0..30)
+        .map(|n| Candidate {
+            key: format!("merit-sim/c{:09}", 500 + n),
+            stratum: "all".into(),
+            outlier: None,
+        })
+        .collect();
+    let drawn: Vec<usize> = draw_sample(&all, 8, 0, 1)
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    assert_ne!(drawn, (0..8).collect::<Vec<_>>());
+    assert!(!drawn.windows(2).all(|w| w[0] < w[1]), "{drawn:?}");
 }

@@ -76,14 +76,9 @@ pub struct QualityPlan {
     pub calibrations: Vec<PlannedCalibration>,
 }
 
-/// FNV-1a: a stable hash of a text, so sampling does not depend on order.
+/// A stable hash of a text, so sampling does not depend on order.
 fn stable_hash(text: &str, seed: u64) -> u64 {
-    let mut hash = 0xcbf2_9ce4_8422_2325 ^ seed;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
+    merit_domain::quality::sampling::order(seed, text)
 }
 
 /// Whether a contact is one the demo's QA team evaluates: about one

@@ -25,14 +25,18 @@ pub enum Drawn {
     Outlier(&'static str),
 }
 
-/// FNV-1a of the seed and a key: the order a seed gives.
-fn order(seed: u64, key: &str) -> u64 {
+/// The order a seed gives a key: FNV-1a of the seed and the key, then
+/// SplitMix64's finaliser, so that keys differing in one character (call
+/// ids numbered in sequence) do not stay in sequence.
+pub fn order(seed: u64, key: &str) -> u64 {
     let mut hash = 0xcbf2_9ce4_8422_2325_u64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     for byte in key.bytes() {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    hash
+    hash = (hash ^ (hash >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    hash = (hash ^ (hash >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    hash ^ (hash >> 31)
 }
 
 /// How many of `size` each stratum gets, in proportion to its count, by

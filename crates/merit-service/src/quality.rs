@@ -1314,6 +1314,8 @@ pub struct CalibrationReport {
     /// (evaluator, contact) pairs scored so far, of evaluators × contacts.
     pub scored: usize,
     pub expected: usize,
+    /// Who has scored each contact of the session, in the session's order.
+    pub scored_by: Vec<Vec<String>>,
     pub questions: Vec<QuestionAgreement>,
     pub form: QuestionAgreement,
     pub bias: Vec<EvaluatorBias>,
@@ -1422,9 +1424,20 @@ pub async fn calibration_report(
             bias_points: mean(&deltas),
         });
     }
+    let scored_by = session
+        .contacts
+        .iter()
+        .map(|c| {
+            by_contact
+                .get(c)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        })
+        .collect();
     Ok(CalibrationReport {
         expected: session.contacts.len() * session.evaluators.len(),
         scored,
+        scored_by,
         form: agreement_of("form", &all_subjects),
         questions,
         bias,

@@ -652,7 +652,12 @@ pub async fn calibration(
             })
             .collect();
         let s = &report.session;
-        let contacts: Vec<Value> = s.contacts.iter().map(|(system, id)| json!({ "system": system, "id": id })).collect();
+        let contacts: Vec<Value> = s
+            .contacts
+            .iter()
+            .zip(&report.scored_by)
+            .map(|((system, id), by)| json!({ "system": system, "id": id, "mine": by.contains(&caller.name), "scores": by.len() }))
+            .collect();
         Ok::<_, ServiceError>(json!({
             "s": s.record, "contacts": contacts, "evaluators": s.evaluators.join(", "),
             "scored": report.scored, "expected": report.expected,

@@ -922,22 +922,21 @@ async fn a_qa_specialist_builds_a_form_samples_evaluates_and_calibrates() {
         .await;
     let session_page = qa.client.current_url().await.unwrap().path().to_owned();
     let session_id: i64 = session_page.rsplit('/').next().unwrap().parse().unwrap();
-    for n in 0..2 {
+    // Each call scored leaves the list of those still to score.
+    for _ in 0..2 {
         qa.goto(&session_page).await;
-        let links = qa
-            .client
-            .find_all(Locator::Css("table.contacts a[href^='/quality/evaluate']"))
-            .await
-            .unwrap();
-        links[n].click().await.unwrap();
-        qa.client
-            .wait()
-            .for_element(Locator::Css("form.scoring"))
-            .await
-            .unwrap();
+        qa.click_and_load("table.contacts a[href^='/quality/evaluate']")
+            .await;
         answer(&qa, &[("greeting", "yes"), ("resolved", "yes")]).await;
         qa.click_and_load("form.scoring button[type=submit]").await;
     }
+    qa.goto(&session_page).await;
+    let left = qa
+        .client
+        .find_all(Locator::Css("table.contacts a[href^='/quality/evaluate']"))
+        .await
+        .unwrap();
+    assert!(left.is_empty());
     // The strict specialist scores the same calls lower.
     let form_id = merit_service::quality::forms(&store, &cli).await.unwrap()[0].id;
     let strict = merit_service::access::Caller {

@@ -25,7 +25,7 @@ impl Scorer {
     fn lean(self) -> f64 {
         match self {
             Scorer::Lenient => 0.06,
-            Scorer::Strict => -0.12,
+            Scorer::Strict => -0.25,
             Scorer::Agent => 0.08,
         }
     }
@@ -106,7 +106,10 @@ fn answers(
     let mut given: BTreeMap<String, String> = BTreeMap::new();
     let resolved = contact.wrap_up_code.as_deref() == Some("resolved");
     let explained = contact.holds.is_empty() && contact.transfers.is_empty();
-    for (_, q) in form.questions() {
+    for (section, q) in form.questions() {
+        // Compliance: a question that can fail its section or the form, or
+        // one in a section that fails the form below its mark.
+        let compliance = q.auto_fail.is_some() || form.sections[section].auto_fail_below.is_some();
         if let Some(condition) = &q.shown_when
             && given.get(&condition.question) != Some(&condition.answer)
         {
@@ -121,11 +124,13 @@ fn answers(
             if yes { "yes" } else { "no" }.to_owned()
         } else if q.is_bonus() {
             choices[usize::from(rng.random::<f64>() < top * 0.2)].clone()
-        } else if q.auto_fail.is_some() && rng.random::<f64>() < 0.03 {
-            // An auto-fail (a compliance miss) is rare and seen by everyone alike.
+        } else if compliance && rng.random::<f64>() < 0.02 {
+            // A compliance miss is rare and seen by everyone alike.
             choices[0].clone()
+        } else if compliance && matches!(q.scale, AnswerScale::YesNo | AnswerScale::PassFail) {
+            choices[1].clone()
         } else {
-            let lowest = usize::from(q.auto_fail.is_some());
+            let lowest = usize::from(compliance);
             let index = match q.scale {
                 AnswerScale::YesNo | AnswerScale::PassFail => {
                     usize::from(rng.random::<f64>() < top)
@@ -144,8 +149,8 @@ fn answers(
 
 /// The quality events of the demo: calls sampled with [`sampled_for_quality`]
 /// (oldest first) are evaluated by the two QA specialists in turn, a day
-/// later; one in six is also assessed by its agent; one in twelve is
-/// disputed, and half of those are accepted. Every 14 days both specialists
+/// later; one in six is also assessed by its agent; one in eleven is
+/// disputed (more of the strict specialist's disputes are accepted). Every 14 days both specialists
 /// calibrate on five calls of the fortnight.
 pub fn plan_quality(form: &Form, sampled: &[Contact], seed: u64, end_ms: i64) -> QualityPlan {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0a11_7e57);
@@ -155,7 +160,8 @@ pub fn plan_quality(form: &Form, sampled: &[Contact], seed: u64, end_ms: i64) ->
     let Some(first) = sampled.first().map(|c| c.arrival_ms) else {
         return plan;
     };
-    let planned = |contact: &Contact, scorer, at_ms, rng: &mut ChaCha8Rng| {
+    let call_rng = |id: &str| ChaCha8Rng::seed_from_u64(stable_hash(id, seed ^ 0xca11));
+    let planned = |contact: &Contact, scorer, at_ms| {
         let agent = contact.agent_id.clone().unwrap_or_default();
         let mut quality = agent_quality(&agent, seed);
         if contact.end_ms - contact.answer_ms.unwrap_or(contact.end_ms) < 60_000 {
@@ -167,7 +173,15 @@ pub fn plan_quality(form: &Form, sampled: &[Contact], seed: u64, end_ms: i64) ->
             source_system: contact.source_system.clone(),
             contact_source_id: contact.source_id.clone(),
             agent_id: agent,
-            answers: answers(form, contact, quality, scorer, rng),
+            // The same draws for every scorer of a call (common random
+            // numbers): scorers differ by their lean, not by chance.
+            answers: answers(
+                form,
+                contact,
+                quality,
+                scorer,
+                &mut call_rng(&contact.source_id),
+            ),
             acknowledged_ms: None,
             dispute: None,
         }
@@ -182,12 +196,12 @@ pub fn plan_quality(form: &Form, sampled: &[Contact], seed: u64, end_ms: i64) ->
         } else {
             Scorer::Strict
         };
-        let mut evaluation = planned(contact, scorer, at_ms, &mut rng);
+        let mut evaluation = planned(contact, scorer, at_ms);
         let acknowledged = at_ms + rng.random_range(2..48) * HOUR_MS;
         if acknowledged < end_ms {
             evaluation.acknowledged_ms = Some(acknowledged);
         }
-        if n % 12 == 5
+        if n % 11 == 5
             && let Some((question, answer)) = evaluation
                 .answers
                 .iter()
@@ -205,7 +219,8 @@ pub fn plan_quality(form: &Form, sampled: &[Contact], seed: u64, end_ms: i64) ->
                 })
             && acknowledged + 2 * DAY_MS < end_ms
         {
-            let accept = n % 24 == 5;
+            // The strict specialist loses more disputes.
+            let accept = rng.random::<f64>() < if scorer == Scorer::Strict { 0.6 } else { 0.25 };
             evaluation.dispute = Some(PlannedDispute {
                 at_ms: acknowledged + HOUR_MS,
                 question: question.clone(),
@@ -222,12 +237,7 @@ pub fn plan_quality(form: &Form, sampled: &[Contact], seed: u64, end_ms: i64) ->
             });
         }
         if n % 6 == 3 {
-            let own = planned(
-                contact,
-                Scorer::Agent,
-                contact.end_ms + 2 * HOUR_MS,
-                &mut rng,
-            );
+            let own = planned(contact, Scorer::Agent, contact.end_ms + 2 * HOUR_MS);
             plan.self_assessments.push(own);
         }
         plan.evaluations.push(evaluation);
@@ -246,7 +256,7 @@ pub fn plan_quality(form: &Form, sampled: &[Contact], seed: u64, end_ms: i64) ->
             let mut scores = Vec::new();
             for call in &calls {
                 for scorer in [Scorer::Lenient, Scorer::Strict] {
-                    scores.push(planned(call, scorer, at_ms + HOUR_MS, &mut rng));
+                    scores.push(planned(call, scorer, at_ms + HOUR_MS));
                 }
             }
             plan.calibrations.push(PlannedCalibration {

@@ -10,6 +10,7 @@ pub mod erlang;
 pub mod metrics;
 pub mod money;
 pub mod organisation;
+pub mod pay;
 pub mod quality;
 pub mod survey;
 

@@ -8,9 +8,11 @@ pub mod asterisk_cdr;
 pub mod asterisk_queue_log;
 pub mod mapped;
 pub mod native;
+pub mod pay_plan;
 pub mod quality_evaluations;
 pub mod quality_form;
 mod text;
+mod toml_lines;
 
 use native::NativeRecord;
 use std::collections::BTreeMap;

@@ -1,6 +1,7 @@
 //! Scorecard forms as text (TOML, documented in docs/formats.md): parsed
 //! into a checked [`Form`], with errors that name the line and the field.
 
+use crate::toml_lines::{field_line, first_field_line, syntax_error};
 use merit_domain::quality::{Form, FormError};
 use serde::Deserialize;
 use toml::Spanned;
@@ -28,52 +29,15 @@ struct SectionLayout {
     questions: Vec<Spanned<toml::Table>>,
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
-/// Whether a line (without its indent) is `field = ...`.
-fn sets_field(line: &str, field: &str) -> bool {
-    line.strip_prefix(field)
-        .is_some_and(|rest| rest.trim_start().starts_with('='))
-}
-
-/// The line of `field = ...` in the table that starts at `start` (up to
-/// the next table header), else the table's first line.
-fn field_line(text: &str, start: usize, field: &str) -> usize {
-    let start = start.min(text.len());
-    let mut offset = start;
-    for (n, line) in text[start..].split_inclusive('\n').enumerate() {
-        let trimmed = line.trim_start();
-        if n > 0 && trimmed.starts_with('[') {
-            break;
-        }
-        if sets_field(trimmed, field) {
-            return line_of(text, offset);
-        }
-        offset += line.len();
-    }
-    line_of(text, start)
-}
-
-/// The first line anywhere that sets `field`, else line 1.
-fn first_field_line(text: &str, field: &str) -> usize {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if sets_field(line.trim_start(), field) {
-            return line_of(text, offset);
-        }
-        offset += line.len();
-    }
-    1
-}
-
 /// Parses and checks a form written in TOML.
 pub fn parse_form(text: &str) -> Result<Form, FormTextError> {
-    let form: Form = toml::from_str(text).map_err(|e| FormTextError {
-        line: e.span().map(|s| line_of(text, s.start)),
-        field: String::new(),
-        reason: e.message().trim().to_owned(),
+    let form: Form = toml::from_str(text).map_err(|e| {
+        let (line, reason) = syntax_error(text, &e);
+        FormTextError {
+            line,
+            field: String::new(),
+            reason,
+        }
     })?;
     form.check().map_err(|e| locate(text, &form, e))?;
     Ok(form)

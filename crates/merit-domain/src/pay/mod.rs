@@ -5,8 +5,11 @@
 //! renormalised away, and the bonus with team share, proration and cap.
 //! Exact decimals throughout; money is rounded once per line, half to even.
 
+pub mod plan;
+
 use crate::metrics::Direction;
-use rust_decimal::{Decimal, RoundingStrategy};
+pub use rust_decimal::Decimal;
+use rust_decimal::RoundingStrategy;
 use serde::{Deserialize, Serialize};
 
 /// Attainment of `actual` against `target`: actual ÷ target when higher is

@@ -1,0 +1,225 @@
+//! Incentive plans as written (docs/formats.md, "Incentive plans"): who a
+//! plan applies to, its pay frequency and currency, the weighted KPIs with
+//! their targets, curves and minimum samples, the team component, gates,
+//! base and cap. Decimals are written as text ("0.35") so they stay exact.
+
+use super::PayCurve;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::str::FromStr;
+
+/// A decimal written as text or a whole number; a float is refused, since
+/// binary floats cannot hold most decimals exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Exact(pub Decimal);
+
+impl<'de> Deserialize<'de> for Exact {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Exact;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a decimal written as text, e.g. \"0.35\", or a whole number")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Exact, E> {
+                Decimal::from_str(v.trim())
+                    .map(Exact)
+                    .map_err(|_| E::custom(format!("{v:?} is not a decimal number")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Exact, E> {
+                Ok(Exact(Decimal::from(v)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Exact, E> {
+                Ok(Exact(Decimal::from(v)))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Exact, E> {
+                Err(E::custom(format!(
+                    "write {v} as text (\"{v}\") so that it stays exact"
+                )))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Frequency {
+    Weekly,
+    Monthly,
+    Quarterly,
+}
+
+/// Who a plan applies to: agents of these teams or sites, or these agents;
+/// all empty: every agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppliesTo {
+    pub teams: Vec<String>,
+    pub sites: Vec<String>,
+    pub agents: Vec<String>,
+}
+
+/// One KPI of the individual scorecard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanKpi {
+    /// A KPI definition's name (`csat`, `qa_score`, ...).
+    pub definition: String,
+    pub target: Exact,
+    pub weight: Exact,
+    /// Fewer rows in its denominator than this: "not enough data".
+    #[serde(default)]
+    pub minimum_sample: Option<i64>,
+    /// Default: the plan's curve.
+    #[serde(default)]
+    pub curve: Option<PayCurve>,
+}
+
+/// The team's share: one KPI of the agent's team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamKpi {
+    pub definition: String,
+    pub target: Exact,
+    #[serde(default)]
+    pub curve: Option<PayCurve>,
+}
+
+/// A condition the whole plan pays on: a KPI at most or at least a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gate {
+    pub definition: String,
+    #[serde(default)]
+    pub at_most: Option<Exact>,
+    #[serde(default)]
+    pub at_least: Option<Exact>,
+}
+
+impl Gate {
+    /// Whether `value` passes the gate.
+    pub fn passes(&self, value: Decimal) -> bool {
+        self.at_most.is_none_or(|m| value <= m.0) && self.at_least.is_none_or(|l| value >= l.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub name: String,
+    pub frequency: Frequency,
+    /// ISO 4217, e.g. EUR.
+    pub currency: String,
+    pub base: Exact,
+    #[serde(default)]
+    pub cap: Option<Exact>,
+    pub individual_share: Exact,
+    #[serde(default)]
+    pub team_share: Option<Exact>,
+    #[serde(default)]
+    pub applies_to: AppliesTo,
+    /// The curve of every KPI without its own; default SPEC.md's.
+    #[serde(default)]
+    pub curve: Option<PayCurve>,
+    pub kpis: Vec<PlanKpi>,
+    #[serde(default)]
+    pub team: Option<TeamKpi>,
+    #[serde(default)]
+    pub gates: Vec<Gate>,
+}
+
+/// A rule a plan breaks: the field (a path such as `kpis[2].weight`) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct PlanError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl Plan {
+    /// The curve a KPI is scored on.
+    pub fn curve_of<'a>(&'a self, own: Option<&'a PayCurve>) -> PayCurve {
+        own.or(self.curve.as_ref())
+            .cloned()
+            .unwrap_or_else(PayCurve::spec_default)
+    }
+
+    /// Checks the rules a plan keeps before it is published.
+    pub fn check(&self) -> Result<(), PlanError> {
+        let fail = |field: String, reason: String| Err(PlanError { field, reason });
+        if self.name.trim().is_empty() {
+            return fail("name".into(), "a plan needs a name".into());
+        }
+        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return fail(
+                "currency".into(),
+                format!("{:?} is not an ISO 4217 code", self.currency),
+            );
+        }
+        if self.base.0 < Decimal::ZERO {
+            return fail("base".into(), "cannot be negative".into());
+        }
+        if let Some(cap) = self.cap
+            && cap.0 < Decimal::ZERO
+        {
+            return fail("cap".into(), "cannot be negative".into());
+        }
+        let team_share = self.team_share.map_or(Decimal::ZERO, |s| s.0);
+        if self.individual_share.0 + team_share != Decimal::ONE {
+            return fail(
+                "individual_share".into(),
+                format!(
+                    "individual_share + team_share must be 1, not {}",
+                    self.individual_share.0 + team_share
+                ),
+            );
+        }
+        if team_share > Decimal::ZERO && self.team.is_none() {
+            return fail("team".into(), "a team share needs its team KPI".into());
+        }
+        if self.kpis.is_empty() {
+            return fail("kpis".into(), "a plan scores at least one KPI".into());
+        }
+        for (i, kpi) in self.kpis.iter().enumerate() {
+            if kpi.weight.0 <= Decimal::ZERO {
+                return fail(
+                    format!("kpis[{i}].weight"),
+                    format!("{} is not above 0", kpi.weight.0),
+                );
+            }
+            if kpi.target.0 <= Decimal::ZERO {
+                return fail(
+                    format!("kpis[{i}].target"),
+                    format!("{} is not above 0", kpi.target.0),
+                );
+            }
+            if let Some(curve) = &kpi.curve {
+                curve.check().map_err(|reason| PlanError {
+                    field: format!("kpis[{i}].curve"),
+                    reason,
+                })?;
+            }
+        }
+        let weights: Decimal = self.kpis.iter().map(|k| k.weight.0).sum();
+        if weights != Decimal::ONE {
+            return fail(
+                "kpis".into(),
+                format!("the weights sum to {weights}, not 1"),
+            );
+        }
+        if let Some(curve) = &self.curve {
+            curve.check().map_err(|reason| PlanError {
+                field: "curve".into(),
+                reason,
+            })?;
+        }
+        for (i, gate) in self.gates.iter().enumerate() {
+            if gate.at_most.is_none() && gate.at_least.is_none() {
+                return fail(format!("gates[{i}]"), "give at_most or at_least".into());
+            }
+        }
+        Ok(())
+    }
+}

@@ -110,3 +110,41 @@ fn a_plan_that_breaks_a_rule_names_its_line_and_field() {
     assert_eq!(line, Some(4));
     assert!(reason.contains("daily"), "{reason}");
 }
+
+#[test]
+fn the_speed_sprint_is_warned_about_and_pays_only_at_or_under_300_seconds() {
+    use merit_domain::metrics::Kpi;
+    let sprint = parse_plan(include_str!("../../../docs/examples/speed-sprint.toml")).unwrap();
+    let warnings = sprint.warnings(&Kpi::parse);
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0].contains("aht") && warnings[0].contains("no quality guard"),
+        "{warnings:?}"
+    );
+    assert!(
+        parse_plan(BALANCED)
+            .unwrap()
+            .warnings(&Kpi::parse)
+            .is_empty()
+    );
+    let kpi = &sprint.kpis[0];
+    let curve = sprint.curve_of(kpi.curve.as_ref());
+    let factor = |aht: &str| {
+        curve.factor(attainment(d(aht), kpi.target.0, Direction::LowerIsBetter).unwrap())
+    };
+    // AHT 290 s: 300 ÷ 290 ≥ 1 → the whole 50.00; 300 s exactly too; 310 s nothing.
+    assert_eq!(factor("290"), Decimal::ONE);
+    assert_eq!(factor("300"), Decimal::ONE);
+    assert_eq!(factor("310"), Decimal::ZERO);
+    // A speed KPI guarded by a QA gate is not warned about.
+    let guarded = format!(
+        "{}\n[[gates]]\ndefinition = \"qa_score\"\nat_least = \"80\"\n",
+        include_str!("../../../docs/examples/speed-sprint.toml")
+    );
+    assert!(
+        parse_plan(&guarded)
+            .unwrap()
+            .warnings(&Kpi::parse)
+            .is_empty()
+    );
+}

@@ -44,6 +44,7 @@ pub enum CurveShape {
 /// A pay curve with its optional floor and cap on the payout factor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PayCurve {
+    #[serde(flatten)]
     pub shape: CurveShape,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floor: Option<Decimal>,

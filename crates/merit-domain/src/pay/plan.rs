@@ -4,6 +4,7 @@
 //! base and cap. Decimals are written as text ("0.35") so they stay exact.
 
 use super::PayCurve;
+use crate::metrics::Kpi;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::str::FromStr;
@@ -221,5 +222,58 @@ impl Plan {
             }
         }
         Ok(())
+    }
+}
+
+/// KPIs that reward speed: paying on them alone invites short calls and
+/// early transfers (seed 001; SCENARIOS.md, day 31).
+const SPEED: &[Kpi] = &[
+    Kpi::Aht,
+    Kpi::TalkTime,
+    Kpi::HoldTime,
+    Kpi::AfterCallWork,
+    Kpi::Asa,
+    Kpi::FirstResponseTime,
+    Kpi::ResolutionTime,
+    Kpi::ContactsPerHour,
+];
+
+/// KPIs that guard quality against speed.
+const QUALITY_GUARDS: &[Kpi] = &[
+    Kpi::QaScore,
+    Kpi::QaAutoFailRate,
+    Kpi::Csat,
+    Kpi::CsatMean,
+    Kpi::Nps,
+    Kpi::FcrRepeat,
+    Kpi::FcrSurvey,
+    Kpi::TransferRate,
+];
+
+impl Plan {
+    /// What the plan editor warns about (the plan is still valid):
+    /// speed rewarded with no quality guard among its KPIs or gates.
+    /// `kpi_of` names the KPI a definition measures.
+    pub fn warnings(&self, kpi_of: &dyn Fn(&str) -> Option<Kpi>) -> Vec<String> {
+        let rewarded: Vec<&str> = self
+            .kpis
+            .iter()
+            .map(|k| k.definition.as_str())
+            .filter(|d| kpi_of(d).is_some_and(|k| SPEED.contains(&k)))
+            .collect();
+        let guarded = self
+            .kpis
+            .iter()
+            .map(|k| k.definition.as_str())
+            .chain(self.gates.iter().map(|g| g.definition.as_str()))
+            .chain(self.team.iter().map(|t| t.definition.as_str()))
+            .any(|d| kpi_of(d).is_some_and(|k| QUALITY_GUARDS.contains(&k)));
+        if rewarded.is_empty() || guarded {
+            return Vec::new();
+        }
+        vec![format!(
+            "this plan rewards speed ({}) with no quality guard: add a KPI or a gate on QA score, first-contact resolution, CSAT or transfer rate, or expect shorter calls, more transfers and more repeat contacts",
+            rewarded.join(", ")
+        )]
     }
 }

@@ -148,3 +148,27 @@ fn the_speed_sprint_is_warned_about_and_pays_only_at_or_under_300_seconds() {
             .is_empty()
     );
 }
+
+#[test]
+fn sales_retention_pays_tiered_commission_and_claws_back_cancellations() {
+    let plan = parse_plan(include_str!("../../../docs/examples/sales-retention.toml")).unwrap();
+    let commission = plan.commission.as_ref().unwrap();
+    // 25,000.00 retained: 4 % of 20,000 = 800 + 6 % of 5,000 = 300 → 1,100.00.
+    assert_eq!(round_money(commission.on(d("25000.00")), 2), d("1100.00"));
+    // 15,000.00: all below the quota, 4 % → 600.00.
+    assert_eq!(round_money(commission.on(d("15000.00")), 2), d("600.00"));
+    // 3,000.00 of the 25,000 cancelled: paid 1,100 − earned on 22,000
+    // (800 + 6 % of 2,000 = 920) = 180.00 clawed back, at the top rate.
+    assert_eq!(
+        round_money(commission.clawback(d("25000.00"), d("3000.00")), 2),
+        d("180.00")
+    );
+    assert_eq!(commission.clawback_days, Some(30));
+    // Compliance never auto-failed: any auto-fail fails the gate.
+    assert!(plan.gates[0].passes(d("0")) && !plan.gates[0].passes(d("0.5")));
+    let (_, field, _) = refused(
+        &include_str!("../../../docs/examples/sales-retention.toml")
+            .replace("rate = \"0.04\"", "rate = \"4\""),
+    );
+    assert_eq!(field, "commission");
+}

@@ -113,9 +113,12 @@ pub struct Plan {
     pub frequency: Frequency,
     /// ISO 4217, e.g. EUR.
     pub currency: String,
+    /// The amount at target of the scorecard; 0 for a commission-only plan.
+    #[serde(default = "Exact::zero")]
     pub base: Exact,
     #[serde(default)]
     pub cap: Option<Exact>,
+    #[serde(default = "Exact::one")]
     pub individual_share: Exact,
     #[serde(default)]
     pub team_share: Option<Exact>,
@@ -124,11 +127,59 @@ pub struct Plan {
     /// The curve of every KPI without its own; default SPEC.md's.
     #[serde(default)]
     pub curve: Option<PayCurve>,
+    #[serde(default)]
     pub kpis: Vec<PlanKpi>,
     #[serde(default)]
     pub team: Option<TeamKpi>,
     #[serde(default)]
     pub gates: Vec<Gate>,
+    #[serde(default)]
+    pub commission: Option<Commission>,
+}
+
+/// Sales commission on a money measure (`retained_value`): `rate` of the
+/// value up to `quota`, `rate_above` of the rest; contracts cancelled within
+/// `clawback_days` are clawed back in the next period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commission {
+    pub definition: String,
+    pub rate: Exact,
+    #[serde(default)]
+    pub quota: Option<Exact>,
+    #[serde(default)]
+    pub rate_above: Option<Exact>,
+    #[serde(default)]
+    pub clawback_days: Option<i64>,
+}
+
+impl Commission {
+    /// Commission on `value`: rate × min(value, quota) + rate_above ×
+    /// max(value − quota, 0); without a quota, rate × value.
+    pub fn on(&self, value: Decimal) -> Decimal {
+        match (self.quota, self.rate_above) {
+            (Some(quota), Some(above)) if value > quota.0 => {
+                self.rate.0 * quota.0 + above.0 * (value - quota.0)
+            }
+            _ => self.rate.0 * value,
+        }
+    }
+
+    /// What is clawed back when `cancelled` of the `paid_on` value is
+    /// cancelled: the commission paid less the commission the rest earns.
+    pub fn clawback(&self, paid_on: Decimal, cancelled: Decimal) -> Decimal {
+        let kept = (paid_on - cancelled).max(Decimal::ZERO);
+        self.on(paid_on) - self.on(kept)
+    }
+}
+
+impl Exact {
+    fn zero() -> Self {
+        Exact(Decimal::ZERO)
+    }
+    fn one() -> Self {
+        Exact(Decimal::ONE)
+    }
 }
 
 /// A rule a plan breaks: the field (a path such as `kpis[2].weight`) and why.
@@ -180,8 +231,29 @@ impl Plan {
         if team_share > Decimal::ZERO && self.team.is_none() {
             return fail("team".into(), "a team share needs its team KPI".into());
         }
-        if self.kpis.is_empty() {
-            return fail("kpis".into(), "a plan scores at least one KPI".into());
+        if self.kpis.is_empty() && self.commission.is_none() {
+            return fail(
+                "kpis".into(),
+                "a plan scores at least one KPI, or pays commission".into(),
+            );
+        }
+        if let Some(c) = &self.commission {
+            let rates = [Some(c.rate), c.rate_above].into_iter().flatten();
+            if rates
+                .clone()
+                .any(|r| r.0 < Decimal::ZERO || r.0 > Decimal::ONE)
+            {
+                return fail(
+                    "commission".into(),
+                    "rates are shares from 0 to 1 (\"0.04\" for 4 %)".into(),
+                );
+            }
+            if c.quota.is_some() != c.rate_above.is_some() {
+                return fail(
+                    "commission".into(),
+                    "a quota goes with rate_above, and only with it".into(),
+                );
+            }
         }
         for (i, kpi) in self.kpis.iter().enumerate() {
             if kpi.weight.0 <= Decimal::ZERO {
@@ -204,7 +276,7 @@ impl Plan {
             }
         }
         let weights: Decimal = self.kpis.iter().map(|k| k.weight.0).sum();
-        if weights != Decimal::ONE {
+        if !self.kpis.is_empty() && weights != Decimal::ONE {
             return fail(
                 "kpis".into(),
                 format!("the weights sum to {weights}, not 1"),

@@ -666,16 +666,12 @@ async fn visible(
             .await?
             .iter()
             .any(|s| s.evaluation.evaluator == caller.name);
-        let session = store
+        let evaluator = store
             .calibration_sessions(caller.tenant)
             .await?
             .into_iter()
-            .find(|s| s.id == session);
-        let evaluator = session.is_some_and(|s| {
-            serde_json::from_str::<Vec<String>>(&s.evaluators_json)
-                .unwrap_or_default()
-                .contains(&caller.name)
-        });
+            .find(|s| s.id == session)
+            .is_some_and(|s| session_of(s).evaluators.contains(&caller.name));
         if evaluator && !mine {
             return Ok(false);
         }
@@ -1650,10 +1646,7 @@ pub(crate) async fn evaluation_facts(
         let Some((name, form)) = forms.get(&key) else {
             continue;
         };
-        let Ok(scored) = score(
-            form,
-            &plain_answers(&serde_json::from_str(&e.latest.answers_json).unwrap_or_default()),
-        ) else {
+        let Some(scored) = version_view(form, e.latest.clone()).scored else {
             continue;
         };
         let fact = |question_id: String, value: i64| SurveyFact {

@@ -330,6 +330,8 @@ pub async fn quota_progress(
         .filter(|e| e.evaluation.kind == "human")
         .collect();
     let mut progress = Vec::new();
+    // Loaded once, for the first quota on every agent.
+    let (mut org, mut view) = (None, None);
     for q in latest.into_values() {
         let (from, to) = match q.period.as_str() {
             "week" => {
@@ -346,8 +348,14 @@ pub async fn quota_progress(
             .filter(|e| e.evaluation.created_ms >= start && e.evaluation.created_ms < end)
             .collect();
         let subjects: Vec<String> = if q.kind == "agent" && q.subject == "*" {
-            let org = store.load_organisation(caller.tenant).await?;
-            let view = crate::contacts::ScopeView::of(store, caller).await?;
+            let org = match &org {
+                Some(org) => org,
+                None => org.insert(store.load_organisation(caller.tenant).await?),
+            };
+            let view = match &view {
+                Some(view) => view,
+                None => view.insert(crate::contacts::ScopeView::of(store, caller).await?),
+            };
             org.agents
                 .iter()
                 .filter(|a| view.sees(&a.id, start))

@@ -291,24 +291,24 @@ pub async fn evaluate_page(
                 format!("/quality/evaluations/{id}/versions"),
             )
         } else {
-            let form_id = match (number(&query.form)?, session) {
-                (_, Some(s)) => {
-                    quality::calibration_session(&state.store, &caller, s)
+            // A calibration session fixes the form and its version.
+            let pinned = match session {
+                Some(s) => {
+                    let record = quality::calibration_session(&state.store, &caller, s)
                         .await?
-                        .record
-                        .form_id
+                        .record;
+                    Some((record.form_id, record.form_version))
                 }
+                None => None,
+            };
+            let form_id = match (number(&query.form)?, pinned) {
+                (_, Some((id, _))) => id,
                 (Some(id), None) => id,
                 (None, None) => live_forms.first().ok_or(ServiceError::NotFound)?.id,
             };
             let history = quality::form(&state.store, &caller, form_id).await?;
-            let version = match session {
-                Some(s) => {
-                    quality::calibration_session(&state.store, &caller, s)
-                        .await?
-                        .record
-                        .form_version
-                }
+            let version = match pinned {
+                Some((_, version)) => version,
                 None => history.latest().ok_or(ServiceError::NotFound)?.version,
             };
             let form = history

@@ -188,17 +188,17 @@ pub async fn list(
     let contacts = store
         .contacts_between(caller.tenant, bounds, agents.as_deref())
         .await?;
-    let Some((Scope::Team(team), Some(org))) = Some((&caller.scope, &org)) else {
+    if !matches!(caller.scope, Scope::Team(_)) {
         return Ok(contacts);
-    };
+    }
     // A team's contacts are those of its agents on the days they were in it.
+    let view = ScopeView { caller, org, zone };
     Ok(contacts
         .into_iter()
         .filter(|c| {
-            c.agent_id.as_deref().is_some_and(|agent| {
-                agent_day(org, agent, c.arrival_ms, &zone).and_then(|day| org.team_on(agent, day))
-                    == Some(team.as_str())
-            })
+            c.agent_id
+                .as_deref()
+                .is_some_and(|agent| view.sees(agent, c.arrival_ms))
         })
         .collect())
 }

@@ -12,6 +12,7 @@ pub mod imports;
 pub mod metrics;
 pub mod notifications;
 pub mod overview;
+pub mod pay;
 pub mod quality;
 pub mod quality_insights;
 pub mod quality_sampling;
@@ -53,6 +54,10 @@ pub enum ServiceError {
     /// Not there, or not the caller's to see (existence is not leaked).
     #[error("not found")]
     NotFound,
+    /// A change the record's state does not allow (an approved pay run, a
+    /// decided dispute...); `code` is stable (docs/api.md).
+    #[error("{reason}")]
+    Conflict { code: &'static str, reason: String },
     /// A write the caller's role does not allow.
     #[error("a {role} may not {action}")]
     Forbidden {

@@ -15,6 +15,11 @@ mod notifications;
 pub use metrics::SurveyAnswers;
 mod organisation;
 mod overview;
+mod pay;
+pub use pay::{
+    PayAdjustmentRecord, PayDisputeRecord, PayPlanRecord, PayPlanVersionRecord, PayRunRecord,
+    PayStatementRecord, RunSaved,
+};
 mod quality;
 pub use quality::{
     CalibrationSessionRecord, DisputeRecord, EvaluationFilter, EvaluationRecord, EvaluationSummary,

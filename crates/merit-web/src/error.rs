@@ -80,6 +80,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden { .. } => {
                 Self::new(StatusCode::FORBIDDEN, "forbidden", error.to_string())
             }
+            ServiceError::Conflict { code, reason } => {
+                Self::new(StatusCode::CONFLICT, code, reason)
+            }
             ServiceError::Refused(refused) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "file_refused",

@@ -6,6 +6,7 @@
 //! Exact decimals throughout; money is rounded once per line, half to even.
 
 pub mod plan;
+pub mod statement;
 
 use crate::metrics::Direction;
 pub use rust_decimal::Decimal;
@@ -226,4 +227,17 @@ pub fn proration(eligible_days: u32, working_days: u32) -> Decimal {
 /// decimals, 2 for EUR), half to even.
 pub fn round_money(amount: Decimal, minor_digits: u32) -> Decimal {
     amount.round_dp_with_strategy(minor_digits, RoundingStrategy::MidpointNearestEven)
+}
+
+/// Decimals of the minor unit of the currencies Merit pays in (cents).
+pub const MINOR_DIGITS: u32 = 2;
+
+/// An amount already rounded to the minor unit, in minor units (cents).
+pub fn to_minor(amount: Decimal) -> i64 {
+    i64::try_from(round_money(amount, MINOR_DIGITS) * Decimal::ONE_HUNDRED).unwrap_or(i64::MAX)
+}
+
+/// Minor units (cents) as a decimal amount.
+pub fn from_minor(minor: i64) -> Decimal {
+    Decimal::new(minor, MINOR_DIGITS)
 }

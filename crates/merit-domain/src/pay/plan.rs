@@ -5,6 +5,8 @@
 
 use super::PayCurve;
 use crate::metrics::Kpi;
+use jiff::Span;
+use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::str::FromStr;
@@ -348,4 +350,73 @@ impl Plan {
             rewarded.join(", ")
         )]
     }
+}
+
+impl Frequency {
+    /// The pay period holding local day `day`: its first and last day.
+    /// Weeks run Monday to Sunday; quarters start in January, April, July
+    /// and October.
+    pub fn period_of(self, day: Date) -> (Date, Date) {
+        match self {
+            Frequency::Weekly => {
+                let monday = day
+                    .checked_sub(Span::new().days(i64::from(day.weekday().to_monday_zero_offset())))
+                    .unwrap_or(day);
+                (
+                    monday,
+                    monday.checked_add(Span::new().days(6)).unwrap_or(day),
+                )
+            }
+            Frequency::Monthly => (day.first_of_month(), day.last_of_month()),
+            Frequency::Quarterly => {
+                let first_month = (day.month() - 1) / 3 * 3 + 1;
+                let first = Date::new(day.year(), first_month, 1).unwrap_or(day);
+                let last = first
+                    .checked_add(Span::new().months(2))
+                    .map_or(day, |d| d.last_of_month());
+                (first, last)
+            }
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Frequency::Weekly => "weekly",
+            Frequency::Monthly => "monthly",
+            Frequency::Quarterly => "quarterly",
+        }
+    }
+}
+
+impl AppliesTo {
+    /// Whether an agent of `team` (on the period's last day employed) at
+    /// `site` is covered.
+    pub fn includes(&self, agent: &str, team: Option<&str>, site: &str) -> bool {
+        let everyone = self.teams.is_empty() && self.sites.is_empty() && self.agents.is_empty();
+        everyone
+            || self.agents.iter().any(|a| a == agent)
+            || self.sites.iter().any(|s| s == site)
+            || team.is_some_and(|t| self.teams.iter().any(|x| x == t))
+    }
+}
+
+/// Working days (Monday to Friday) of a period, and those of them on which
+/// the agent was employed (hire date to last day) and not absent.
+pub fn working_days(
+    (from, to): (Date, Date),
+    employed: (Date, Option<Date>),
+    absent: &dyn Fn(Date) -> bool,
+) -> (u32, u32) {
+    let (mut eligible, mut working) = (0, 0);
+    for day in crate::metrics::workforce::days_from_to(from, to) {
+        if day.weekday().to_monday_zero_offset() >= 5 {
+            continue;
+        }
+        working += 1;
+        let employed = employed.0 <= day && employed.1.is_none_or(|end| day <= end);
+        if employed && !absent(day) {
+            eligible += 1;
+        }
+    }
+    (eligible, working)
 }

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod overview;
 pub mod pay;
+pub mod pay_what_if;
 pub mod quality;
 pub mod quality_insights;
 pub mod quality_sampling;

@@ -346,6 +346,7 @@ pub(crate) async fn compute(
     plan: &Plan,
     period: (Date, Date),
     only: Option<&str>,
+    estimate: bool,
 ) -> Result<Vec<Statement>, ServiceError> {
     let org = store.load_organisation(tenant).await?;
     let zone = zone_of(store, tenant).await?;
@@ -412,6 +413,7 @@ pub(crate) async fn compute(
                 minor_digits: MINOR_DIGITS,
                 system_drops: count("system_drops"),
                 handled: count("handled"),
+                estimate,
             },
         ));
     }
@@ -698,7 +700,16 @@ pub async fn run_period(
     {
         return Err(approved_conflict(approved.id, period));
     }
-    let mut statements = compute(store, clock, caller.tenant, &version.plan, period, None).await?;
+    let mut statements = compute(
+        store,
+        clock,
+        caller.tenant,
+        &version.plan,
+        period,
+        None,
+        false,
+    )
+    .await?;
     let adjustments = store.unpaid_pay_adjustments(caller.tenant, plan_id).await?;
     let late = late_data(store, clock, caller.tenant, &history, period.0).await?;
     for s in &mut statements {
@@ -820,7 +831,7 @@ async fn late_data(
                 .parse()
                 .map_err(|e| invalid("period", format!("{e}")))?,
         );
-        let now = compute(store, clock, tenant, &version.plan, period, None).await?;
+        let now = compute(store, clock, tenant, &version.plan, period, None, false).await?;
         let paid: BTreeMap<String, Decimal> = store
             .pay_statements(tenant, run.id, None)
             .await?

@@ -5,7 +5,7 @@
 
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody};
-use crate::{AppState, imports_api, quality_api, reports_api};
+use crate::{AppState, imports_api, pay_api, quality_api, reports_api};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
@@ -77,6 +77,22 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(quality_api::sample))
         .routes(routes!(quality_api::queue))
         .routes(routes!(quality_api::quotas, quality_api::set_quota))
+        .routes(routes!(pay_api::plans, pay_api::publish))
+        .routes(routes!(pay_api::plan))
+        .routes(routes!(pay_api::publish_version))
+        .routes(routes!(pay_api::shadow))
+        .routes(routes!(pay_api::runs, pay_api::start_run))
+        .routes(routes!(pay_api::run))
+        .routes(routes!(pay_api::review))
+        .routes(routes!(pay_api::approve))
+        .routes(routes!(pay_api::payroll))
+        .routes(routes!(pay_api::summary))
+        .routes(routes!(pay_api::statement))
+        .routes(routes!(pay_api::dispute))
+        .routes(routes!(pay_api::disputes))
+        .routes(routes!(pay_api::decide))
+        .routes(routes!(pay_api::adjust))
+        .routes(routes!(pay_api::me))
 }
 
 /// A JSON body whose rejections use the API's error body.

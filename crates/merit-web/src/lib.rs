@@ -14,6 +14,7 @@ mod imports_api;
 mod inbox;
 mod page_cache;
 mod pages;
+mod pay_api;
 mod performance_pages;
 mod quality_api;
 mod quality_pages;

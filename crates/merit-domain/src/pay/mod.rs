@@ -224,9 +224,13 @@ pub fn proration(eligible_days: u32, working_days: u32) -> Decimal {
 }
 
 /// An amount rounded once to the currency's minor unit (`minor_digits`
-/// decimals, 2 for EUR), half to even.
+/// decimals, 2 for EUR), half to even, with all its decimals.
 pub fn round_money(amount: Decimal, minor_digits: u32) -> Decimal {
-    amount.round_dp_with_strategy(minor_digits, RoundingStrategy::MidpointNearestEven)
+    let mut rounded =
+        amount.round_dp_with_strategy(minor_digits, RoundingStrategy::MidpointNearestEven);
+    // Always written with every minor digit: 0.00, 12.50.
+    rounded.rescale(minor_digits);
+    rounded
 }
 
 /// Decimals of the minor unit of the currencies Merit pays in (cents).

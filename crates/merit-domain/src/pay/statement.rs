@@ -223,9 +223,13 @@ pub struct StatementInputs<'a> {
     pub minor_digits: u32,
     pub system_drops: i64,
     pub handled: i64,
+    /// An estimate of a period still running: measures whose windows are
+    /// open are scored as they stand.
+    pub estimate: bool,
 }
 
 fn scored(
+    estimate: bool,
     measure: &Option<Measure>,
     minimum_sample: Option<i64>,
     target: Decimal,
@@ -238,7 +242,7 @@ fn scored(
     let (Some(value), true) = (m.value, minimum_sample.is_none_or(|min| sample >= min)) else {
         return (Status::NotEnoughData, None, None);
     };
-    if m.provisional {
+    if m.provisional && !estimate {
         return (Status::WindowOpen, None, None);
     }
     match attainment(value, target, m.direction()) {
@@ -256,8 +260,13 @@ pub fn statement(plan: &Plan, inputs: &StatementInputs<'_>) -> Statement {
         .map(|k| {
             let measure = (inputs.measure)(&k.definition);
             let curve = plan.curve_of(k.curve.as_ref());
-            let (status, attainment, factor) =
-                scored(&measure, k.minimum_sample, k.target.0, &curve);
+            let (status, attainment, factor) = scored(
+                inputs.estimate,
+                &measure,
+                k.minimum_sample,
+                k.target.0,
+                &curve,
+            );
             match status {
                 Status::NotEnoughData => notes.push(format!(
                     "{}: not enough data{}; left out, the other weights scaled up",
@@ -296,8 +305,13 @@ pub fn statement(plan: &Plan, inputs: &StatementInputs<'_>) -> Statement {
     let renormalised = score.is_some_and(|s| s.renormalised);
     let team = plan.team.as_ref().map(|t| {
         let measure = inputs.team_measure.clone();
-        let (status, attainment, factor) =
-            scored(&measure, None, t.target.0, &plan.curve_of(t.curve.as_ref()));
+        let (status, attainment, factor) = scored(
+            inputs.estimate,
+            &measure,
+            None,
+            t.target.0,
+            &plan.curve_of(t.curve.as_ref()),
+        );
         TeamLine {
             team_id: inputs.team_id.map(str::to_owned),
             definition: t.definition.clone(),

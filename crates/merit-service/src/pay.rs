@@ -657,6 +657,7 @@ pub async fn my_statements(
     store: &Store,
     caller: &Caller,
 ) -> Result<Vec<StatementView>, ServiceError> {
+    caller.may_read(READERS)?;
     let Some(agent) = caller.agent_id.as_deref() else {
         return Ok(Vec::new());
     };

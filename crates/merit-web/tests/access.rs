@@ -72,6 +72,9 @@ fn matrix() -> Vec<Row> {
     let page_scoring = [303, 404, 404, 404, 403, 403, 403, 403, 404, 404];
     let page_evaluator_writes = [303, 403, 404, 404, 403, 403, 403, 403, 404, 404];
     let page_agent_writes = [303, 404, 403, 403, 403, 403, 403, 403, 404, 403];
+    let none_stored = [401, 404, 404, 404, 404, 404, 404, 404, 404, 404];
+    let plan_writes = [401, 403, 403, 403, 403, 403, 422, 422, 404, 403];
+    let pay_writes = [401, 403, 403, 403, 403, 403, 403, 404, 404, 403];
     vec![
         row(
             M::GET,
@@ -699,6 +702,129 @@ fn matrix() -> Vec<Row> {
             None,
             evaluator_writes,
         ),
+        // Pay: nothing stored yet. Another agent's pay is the compensation
+        // admin's and the team lead's (their team) only: not the administrator's.
+        row(
+            M::GET,
+            "/api/v1/pay/plans",
+            "/api/v1/pay/plans",
+            None,
+            readers,
+        ),
+        row(
+            M::POST,
+            "/api/v1/pay/plans",
+            "/api/v1/pay/plans",
+            Some(json!({ "text": "not a plan [", "effective_from": "2030-01-01" })),
+            plan_writes,
+        ),
+        row(
+            M::GET,
+            "/api/v1/pay/plans/{id}",
+            "/api/v1/pay/plans/999",
+            None,
+            none_stored,
+        ),
+        row(
+            M::POST,
+            "/api/v1/pay/plans/{id}/versions",
+            "/api/v1/pay/plans/999/versions",
+            Some(json!({ "text": "not a plan [", "effective_from": "2030-01-01" })),
+            plan_writes,
+        ),
+        row(
+            M::POST,
+            "/api/v1/pay/plans/{id}/shadow",
+            "/api/v1/pay/plans/999/shadow",
+            Some(json!({ "text": "not a plan [", "from": "2026-08-01", "to": "2026-08-31" })),
+            [401, 403, 403, 403, 403, 403, 403, 422, 404, 403],
+        ),
+        row(
+            M::GET,
+            "/api/v1/pay/runs",
+            "/api/v1/pay/runs",
+            None,
+            [401, 404, 200, 404, 404, 404, 404, 200, 404, 404],
+        ),
+        row(
+            M::POST,
+            "/api/v1/pay/runs",
+            "/api/v1/pay/runs",
+            Some(json!({ "plan_id": 999, "day": "2026-08-01" })),
+            pay_writes,
+        ),
+        row(
+            M::GET,
+            "/api/v1/pay/runs/{id}",
+            "/api/v1/pay/runs/999",
+            None,
+            none_stored,
+        ),
+        row(
+            M::POST,
+            "/api/v1/pay/runs/{id}/review",
+            "/api/v1/pay/runs/999/review",
+            None,
+            [401, 403, 404, 403, 403, 403, 403, 404, 404, 403],
+        ),
+        row(
+            M::POST,
+            "/api/v1/pay/runs/{id}/approve",
+            "/api/v1/pay/runs/999/approve",
+            None,
+            pay_writes,
+        ),
+        row(
+            M::GET,
+            "/api/v1/pay/runs/{id}/payroll",
+            "/api/v1/pay/runs/999/payroll",
+            None,
+            pay_writes,
+        ),
+        row(
+            M::GET,
+            "/api/v1/pay/runs/{id}/summary",
+            "/api/v1/pay/runs/999/summary",
+            None,
+            none_stored,
+        ),
+        row(
+            M::GET,
+            "/api/v1/pay/runs/{id}/statements/{agent}",
+            "/api/v1/pay/runs/999/statements/a1",
+            None,
+            none_stored,
+        ),
+        row(
+            M::POST,
+            "/api/v1/pay/runs/{id}/disputes",
+            "/api/v1/pay/runs/999/disputes",
+            Some(json!({ "comment": "not my calls" })),
+            agent_writes,
+        ),
+        row(
+            M::GET,
+            "/api/v1/pay/disputes",
+            "/api/v1/pay/disputes",
+            None,
+            [401, 404, 404, 404, 404, 404, 404, 200, 404, 404],
+        ),
+        row(
+            M::POST,
+            "/api/v1/pay/disputes/{id}/decision",
+            "/api/v1/pay/disputes/999/decision",
+            Some(json!({ "decision": "rejected", "reason": "checked the calls" })),
+            pay_writes,
+        ),
+        row(
+            M::POST,
+            "/api/v1/pay/adjustments",
+            "/api/v1/pay/adjustments",
+            Some(json!({ "plan_id": 999, "agent_id": "a1", "amount": "1.00",
+                         "reason_code": "other", "note": "x" })),
+            pay_writes,
+        ),
+        row(M::GET, "/api/v1/pay/me", "/api/v1/pay/me", None, readers),
         row(
             M::POST,
             "/definitions/{name}/versions",

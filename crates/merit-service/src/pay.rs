@@ -1193,6 +1193,33 @@ pub async fn adjust(
     Ok(id)
 }
 
+/// [`adjust`] in the plan of run `run_id`.
+#[allow(clippy::too_many_arguments)]
+pub async fn adjust_in_run(
+    store: &Store,
+    clock: &dyn Clock,
+    caller: &Caller,
+    run_id: i64,
+    agent: &str,
+    amount: Decimal,
+    reason_code: &str,
+    note: &str,
+) -> Result<i64, ServiceError> {
+    caller.require(PAY_ADMINS, "adjust pay")?;
+    let run = run_record(store, caller, run_id).await?;
+    adjust(
+        store,
+        clock,
+        caller,
+        run.plan_id,
+        agent,
+        amount,
+        reason_code,
+        note,
+    )
+    .await
+}
+
 /// Adds an adjustment to the agent's statement of the plan's open run.
 async fn apply_to_open_run(
     store: &Store,
@@ -1282,6 +1309,19 @@ pub async fn raise_dispute(
     );
     Ok(store
         .raise_pay_dispute(caller.tenant, &record, &entry)
+        .await?)
+}
+
+/// The disputes of one statement, for whoever may read the statement.
+pub async fn statement_disputes(
+    store: &Store,
+    caller: &Caller,
+    run_id: i64,
+    agent: &str,
+) -> Result<Vec<PayDisputeRecord>, ServiceError> {
+    statement_of(store, caller, run_id, agent).await?;
+    Ok(store
+        .pay_disputes(caller.tenant, Some(run_id), Some(agent))
         .await?)
 }
 

@@ -15,6 +15,7 @@ mod inbox;
 mod page_cache;
 mod pages;
 mod pay_api;
+mod pay_pages;
 mod performance_pages;
 mod quality_api;
 mod quality_pages;
@@ -129,6 +130,17 @@ impl AppState {
             (
                 "quality_insights.html",
                 include_str!("../templates/quality_insights.html"),
+            ),
+            ("pay.html", include_str!("../templates/pay.html")),
+            ("pay_plan.html", include_str!("../templates/pay_plan.html")),
+            ("pay_run.html", include_str!("../templates/pay_run.html")),
+            (
+                "pay_statement.html",
+                include_str!("../templates/pay_statement.html"),
+            ),
+            (
+                "pay_refused.html",
+                include_str!("../templates/pay_refused.html"),
             ),
         ] {
             templates
@@ -322,6 +334,56 @@ pub fn page_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::GET,
             "/quality/calibration/{id}",
             get(quality_pages::calibration),
+        ),
+        (Method::GET, "/pay", get(pay_pages::hub)),
+        (Method::POST, "/pay/plans", post(pay_pages::publish)),
+        (Method::GET, "/pay/plans/{id}", get(pay_pages::plan)),
+        (
+            Method::POST,
+            "/pay/plans/{id}/versions",
+            post(pay_pages::publish_version),
+        ),
+        (
+            Method::POST,
+            "/pay/plans/{id}/shadow",
+            post(pay_pages::shadow),
+        ),
+        (Method::POST, "/pay/runs", post(pay_pages::start_run)),
+        (Method::GET, "/pay/runs/{id}", get(pay_pages::run)),
+        (
+            Method::POST,
+            "/pay/runs/{id}/review",
+            post(pay_pages::review),
+        ),
+        (
+            Method::POST,
+            "/pay/runs/{id}/approve",
+            post(pay_pages::approve),
+        ),
+        (
+            Method::GET,
+            "/pay/runs/{id}/payroll.csv",
+            get(pay_pages::payroll),
+        ),
+        (
+            Method::POST,
+            "/pay/runs/{id}/adjustments",
+            post(pay_pages::adjust),
+        ),
+        (
+            Method::GET,
+            "/pay/runs/{id}/statements/{agent}",
+            get(pay_pages::statement),
+        ),
+        (
+            Method::POST,
+            "/pay/runs/{id}/disputes",
+            post(pay_pages::dispute),
+        ),
+        (
+            Method::POST,
+            "/pay/disputes/{id}/decision",
+            post(pay_pages::decide),
         ),
     ]
 }

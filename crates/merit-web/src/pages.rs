@@ -72,6 +72,7 @@ pub(crate) fn failed(error: ServiceError) -> Response {
             format!("{field}: {reason}"),
         )
             .into_response(),
+        ServiceError::Conflict { reason, .. } => (StatusCode::CONFLICT, reason).into_response(),
         other => internal_error(other),
     }
 }

@@ -75,6 +75,9 @@ fn matrix() -> Vec<Row> {
     let none_stored = [401, 404, 404, 404, 404, 404, 404, 404, 404, 404];
     let plan_writes = [401, 403, 403, 403, 403, 403, 422, 422, 404, 403];
     let pay_writes = [401, 403, 403, 403, 403, 403, 403, 404, 404, 403];
+    let page_none_stored = [303, 404, 404, 404, 404, 404, 404, 404, 404, 404];
+    let page_plan_writes = [303, 403, 403, 403, 403, 403, 422, 422, 404, 403];
+    let page_pay_writes = [303, 403, 403, 403, 403, 403, 403, 404, 404, 403];
     vec![
         row(
             M::GET,
@@ -702,6 +705,86 @@ fn matrix() -> Vec<Row> {
             None,
             evaluator_writes,
         ),
+        row(M::GET, "/pay", "/pay", None, pages),
+        row(M::POST, "/pay/plans", "/pay/plans", None, page_plan_writes),
+        row(
+            M::GET,
+            "/pay/plans/{id}",
+            "/pay/plans/999",
+            None,
+            page_none_stored,
+        ),
+        row(
+            M::POST,
+            "/pay/plans/{id}/versions",
+            "/pay/plans/999/versions",
+            None,
+            page_plan_writes,
+        ),
+        row(
+            M::POST,
+            "/pay/plans/{id}/shadow",
+            "/pay/plans/999/shadow",
+            None,
+            page_none_stored,
+        ),
+        row(M::POST, "/pay/runs", "/pay/runs", None, page_pay_writes),
+        row(
+            M::GET,
+            "/pay/runs/{id}",
+            "/pay/runs/999",
+            None,
+            page_none_stored,
+        ),
+        row(
+            M::POST,
+            "/pay/runs/{id}/review",
+            "/pay/runs/999/review",
+            None,
+            [303, 403, 404, 403, 403, 403, 403, 404, 404, 403],
+        ),
+        row(
+            M::POST,
+            "/pay/runs/{id}/approve",
+            "/pay/runs/999/approve",
+            None,
+            page_pay_writes,
+        ),
+        row(
+            M::GET,
+            "/pay/runs/{id}/payroll.csv",
+            "/pay/runs/999/payroll.csv",
+            None,
+            page_pay_writes,
+        ),
+        row(
+            M::POST,
+            "/pay/runs/{id}/adjustments",
+            "/pay/runs/999/adjustments",
+            None,
+            page_pay_writes,
+        ),
+        row(
+            M::GET,
+            "/pay/runs/{id}/statements/{agent}",
+            "/pay/runs/999/statements/a1",
+            None,
+            page_none_stored,
+        ),
+        row(
+            M::POST,
+            "/pay/runs/{id}/disputes",
+            "/pay/runs/999/disputes",
+            None,
+            page_agent_writes,
+        ),
+        row(
+            M::POST,
+            "/pay/disputes/{id}/decision",
+            "/pay/disputes/999/decision",
+            None,
+            page_pay_writes,
+        ),
         // Pay: nothing stored yet. Another agent's pay is the compensation
         // admin's and the team lead's (their team) only: not the administrator's.
         row(
@@ -869,6 +952,13 @@ async fn request(browser: &mut Browser, row: &Row, username: &str) -> StatusCode
             let form = "text=x&reason=x&comment=x&name=x&form_id=999&decision=rejected\
                         &source_system=test&source_id=c-a1&method=recording\
                         &contacts=test%2Fc-a1&evaluators=qa+admin&question=a";
+            browser.post_form(path, form).await.status
+        }
+        (&Method::POST, path) if path.starts_with("/pay") => {
+            // Enough for each form to reach its check; no plan or run 999 exists.
+            let form = "text=x&effective_from=2030-01-01&reason=x&plan_id=999&day=2026-08-01\
+                        &from=2026-08-01&to=2026-08-31&comment=x&decision=rejected&agent_id=a1\
+                        &amount=1.00&reason_code=other&note=x";
             browser.post_form(path, form).await.status
         }
         (&Method::POST, path) if path.starts_with("/api/v1/imports") => {

@@ -1,6 +1,7 @@
 //! The `merit` command: the only place that reads argv, the environment and
 //! the clock. Exit codes: 0 success, 1 runtime failure, 2 usage error.
 
+mod pay;
 mod quality;
 mod report;
 mod simulate;
@@ -129,6 +130,12 @@ enum Command {
     Quality {
         #[command(subcommand)]
         command: quality::QualityCommand,
+    },
+    /// Pay for performance: publish plans, run a period, review, approve,
+    /// export payroll, read a statement, run a proposed plan in shadow.
+    Pay {
+        #[command(subcommand)]
+        command: pay::PayCommand,
     },
     /// Configuration helpers.
     Config {
@@ -301,6 +308,11 @@ async fn run(cli: Cli) -> Result<()> {
                     quality::load_demo(&store, &written.sampled_for_quality, scenario.seed, end)
                         .await?;
                 eprintln!("{summary}");
+                let last_day = end.yesterday()?;
+                eprintln!(
+                    "{}",
+                    pay::load_demo(&store, scenario.start, last_day).await?
+                );
             } else {
                 eprintln!("Reusing {db} (use --fresh to rebuild it).");
             }
@@ -402,6 +414,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Targets { command } => report::run_targets(command).await,
         Command::User { command } => users::run(command).await,
         Command::Quality { command } => quality::run(command).await,
+        Command::Pay { command } => pay::run(command).await,
         Command::Config {
             command: ConfigCommand::Example,
         } => {

@@ -360,7 +360,7 @@ pub fn statement(plan: &Plan, inputs: &StatementInputs<'_>) -> Statement {
     }
     if inputs.system_drops > 0 {
         notes.push(format!(
-            "{} contacts dropped by the system were left out of every measure",
+            "contacts dropped by the system, left out of every measure: {}",
             inputs.system_drops
         ));
     }

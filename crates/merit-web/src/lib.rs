@@ -69,6 +69,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let mut templates = Environment::new();
+        templates.add_filter("decimal", decimal_places);
         for (name, text) in [
             ("base.html", include_str!("../templates/base.html")),
             ("overview.html", include_str!("../templates/overview.html")),
@@ -386,6 +387,15 @@ pub fn page_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             post(pay_pages::decide),
         ),
     ]
+}
+
+/// `{{ value | decimal(3) }}`: an exact decimal (written as text) shown
+/// to `places` decimals, half to even; anything else as it is.
+fn decimal_places(value: minijinja::Value, places: u32) -> String {
+    match value.as_str().map(str::parse::<merit_domain::pay::Decimal>) {
+        Some(Ok(d)) => d.round_dp(places).normalize().to_string(),
+        _ => value.to_string(),
+    }
 }
 
 /// The route of the OpenAPI document (public: it describes, it holds no data).

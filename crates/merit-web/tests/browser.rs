@@ -972,3 +972,134 @@ async fn a_qa_specialist_builds_a_form_samples_evaluates_and_calibrates() {
     assert!(qa.text("tr[data-evaluator='qa2']").await.contains("-25.0"));
     qa.close().await;
 }
+
+/// A plan over every agent: CSAT (at least 5 answers) and AHT, 20 % on
+/// the team's service level.
+const BROWSER_PLAN: &str = r#"name = "Browser plan"
+frequency = "monthly"
+currency = "EUR"
+base = "100.00"
+cap = "250.00"
+individual_share = "0.8"
+team_share = "0.2"
+
+[[kpis]]
+definition = "csat"
+target = "85"
+weight = "0.5"
+minimum_sample = 5
+
+[[kpis]]
+definition = "aht"
+target = "400"
+weight = "0.5"
+
+[team]
+definition = "service_level"
+target = "80"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pay_period_is_run_reviewed_approved_and_traced_to_a_contact() {
+    let driver = Driver::start();
+    let (store, _, _) = centre().await;
+    let base = serve(&store).await;
+    let (team, member, _) = add_centre_users(&store).await;
+
+    // The compensation admin publishes the plan and runs August.
+    let payroll = Session::open(&driver, &base).await;
+    payroll.sign_in("payroll").await;
+    payroll.goto("/pay").await;
+    payroll.set("plan-text", BROWSER_PLAN).await;
+    payroll.set("plan-from", "2026-08-01").await;
+    payroll
+        .click_and_load("form[action='/pay/plans'] button")
+        .await;
+    assert!(payroll.text("h1").await.starts_with("Browser plan"));
+    payroll.goto("/pay").await;
+    payroll.set("run-day", "2026-08-10").await;
+    payroll.click_and_load("form.run-period button").await;
+    assert_eq!(payroll.text("#run-state").await, "draft");
+    let url = payroll.client.current_url().await.unwrap();
+    let run_id = url.path().rsplit('/').next().unwrap().to_owned();
+    let api = payroll.api(&format!("/api/v1/pay/runs/{run_id}")).await;
+    let statements = api["statements"].as_array().unwrap();
+    assert!(statements.len() >= 12, "{}", statements.len());
+
+    // The team lead reviews their team's statements only.
+    let lead = Session::open(&driver, &base).await;
+    lead.sign_in("teamlead").await;
+    lead.goto("/pay").await;
+    lead.click_and_load(&format!("a[href='/pay/runs/{run_id}']"))
+        .await;
+    let rows = lead
+        .client
+        .find_all(Locator::Css("table.statements tbody tr"))
+        .await
+        .unwrap()
+        .len();
+    let team_statements = statements
+        .iter()
+        .filter(|s| s["team_id"] == team.as_str())
+        .count();
+    assert_eq!(rows, team_statements);
+    lead.click_and_load("#review").await;
+    lead.screenshot("pay-run-lead").await;
+    assert_eq!(lead.text("#run-state").await, "draft");
+
+    // The admin reviews the rest, approves, and the payroll file is there.
+    payroll.goto(&format!("/pay/runs/{run_id}")).await;
+    payroll.click_and_load("#review").await;
+    assert_eq!(payroll.text("#run-state").await, "reviewed");
+    payroll.click_and_load("#approve").await;
+    assert_eq!(payroll.text("#run-state").await, "approved");
+    payroll.screenshot("pay-run-approved").await;
+    assert!(payroll.text("#payroll").await.contains("Payroll CSV"));
+
+    // The agent opens the statement: its total is the API's, and a figure
+    // leads to the contacts behind it and on to one of them.
+    let agent = Session::open(&driver, &base).await;
+    agent.sign_in("member").await;
+    agent.goto("/pay").await;
+    agent
+        .click_and_load(&format!("a[href='/pay/runs/{run_id}/statements/{member}']"))
+        .await;
+    agent.screenshot("pay-statement").await;
+    let mine = agent
+        .api(&format!("/api/v1/pay/runs/{run_id}/statements/{member}"))
+        .await;
+    agent
+        .goto(&format!("/pay/runs/{run_id}/statements/{member}"))
+        .await;
+    let total = agent.text("#statement-total").await;
+    assert_eq!(
+        total,
+        format!("{} EUR", mine["statement"]["total"].as_str().unwrap())
+    );
+    // AHT's denominator: the contacts the agent handled.
+    let handled = mine["statement"]["components"][1]["measure"]["denominator"]
+        .as_i64()
+        .unwrap();
+    assert!(handled > 0);
+    agent
+        .click_and_load("table.components tbody tr:nth-child(2) td:nth-child(4) a.drill")
+        .await;
+    let drilled = agent
+        .client
+        .find_all(Locator::Css("table.drill tbody tr"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(drilled as i64, handled);
+    agent
+        .click_and_load("table.drill tbody tr:first-child a")
+        .await;
+    assert!(
+        agent.text("h1").await.contains("Contact"),
+        "{}",
+        agent.text("h1").await
+    );
+    for session in [payroll, lead, agent] {
+        session.close().await;
+    }
+}

@@ -180,7 +180,7 @@ pub async fn check_plan(
         .chain(plan.team.iter().map(|t| &t.definition))
         .chain(plan.commission.iter().map(|c| &c.definition));
     for name in named {
-        if all.get(name).is_none() {
+        if !all.contains_key(name) {
             let needle = format!("\"{name}\"");
             let line = text.lines().position(|l| l.contains(&needle)).unwrap_or(0) + 1;
             return Err(invalid(

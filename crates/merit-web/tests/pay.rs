@@ -366,6 +366,12 @@ async fn a_month_is_run_reviewed_approved_exported_disputed_and_corrected() {
                 ("a2".into(), "BONUS".into(), "92.26".into(), "EUR".into())
             ]
         );
+        // The file sums to the statements to the cent.
+        let cents: i64 = rows
+            .iter()
+            .map(|r| r[2].replace('.', "").parse::<i64>().unwrap())
+            .sum();
+        assert_eq!(cents, 22_917 + 9_226);
         let state = payroll.json(Method::GET, &run_path, None).await.json();
         assert_eq!(state["summary"]["state"], "exported");
         let finance = payroll

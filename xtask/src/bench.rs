@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Instant;
 
 /// Runs a command to completion: (seconds, stdout, stderr).
-fn timed(what: &str, command: &mut Command) -> Result<(f64, String, String)> {
+pub(crate) fn timed(what: &str, command: &mut Command) -> Result<(f64, String, String)> {
     let started = Instant::now();
     let output = command
         .output()

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_pages;
+mod bench_pay;
 mod tidy;
 
 use anyhow::{Context, Result, bail};
@@ -19,9 +20,12 @@ fn main() -> Result<()> {
         Some("bench") if args.get(1).map(String::as_str) == Some("pages") => {
             bench_pages::run(&args[2..])
         }
+        Some("bench") if args.get(1).map(String::as_str) == Some("pay") => {
+            bench_pay::run(&args[2..])
+        }
         Some("bench") => bench::run(&args[1..]),
         Some("tidy") => tidy::check(&workspace_root()?).map(|()| println!("tidy: ok")),
-        _ => bail!("usage: cargo xtask test|ci|bench [pages]|tidy"),
+        _ => bail!("usage: cargo xtask test|ci|bench [pages|pay]|tidy"),
     }
 }
 
@@ -73,17 +77,21 @@ fn test(extra: &[String]) -> Result<()> {
     run_stage("test", command)
 }
 
-/// The browser tests drive Debian's Chromium through chromedriver: install
-/// both when missing (as root, with apt-get), or say what to install.
+/// The browser tests drive Debian's Chromium through chromedriver, and the
+/// PDF statement test renders PDFs with poppler's pdftoppm and pdftotext:
+/// install them when missing (as root, with apt-get), or say what to install.
 fn install_browser() -> Result<()> {
-    const PACKAGES: [&str; 2] = ["chromium", "chromium-driver"];
-    let present = |program: &str| {
+    const PACKAGES: [&str; 3] = ["chromium", "chromium-driver", "poppler-utils"];
+    let present = |program: &str, version: &str| {
         Command::new(program)
-            .arg("--version")
+            .arg(version)
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    if present("chromium") && present("chromedriver") {
+    if present("chromium", "--version")
+        && present("chromedriver", "--version")
+        && present("pdftoppm", "-v")
+    {
         return Ok(());
     }
     let root = Command::new("id")
@@ -105,7 +113,7 @@ fn install_browser() -> Result<()> {
         .args(["-q", "install", "-y"])
         .args(PACKAGES)
         .env("DEBIAN_FRONTEND", "noninteractive");
-    run_stage("install the browser", install)
+    run_stage("install the browser and poppler", install)
 }
 
 fn ci() -> Result<()> {

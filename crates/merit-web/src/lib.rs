@@ -22,6 +22,8 @@ mod quality_pages;
 mod report_memo;
 mod reports_api;
 mod sessions;
+#[cfg(feature = "pdf")]
+mod statement_pdf;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Request};
@@ -375,6 +377,11 @@ pub fn page_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::GET,
             "/pay/runs/{id}/statements/{agent}",
             get(pay_pages::statement),
+        ),
+        (
+            Method::GET,
+            "/pay/runs/{id}/statements/{agent}/pdf",
+            get(pay_pages::statement_pdf),
         ),
         (
             Method::POST,

@@ -452,3 +452,53 @@ pub async fn decide(
         .await,
     )
 }
+
+/// One statement as a PDF (built with the `pdf` feature; without it, 404).
+pub async fn statement_pdf(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path((id, agent)): Path<(String, String)>,
+) -> Response {
+    let view = async {
+        let id = record_id(&id)?;
+        pay::statement_of(&state.store, &caller, id, &agent).await
+    }
+    .await;
+    match view {
+        Ok(view) => pdf_response(&view),
+        Err(e) => failed(e),
+    }
+}
+
+#[cfg(feature = "pdf")]
+pub(crate) fn pdf_response(view: &pay::StatementView) -> Response {
+    match crate::statement_pdf::render(view) {
+        Ok(pdf) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/pdf".to_owned(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"statement-run-{}-{}.pdf\"",
+                        view.run_id, view.agent_id
+                    ),
+                ),
+            ],
+            pdf,
+        )
+            .into_response(),
+        Err(cause) => crate::pages::internal_error(cause),
+    }
+}
+
+#[cfg(not(feature = "pdf"))]
+pub(crate) fn pdf_response(_: &pay::StatementView) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "this build of Merit has no PDF statements (the pdf feature is off)",
+    )
+        .into_response()
+}

@@ -772,6 +772,13 @@ fn matrix() -> Vec<Row> {
             page_none_stored,
         ),
         row(
+            M::GET,
+            "/pay/runs/{id}/statements/{agent}/pdf",
+            "/pay/runs/999/statements/a1/pdf",
+            None,
+            page_none_stored,
+        ),
+        row(
             M::POST,
             "/pay/runs/{id}/disputes",
             "/pay/runs/999/disputes",

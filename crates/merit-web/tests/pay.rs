@@ -203,6 +203,46 @@ fn line_amount(statement: &Value, code: &str) -> Option<String> {
         .map(|l| amount(&l["amount"]))
 }
 
+/// A PDF rendered by poppler: the share of dark pixels of its first page
+/// (pdftoppm, 50 dpi greyscale) and its text (pdftotext).
+fn rendered(pdf: &[u8]) -> (f64, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("statement.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let page = dir.path().join("page");
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-r", "50", "-gray", "-singlefile"])
+        .arg(&file)
+        .arg(&page)
+        .status()
+        .expect("pdftoppm (Debian's poppler-utils, installed by `cargo xtask test`)");
+    assert!(status.success());
+    // A binary PGM: "P5\n<width> <height>\n255\n" and a byte per pixel.
+    let image = std::fs::read(dir.path().join("page.pgm")).unwrap();
+    let mut header = image.splitn(4, |b| *b == b'\n');
+    assert_eq!(header.next(), Some(&b"P5"[..]));
+    let (size, _, pixels) = (
+        header.next().unwrap(),
+        header.next(),
+        header.next().unwrap(),
+    );
+    let size = String::from_utf8_lossy(size);
+    let (w, h) = size.split_once(' ').unwrap();
+    let (w, h): (usize, usize) = (w.parse().unwrap(), h.parse().unwrap());
+    assert_eq!(pixels.len(), w * h);
+    let dark = pixels.iter().filter(|p| **p < 128).count();
+    let text = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .unwrap()
+        .stdout;
+    (
+        dark as f64 / pixels.len() as f64,
+        String::from_utf8_lossy(&text).into_owned(),
+    )
+}
+
 #[tokio::test]
 async fn a_month_is_run_reviewed_approved_exported_disputed_and_corrected() {
     for store in stores::stores("pay_month").await {
@@ -381,6 +421,22 @@ async fn a_month_is_run_reviewed_approved_exported_disputed_and_corrected() {
         assert_eq!(finance["handled_contacts"], 14);
         // 321.43 ÷ 14 = 22.959… → 22.96
         assert_eq!(amount(&finance["cost_per_contact"]), "22.96");
+
+        // The statement as a PDF, rendered to an image and read back.
+        let pdf = agent
+            .get(&format!("/pay/runs/{run_id}/statements/a1/pdf"))
+            .await;
+        assert_eq!(pdf.status, StatusCode::OK);
+        assert!(pdf.bytes.starts_with(b"%PDF-"));
+        let (pixels, text) = rendered(&pdf.bytes);
+        assert!(pixels > 0.005, "the page is blank: {pixels}");
+        for expected in ["Agent a1", "2026-08-01 to 2026-08-31", "229.17", "BONUS"] {
+            assert!(text.contains(expected), "{expected:?} not in {text}");
+        }
+        let refused = lead
+            .get(&format!("/pay/runs/{run_id}/statements/a2/pdf"))
+            .await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND);
 
         // The agent reads the statement, disputes it once; the decision
         // pays 10.00 in the next run.

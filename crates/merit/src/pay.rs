@@ -210,8 +210,9 @@ pub async fn run(command: PayCommand) -> Result<()> {
     Ok(())
 }
 
-/// The demo centre's pay (SCENARIOS.md): "Balanced inbound" from the first
-/// day, "Speed sprint" for team C from day 31; August and September run,
+/// The demo centre's pay (SCENARIOS.md): "Balanced inbound" and "Sales
+/// retention" from the first day, "Speed sprint" for team C from day 31;
+/// August and September of the first two run,
 /// reviewed by each team's lead, approved and exported, one agent's dispute
 /// decided; October left a draft for the compensation admin to take on.
 /// Each step happens at its simulated time. Returns a line for the console.
@@ -238,6 +239,31 @@ pub async fn load_demo(store: &merit_store::Store, start: Date, end: Date) -> Re
         &operations,
         None,
         include_str!("../../../docs/examples/balanced-inbound.toml"),
+        start,
+        None,
+    )
+    .await?;
+    // Sales retention's gate: the compliance section never auto-failed.
+    merit_service::metrics::new_version(
+        store,
+        &at(start)?,
+        DEFAULT_TENANT,
+        "operations",
+        merit_service::metrics::NewVersion {
+            name: "qa_compliance_auto_fail",
+            kpi: Some(merit_domain::metrics::Kpi::QaAutoFailRate),
+            effective_from: start,
+            options_json: r#"{"qa_section": "compliance"}"#,
+            reason: None,
+        },
+    )
+    .await?;
+    let sales = pay::publish_plan(
+        store,
+        &at(start)?,
+        &operations,
+        None,
+        include_str!("../../../docs/examples/sales-retention.toml"),
         start,
         None,
     )
@@ -272,9 +298,11 @@ pub async fn load_demo(store: &merit_store::Store, start: Date, end: Date) -> Re
         // after each contact's end; emails end days after they arrive) have closed.
         let run_day = last.checked_add(jiff::Span::new().days(14))?;
         let clock = at(run_day)?;
-        let run =
-            pay::run_period(store, &clock, &admin, balanced.plan_id, month.max(start)).await?;
-        if run_day <= end {
+        for plan in [balanced.plan_id, sales.plan_id] {
+            let run = pay::run_period(store, &clock, &admin, plan, month.max(start)).await?;
+            if run_day > end {
+                continue;
+            }
             for team in &organisation.teams {
                 let scope = Scope::Team(team.id.clone());
                 let lead = Caller {
@@ -302,7 +330,7 @@ pub async fn load_demo(store: &merit_store::Store, start: Date, end: Date) -> Re
         month = last.tomorrow()?;
     }
     Ok(format!(
-        "Pay: Balanced inbound and Speed sprint published; {approved} months approved and exported, the last left a draft"
+        "Pay: Balanced inbound, Sales retention and Speed sprint published; {approved} runs approved and exported, the last month's left drafts"
     ))
 }
 

@@ -74,11 +74,12 @@ pub fn app(store: &Store, clock: Arc<TestClock>) -> Router {
     merit_web::router(state)
 }
 
-/// An answer: status, headers and body text.
+/// An answer: status, headers and body (as text, and as it came).
 pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -122,6 +123,7 @@ impl Browser {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 

@@ -68,6 +68,7 @@ fn run(plan: &Plan, measures: &BTreeMap<String, Measure>, days: (u32, u32)) -> S
             system_drops: 0,
             handled: 100,
             estimate: false,
+            paid_this_year: Decimal::ZERO,
         },
     )
 }
@@ -156,6 +157,7 @@ fn an_open_fcr_window_is_not_paid_on_but_an_estimate_scores_it() {
             system_drops: 3,
             handled: 100,
             estimate: true,
+            paid_this_year: Decimal::ZERO,
         },
     );
     assert_eq!(bonus(&estimate), "167.60");
@@ -193,6 +195,82 @@ fn commission_pays_4_percent_to_quota_and_6_above_when_the_gate_passes() {
         percent("qa_compliance_auto_fail", 1, 6),
     );
     assert_eq!(run(&plan, &measures, (20, 20)).total, d("0.00"));
+}
+
+#[test]
+fn the_cap_per_year_takes_back_what_is_over_it() {
+    // 950.00 earned earlier in the year under a cap of 1,000.00: of this
+    // month's 167.60 only 50.00 is paid; the cap line takes back 117.60.
+    let plan = parse_plan(&BALANCED.replace(
+        "cap = \"300.00\"",
+        "cap = \"300.00\"\ncap_per_year = \"1000.00\"",
+    ))
+    .unwrap();
+    let measures = worked_example();
+    let statement = |paid: &str| {
+        statement(
+            &plan,
+            &StatementInputs {
+                agent_id: "a1",
+                team_id: Some("team-a"),
+                measure: &|name| measures.get(name).cloned(),
+                team_measure: Some(percent("service_level", 78, 100)),
+                eligible_days: 20,
+                working_days: 20,
+                minor_digits: MINOR_DIGITS,
+                system_drops: 0,
+                handled: 100,
+                estimate: false,
+                paid_this_year: d(paid),
+            },
+        )
+    };
+    let capped = statement("950.00");
+    let cap_line = capped
+        .lines
+        .iter()
+        .find(|l| l.code == PayCode::YearCap)
+        .unwrap();
+    assert_eq!(cap_line.amount, d("-117.60"));
+    assert_eq!(capped.total, d("50.00"));
+    assert_eq!(capped.earned(), d("50.00"));
+    // Over the cap already: nothing; well under it: no cap line.
+    assert_eq!(statement("1200.00").total, d("0.00"));
+    assert!(
+        statement("0")
+            .lines
+            .iter()
+            .all(|l| l.code != PayCode::YearCap)
+    );
+}
+
+#[test]
+fn a_plan_can_pay_hours_of_paid_time_off_but_not_with_a_currency() {
+    // Four hours at target: the worked example's score gives 4 × (0.8 ×
+    // 1.17794 + 0.2 × 0.875) = 4.469408 → 4.47 hours.
+    let hours = BALANCED
+        .replace("currency = \"EUR\"", "reward = \"pto_hours\"")
+        .replace("base = \"150.00\"", "base = \"4\"");
+    let plan = parse_plan(&hours).unwrap();
+    let s = run(&plan, &worked_example(), (20, 20));
+    assert_eq!(s.currency, "HOURS");
+    assert_eq!(s.total, d("4.47"));
+    let both = BALANCED.replace(
+        "currency = \"EUR\"",
+        "currency = \"EUR\"\nreward = \"points\"",
+    );
+    let refused = parse_plan(&both).unwrap_err();
+    assert_eq!(refused.field, "currency");
+    assert_eq!(
+        refused.line,
+        Some(
+            BALANCED
+                .lines()
+                .position(|l| l.starts_with("currency"))
+                .unwrap()
+                + 1
+        )
+    );
 }
 
 proptest! {

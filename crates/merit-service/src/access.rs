@@ -3,6 +3,7 @@
 //! case makes before it reads or writes. Changes to users and tokens are
 //! audited.
 
+use crate::invalid;
 use crate::{Clock, ServiceError};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -117,13 +118,6 @@ pub struct NewUser {
     pub role: Role,
     pub scope: Scope,
     pub agent_id: Option<String>,
-}
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid {
-        field,
-        reason: reason.into(),
-    }
 }
 
 /// A new random password: 16 letters and digits (about 95 bits).

@@ -34,6 +34,34 @@ impl Clock for FixedClock {
     }
 }
 
+/// A value refused, naming its field.
+pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// The audit entry of a change by `caller` to a record, now: what it is after.
+pub(crate) fn audit_entry(
+    caller: &access::Caller,
+    clock: &dyn Clock,
+    action: &str,
+    kind: &str,
+    id: String,
+    after: &impl serde::Serialize,
+) -> merit_store::AuditEntry {
+    merit_store::AuditEntry {
+        at_ms: clock.now_ms(),
+        actor: caller.name.clone(),
+        action: action.into(),
+        record_kind: kind.into(),
+        record_id: id,
+        before_json: None,
+        after_json: serde_json::to_string(after).ok(),
+    }
+}
+
 /// An IANA time zone by name, or the error naming the field.
 pub(crate) fn time_zone(name: &str) -> Result<jiff::tz::TimeZone, ServiceError> {
     jiff::tz::TimeZone::get(name).map_err(|_| ServiceError::Invalid {

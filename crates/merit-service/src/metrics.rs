@@ -1,6 +1,7 @@
 //! KPI definitions (versioned, audited) and reports with drill-down, for the
 //! CLI now and the API and pages later.
 
+use crate::invalid;
 use crate::{Clock, ServiceError};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -24,13 +25,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Every definition by name, each with all its versions.
 pub type Definitions = BTreeMap<String, DefinitionHistory>;
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
 
 async fn centre_zone(store: &Store, tenant: TenantId) -> Result<TimeZone, ServiceError> {
     crate::time_zone(&store.centre(tenant).await?.1)

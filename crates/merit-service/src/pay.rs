@@ -10,6 +10,7 @@
 use crate::access::{Caller, READERS};
 use crate::metrics::{ReportRequest, definitions, kpi_report};
 use crate::{Clock, ServiceError};
+use crate::{audit_entry, invalid};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use merit_domain::access::{Role, Scope};
@@ -21,8 +22,8 @@ use merit_domain::pay::statement::{
 };
 use merit_domain::pay::{Decimal, MINOR_DIGITS, from_minor, to_minor};
 use merit_store::{
-    AuditEntry, PayAdjustmentRecord, PayDisputeRecord, PayPlanRecord, PayRunRecord,
-    PayStatementRecord, RunSaved, Store,
+    PayAdjustmentRecord, PayDisputeRecord, PayPlanRecord, PayRunRecord, PayStatementRecord,
+    RunSaved, Store,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -44,36 +45,10 @@ pub const REASON_CODES: [&str; 5] = [
 /// Hours of absence on a day that make it a day not worked.
 const ABSENT_DAY_MS: i64 = 4 * 3_600_000;
 
-pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
-
 fn conflict(code: &'static str, reason: impl Into<String>) -> ServiceError {
     ServiceError::Conflict {
         code,
         reason: reason.into(),
-    }
-}
-
-fn audit(
-    caller: &Caller,
-    clock: &dyn Clock,
-    action: &str,
-    kind: &str,
-    id: String,
-    after: &impl Serialize,
-) -> AuditEntry {
-    AuditEntry {
-        at_ms: clock.now_ms(),
-        actor: caller.name.clone(),
-        action: action.into(),
-        record_kind: kind.into(),
-        record_id: id,
-        before_json: None,
-        after_json: serde_json::to_string(after).ok(),
     }
 }
 
@@ -236,7 +211,7 @@ pub async fn publish_plan(
             ),
         ));
     }
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         if plan_id.is_some() {
@@ -339,6 +314,7 @@ pub(crate) fn covered<'o>(
 
 /// Computes every covered agent's statement (or only `only`'s) for one
 /// period under `plan`, without adjustments.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn compute(
     store: &Store,
     clock: &dyn Clock,
@@ -347,6 +323,7 @@ pub(crate) async fn compute(
     period: (Date, Date),
     only: Option<&str>,
     estimate: bool,
+    paid_this_year: &BTreeMap<String, Decimal>,
 ) -> Result<Vec<Statement>, ServiceError> {
     let org = store.load_organisation(tenant).await?;
     let zone = zone_of(store, tenant).await?;
@@ -414,6 +391,7 @@ pub(crate) async fn compute(
                 system_drops: count("system_drops"),
                 handled: count("handled"),
                 estimate,
+                paid_this_year: paid_this_year.get(&agent.id).copied().unwrap_or_default(),
             },
         ));
     }
@@ -701,6 +679,7 @@ pub async fn run_period(
     {
         return Err(approved_conflict(approved.id, period));
     }
+    let paid = paid_this_year(store, caller.tenant, plan_id, period.0).await?;
     let mut statements = compute(
         store,
         clock,
@@ -709,6 +688,7 @@ pub async fn run_period(
         period,
         None,
         false,
+        &paid,
     )
     .await?;
     let adjustments = store.unpaid_pay_adjustments(caller.tenant, plan_id).await?;
@@ -742,7 +722,7 @@ pub async fn run_period(
         period_from: period.0.to_string(),
         period_to: period.1.to_string(),
         state: "draft".into(),
-        currency: version.plan.currency.clone(),
+        currency: version.plan.unit().to_owned(),
         total_minor,
         created_ms: clock.now_ms(),
         created_by: caller.name.clone(),
@@ -751,7 +731,7 @@ pub async fn run_period(
         exported_ms: None,
         exported_by: None,
     };
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "run_pay",
@@ -793,6 +773,33 @@ fn adjustment_line(a: &PayAdjustmentRecord) -> PayLine {
     }
 }
 
+/// What each agent's approved statements of the plan earned (bonus,
+/// commission and cap lines) in periods of `before`'s calendar year that
+/// start before it: what counts against the plan's cap per year.
+pub(crate) async fn paid_this_year(
+    store: &Store,
+    tenant: merit_domain::TenantId,
+    plan_id: i64,
+    before: Date,
+) -> Result<BTreeMap<String, Decimal>, ServiceError> {
+    let year_start = before.first_of_year().to_string();
+    let mut paid: BTreeMap<String, Decimal> = BTreeMap::new();
+    for run in store.pay_runs(tenant, Some(plan_id)).await? {
+        if open_state(&run.state)
+            || run.period_from < year_start
+            || run.period_from >= before.to_string()
+        {
+            continue;
+        }
+        for s in store.pay_statements(tenant, run.id, None).await? {
+            let body: Statement = serde_json::from_str(&s.body_json)
+                .map_err(|e| invalid("statement", e.to_string()))?;
+            *paid.entry(s.agent_id).or_default() += body.earned();
+        }
+    }
+    Ok(paid)
+}
+
 /// For each earlier approved run of the plan, what its statements would
 /// earn on today's data less what they earned and what late data already
 /// corrected: a `LATE_DATA` line per agent whose pay changed.
@@ -832,7 +839,18 @@ async fn late_data(
                 .parse()
                 .map_err(|e| invalid("period", format!("{e}")))?,
         );
-        let now = compute(store, clock, tenant, &version.plan, period, None, false).await?;
+        let paid = paid_this_year(store, tenant, history.id, period.0).await?;
+        let now = compute(
+            store,
+            clock,
+            tenant,
+            &version.plan,
+            period,
+            None,
+            false,
+            &paid,
+        )
+        .await?;
         let paid: BTreeMap<String, Decimal> = store
             .pay_statements(tenant, run.id, None)
             .await?
@@ -904,7 +922,7 @@ pub async fn review(
     if agents.is_empty() {
         return Err(ServiceError::NotFound);
     }
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "review_pay",
@@ -977,7 +995,7 @@ pub async fn approve(
             paid.push(id);
         }
     }
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "approve_pay",
@@ -1059,7 +1077,7 @@ pub async fn payroll_csv(
         .into_inner()
         .map_err(|e| invalid("csv", e.to_string()))?;
     if run.state == "approved" {
-        let entry = audit(
+        let entry = audit_entry(
             caller,
             clock,
             "export_payroll",
@@ -1178,7 +1196,7 @@ pub async fn adjust(
         created_by: caller.name.clone(),
         paid_in_run: None,
     };
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "adjust_pay",
@@ -1249,7 +1267,7 @@ async fn apply_to_open_run(
     body.push_line(adjustment_line(adjustment));
     record.total_minor = to_minor(body.total);
     record.body_json = serde_json::to_string(&body).unwrap_or_default();
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "adjust_statement",
@@ -1299,7 +1317,7 @@ pub async fn raise_dispute(
         decided_ms: None,
         decided_by: None,
     };
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "dispute_pay",
@@ -1386,7 +1404,7 @@ pub async fn decide_dispute(
     } else {
         "rejected"
     };
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "decide_pay_dispute",

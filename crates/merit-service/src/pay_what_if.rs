@@ -4,7 +4,8 @@
 //! would raise it most.
 
 use crate::access::Caller;
-use crate::pay::{PAY_ADMINS, check_plan, compute, invalid, plan_history, today};
+use crate::invalid;
+use crate::pay::{PAY_ADMINS, check_plan, compute, paid_this_year, plan_history, today};
 use crate::{Clock, ServiceError};
 use jiff::civil::Date;
 use merit_domain::access::Role;
@@ -78,10 +79,11 @@ pub async fn shadow(
     let mut by_agent: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
     for (period, live_plan) in &periods {
         let tenant = caller.tenant;
-        for s in compute(store, clock, tenant, live_plan, *period, None, false).await? {
+        let paid = paid_this_year(store, tenant, live_plan_id, period.0).await?;
+        for s in compute(store, clock, tenant, live_plan, *period, None, false, &paid).await? {
             by_agent.entry(s.agent_id.clone()).or_default().0 += s.total;
         }
-        for s in compute(store, clock, tenant, &proposed, *period, None, false).await? {
+        for s in compute(store, clock, tenant, &proposed, *period, None, false, &paid).await? {
             by_agent.entry(s.agent_id.clone()).or_default().1 += s.total;
         }
     }
@@ -154,6 +156,7 @@ pub async fn estimates(
             to_date,
             Some(agent),
             true,
+            &paid_this_year(store, caller.tenant, record.id, period.0).await?,
         )
         .await?;
         let Some(statement) = statements.into_iter().next() else {

@@ -8,15 +8,15 @@
 use crate::access::{Caller, READERS};
 use crate::contacts::ScopeView;
 use crate::{Clock, ServiceError};
+use crate::{audit_entry, invalid};
 use merit_domain::access::Role;
 use merit_domain::quality::agreement::{
     RaterAgreement, category_counts, cohen_kappa, fleiss_kappa,
 };
 use merit_domain::quality::{Form, Scored, score};
 use merit_store::{
-    AuditEntry, CalibrationSessionRecord, DisputeRecord, EvaluationFilter, EvaluationRecord,
-    EvaluationSummary, EvaluationVersionRecord, FormRecord, FormVersionRecord, NewNotification,
-    Store,
+    CalibrationSessionRecord, DisputeRecord, EvaluationFilter, EvaluationRecord, EvaluationSummary,
+    EvaluationVersionRecord, FormRecord, FormVersionRecord, NewNotification, Store,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,32 +40,6 @@ pub const METHODS: [&str; 5] = [
     "transcript",
     "automated",
 ];
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
-
-fn audit(
-    caller: &Caller,
-    clock: &dyn Clock,
-    action: &str,
-    kind: &str,
-    id: String,
-    after: &impl Serialize,
-) -> AuditEntry {
-    AuditEntry {
-        at_ms: clock.now_ms(),
-        actor: caller.name.clone(),
-        action: action.into(),
-        record_kind: kind.into(),
-        record_id: id,
-        before_json: None,
-        after_json: serde_json::to_string(after).ok(),
-    }
-}
 
 /// One published version of a form.
 #[derive(Debug, Clone, Serialize)]
@@ -166,7 +140,7 @@ pub async fn publish_form(
         }
     }
     let json = serde_json::to_string(&form).map_err(|e| invalid("form", e.to_string()))?;
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "qa_form.publish",
@@ -318,7 +292,7 @@ pub async fn retire_form(
 ) -> Result<(), ServiceError> {
     caller.require(FORM_WRITERS, "retire a scorecard form")?;
     let history = form(store, caller, id).await?;
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "qa_form.retire",
@@ -524,7 +498,7 @@ pub async fn evaluate(
         new.comment,
     )?;
     first.released_ms = release.then(|| clock.now_ms());
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "qa_evaluation.submit",
@@ -811,7 +785,7 @@ pub async fn rescore(
     }
     let mut record = version_record(caller, clock, id, &view.form, &answers, comment)?;
     record.reason = Some(reason.trim().into());
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "qa_evaluation.rescore",
@@ -840,7 +814,7 @@ pub async fn release(
         ));
     }
     let version = view.versions.last().map_or(1, |v| v.record.version);
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "qa_evaluation.release",
@@ -874,7 +848,7 @@ pub async fn acknowledge(
         ));
     }
     let version = view.versions.last().map_or(1, |v| v.record.version);
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "qa_evaluation.acknowledge",
@@ -1001,7 +975,7 @@ pub async fn dispute(
         decided_by: None,
         new_version: None,
     };
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "qa_dispute.raise",
@@ -1132,7 +1106,7 @@ pub async fn decide(
         decided_by: Some(caller.name.clone()),
         ..dispute
     };
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "qa_dispute.decide",
@@ -1267,7 +1241,7 @@ pub async fn start_calibration(
         created_ms: clock.now_ms(),
         created_by: caller.name.clone(),
     };
-    let entry = audit(
+    let entry = audit_entry(
         caller,
         clock,
         "qa_calibration.start",
@@ -1583,7 +1557,7 @@ pub async fn import_evaluations(
             released_ms: row.released_ms,
             acknowledged_ms: row.acknowledged_ms,
         };
-        let entry = audit(
+        let entry = audit_entry(
             caller,
             clock,
             "qa_evaluation.import",

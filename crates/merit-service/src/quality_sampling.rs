@@ -4,6 +4,7 @@
 //! per agent with their progress this week or month.
 
 use crate::access::Caller;
+use crate::invalid;
 use crate::quality::{EVALUATORS, FORM_WRITERS};
 use crate::{Clock, ServiceError};
 use merit_domain::access::Role;
@@ -21,13 +22,6 @@ pub const MAX_SAMPLE: usize = 200;
 pub const VERY_SHORT_MS: i64 = 30_000;
 /// A contact by the same customer this soon after another is a repeat.
 pub const REPEAT_WITHIN_MS: i64 = 72 * 3_600_000;
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
 
 /// What to sample.
 #[derive(Debug, Clone)]

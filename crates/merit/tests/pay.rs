@@ -13,8 +13,10 @@ fn run(args: &[&str]) -> (i32, String) {
     (output.status.code().unwrap_or(-1), text)
 }
 
-/// Service level alone: 100.00 at target, SPEC.md's default curve.
-const PLAN: &str = "name = \"Service plan\"\nfrequency = \"monthly\"\ncurrency = \"EUR\"\nbase = \"100.00\"\n\n\
+/// Service level alone: 100.00 at target, SPEC.md's default curve, at
+/// most 100.00 a year.
+const PLAN: &str = "name = \"Service plan\"\nfrequency = \"monthly\"\ncurrency = \"EUR\"\nbase = \"100.00\"\n\
+cap_per_year = \"100.00\"\n\n\
 [[kpis]]\ndefinition = \"service_level\"\ntarget = \"80\"\nweight = \"1\"\n";
 
 #[test]
@@ -29,13 +31,16 @@ fn a_month_is_run_reviewed_approved_and_exported_from_the_command_line() {
          agent,a1,Agent,s1,,2026-01-01,,,\nmembership,,,,,,a1,t1,2026-01-01\n",
     )
     .unwrap();
-    // Four calls on 4 August, answered after 10, 10, 10 and 30 s.
+    // Four calls on 4 August and four on 8 September, answered after 10,
+    // 10, 10 and 30 s.
     let mut contacts =
         "source_id,channel,arrival,end,outcome,agent_id,queue_entry,answer\n".to_owned();
-    for (i, wait) in [10, 10, 10, 30].iter().enumerate() {
-        contacts += &format!(
-            "c{i},voice_inbound,2026-08-04T0{i}:00:00Z,2026-08-04T0{i}:05:00Z,handled,a1,2026-08-04T0{i}:00:00Z,2026-08-04T0{i}:00:{wait}Z\n"
-        );
+    for day in ["08-04", "09-08"] {
+        for (i, wait) in [10, 10, 10, 30].iter().enumerate() {
+            contacts += &format!(
+                "c{day}-{i},voice_inbound,2026-{day}T0{i}:00:00Z,2026-{day}T0{i}:05:00Z,handled,a1,2026-{day}T0{i}:00:00Z,2026-{day}T0{i}:00:{wait}Z\n"
+            );
+        }
     }
     std::fs::write(path("contacts.csv"), contacts).unwrap();
     std::fs::write(path("plan.toml"), PLAN).unwrap();
@@ -108,4 +113,27 @@ fn a_month_is_run_reviewed_approved_and_exported_from_the_command_line() {
     ]);
     assert_eq!(code, 1);
     assert!(text.contains("is approved (run 1)"), "{text}");
+
+    // September earns 68.75 again, but 68.75 of the year's 100.00 is paid:
+    // 31.25 is left, so the cap takes back 37.50.
+    let september = [
+        "pay",
+        "run",
+        "--db",
+        &db,
+        "--plan",
+        "1",
+        "--period",
+        "2026-09-30",
+    ];
+    let (code, text) = run(&september);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("total 31.25 EUR"), "{text}");
+    run(&["pay", "review", "--db", &db, "2"]);
+    run(&["pay", "approve", "--db", &db, "2"]);
+    let (_, csv) = run(&["pay", "export", "--db", &db, "2"]);
+    assert!(
+        csv.contains("a1,BONUS,68.75,EUR,2026-09-01,2026-09-30,2\na1,YEAR_CAP,-37.50,EUR"),
+        "{csv}"
+    );
 }

@@ -108,18 +108,37 @@ impl Gate {
     }
 }
 
+/// What a plan pays in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reward {
+    #[default]
+    Money,
+    /// Hours of paid time off.
+    PtoHours,
+    Points,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     pub name: String,
     pub frequency: Frequency,
-    /// ISO 4217, e.g. EUR.
+    /// Money (the default), paid-time-off hours or points.
+    #[serde(default)]
+    pub reward: Reward,
+    /// ISO 4217, e.g. EUR: for a plan paying money, and only then.
+    #[serde(default)]
     pub currency: String,
     /// The amount at target of the scorecard; 0 for a commission-only plan.
     #[serde(default = "Exact::zero")]
     pub base: Exact,
     #[serde(default)]
     pub cap: Option<Exact>,
+    /// The most a calendar year pays an agent (earlier approved periods of
+    /// the year count against it).
+    #[serde(default)]
+    pub cap_per_year: Option<Exact>,
     #[serde(default = "Exact::one")]
     pub individual_share: Exact,
     #[serde(default)]
@@ -193,6 +212,15 @@ pub struct PlanError {
 }
 
 impl Plan {
+    /// What its amounts are in: the currency, `HOURS` or `POINTS`.
+    pub fn unit(&self) -> &str {
+        match self.reward {
+            Reward::Money => &self.currency,
+            Reward::PtoHours => "HOURS",
+            Reward::Points => "POINTS",
+        }
+    }
+
     /// The curve a KPI is scored on.
     pub fn curve_of<'a>(&'a self, own: Option<&'a PayCurve>) -> PayCurve {
         own.or(self.curve.as_ref())
@@ -206,11 +234,34 @@ impl Plan {
         if self.name.trim().is_empty() {
             return fail("name".into(), "a plan needs a name".into());
         }
-        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return fail(
-                "currency".into(),
-                format!("{:?} is not an ISO 4217 code", self.currency),
-            );
+        match self.reward {
+            Reward::Money
+                if self.currency.len() != 3
+                    || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) =>
+            {
+                return fail(
+                    "currency".into(),
+                    format!("{:?} is not an ISO 4217 code", self.currency),
+                );
+            }
+            Reward::PtoHours | Reward::Points if !self.currency.is_empty() => {
+                return fail(
+                    "currency".into(),
+                    "a plan paying hours or points has no currency".into(),
+                );
+            }
+            Reward::PtoHours | Reward::Points if self.commission.is_some() => {
+                return fail(
+                    "commission".into(),
+                    "commission is paid in money: set reward = \"money\"".into(),
+                );
+            }
+            _ => {}
+        }
+        if let Some(cap) = self.cap_per_year
+            && cap.0 < Decimal::ZERO
+        {
+            return fail("cap_per_year".into(), "cannot be negative".into());
         }
         if self.base.0 < Decimal::ZERO {
             return fail("base".into(), "cannot be negative".into());

@@ -132,6 +132,8 @@ pub enum PayCode {
     Adjustment,
     /// Data that arrived after an earlier period was approved.
     LateData,
+    /// What the plan's cap per year takes back.
+    YearCap,
 }
 
 impl PayCode {
@@ -141,6 +143,7 @@ impl PayCode {
             PayCode::Commission => "COMMISSION",
             PayCode::Adjustment => "ADJUSTMENT",
             PayCode::LateData => "LATE_DATA",
+            PayCode::YearCap => "YEAR_CAP",
         }
     }
 }
@@ -198,12 +201,18 @@ impl Statement {
         self.lines.push(line);
     }
 
-    /// The lines the plan's arithmetic produced (not adjustments, not late
-    /// data), summed: what late data is measured against.
+    /// The lines the plan's arithmetic produced (bonus, commission, the
+    /// year's cap; not adjustments, not late data), summed: what late data
+    /// and the cap per year are measured against.
     pub fn earned(&self) -> Decimal {
         self.lines
             .iter()
-            .filter(|l| matches!(l.code, PayCode::Bonus | PayCode::Commission))
+            .filter(|l| {
+                matches!(
+                    l.code,
+                    PayCode::Bonus | PayCode::Commission | PayCode::YearCap
+                )
+            })
             .map(|l| l.amount)
             .sum()
     }
@@ -226,6 +235,9 @@ pub struct StatementInputs<'a> {
     /// An estimate of a period still running: measures whose windows are
     /// open are scored as they stand.
     pub estimate: bool,
+    /// What earlier approved periods of the calendar year earned (for the
+    /// plan's cap per year).
+    pub paid_this_year: Decimal,
 }
 
 fn scored(
@@ -393,7 +405,7 @@ pub fn statement(plan: &Plan, inputs: &StatementInputs<'_>) -> Statement {
     let mut out = Statement {
         agent_id: inputs.agent_id.into(),
         team_id: inputs.team_id.map(str::to_owned),
-        currency: plan.currency.clone(),
+        currency: plan.unit().to_owned(),
         components,
         individual_score: score.map(|s| s.value),
         renormalised,
@@ -437,14 +449,28 @@ pub fn statement(plan: &Plan, inputs: &StatementInputs<'_>) -> Statement {
         };
         out.push_line(PayLine {
             code: PayCode::Commission,
-            description: format!(
-                "commission on {value} {} of {}",
-                plan.currency, c.definition
-            ),
+            description: format!("commission on {value} {} of {}", plan.unit(), c.definition),
             amount: round_money(amount, inputs.minor_digits),
             adjustment_id: None,
             corrects_run: None,
         });
+    }
+    if let Some(cap) = plan.cap_per_year {
+        let room = (cap.0 - inputs.paid_this_year).max(Decimal::ZERO);
+        let earned = out.earned();
+        if earned > room {
+            out.notes.push(format!(
+                "capped at {} a year: {} earned in earlier periods of the year",
+                cap.0, inputs.paid_this_year
+            ));
+            out.push_line(PayLine {
+                code: PayCode::YearCap,
+                description: format!("cap per year of {}", cap.0),
+                amount: round_money(room - earned, inputs.minor_digits),
+                adjustment_id: None,
+                corrects_run: None,
+            });
+        }
     }
     out
 }

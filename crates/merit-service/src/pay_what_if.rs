@@ -122,7 +122,8 @@ pub struct Estimate {
     pub best_lever: Option<(String, Decimal)>,
 }
 
-/// The caller's estimates: one per plan that covers them today.
+/// The caller's estimates: one per plan that covers them today (or on the
+/// last day with data, when that is earlier).
 pub async fn estimates(
     store: &Store,
     clock: &dyn Clock,
@@ -131,7 +132,12 @@ pub async fn estimates(
     let (Role::Agent, Some(agent)) = (caller.role, caller.agent_id.as_deref()) else {
         return Ok(Vec::new());
     };
+    // The running period; a centre whose data stops earlier (an import
+    // not yet made, the demo) is estimated up to its last day with data.
     let today = today(store, clock, caller.tenant).await?;
+    let today = crate::reports::latest_day(store, caller, today)
+        .await?
+        .min(today);
     let org = store.load_organisation(caller.tenant).await?;
     let mut out = Vec::new();
     for record in store.pay_plans(caller.tenant).await? {

@@ -488,6 +488,18 @@ async fn a_month_is_run_reviewed_approved_exported_disputed_and_corrected() {
             ))],
         )
         .await;
+        // The agent's estimate of the running period: the data stops on 5
+        // August (a2's calls), so August to date: service level 9 of 11 and
+        // AHT 240 s as above, 3 working days of 3: 100 × 2.022727… = 202.27. Five points
+        // more attainment on either KPI adds 0.5 × 7.5 × 0.05 × 100 =
+        // 18.75 (both are above target, on the accelerator); the tie goes
+        // to the KPI listed first.
+        let me = agent.json(Method::GET, "/api/v1/pay/me", None).await.json();
+        let estimate = &me["estimates"][0];
+        assert_eq!(estimate["period"], json!(["2026-08-01", "2026-08-31"]));
+        assert_eq!(estimate["to_date"], "2026-08-05");
+        assert_eq!(amount(&estimate["statement"]["total"]), "202.27");
+        assert_eq!(estimate["best_lever"], json!(["service_level", "18.75"]));
         let september = payroll
             .json(
                 Method::POST,

@@ -488,7 +488,8 @@ fn gate_rule(at_most: Option<Exact>, at_least: Option<Exact>) -> String {
 
 /// The KPI whose improvement would raise the bonus most: for each scored
 /// KPI, the bonus when its attainment is `step` higher, all else equal.
-/// Returns the definition and the gain before rounding.
+/// Returns the definition and the gain before rounding; on a tie, the KPI
+/// the plan lists first.
 pub fn best_lever(plan: &Plan, statement: &Statement, step: Decimal) -> Option<(String, Decimal)> {
     let bonus_with = |components: &[Component]| -> Decimal {
         let Some(score) = individual_score(components) else {
@@ -532,5 +533,9 @@ pub fn best_lever(plan: &Plan, statement: &Statement, step: Decimal) -> Option<(
             Some((c.definition.clone(), bonus_with(&better) - base))
         })
         .filter(|(_, gain)| *gain > Decimal::ZERO)
-        .max_by(|a, b| a.1.cmp(&b.1))
+        // On a tie the KPI listed first in the plan.
+        .fold(None, |best: Option<(String, Decimal)>, next| match &best {
+            Some((_, gain)) if *gain >= next.1 => best,
+            _ => Some(next),
+        })
 }

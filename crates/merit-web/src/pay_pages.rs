@@ -284,19 +284,30 @@ pub async fn run(
     respond(&state, &caller, "pay_run.html", result)
 }
 
+/// A step of a run's workflow, then back to the run.
+async fn run_step(state: &AppState, caller: &Caller, id: &str, approve: bool) -> Response {
+    done(
+        async {
+            let id = record_id(id)?;
+            let clock = state.clock.as_ref();
+            match approve {
+                true => pay::approve(&state.store, clock, caller, id).await?,
+                false => pay::review(&state.store, clock, caller, id)
+                    .await
+                    .map(drop)?,
+            }
+            Ok(format!("/pay/runs/{id}"))
+        }
+        .await,
+    )
+}
+
 pub async fn review(
     State(state): State<AppState>,
     PageCaller(caller): PageCaller,
     Path(id): Path<String>,
 ) -> Response {
-    done(
-        async {
-            let id = record_id(&id)?;
-            pay::review(&state.store, state.clock.as_ref(), &caller, id).await?;
-            Ok(format!("/pay/runs/{id}"))
-        }
-        .await,
-    )
+    run_step(&state, &caller, &id, false).await
 }
 
 pub async fn approve(
@@ -304,14 +315,7 @@ pub async fn approve(
     PageCaller(caller): PageCaller,
     Path(id): Path<String>,
 ) -> Response {
-    done(
-        async {
-            let id = record_id(&id)?;
-            pay::approve(&state.store, state.clock.as_ref(), &caller, id).await?;
-            Ok(format!("/pay/runs/{id}"))
-        }
-        .await,
-    )
+    run_step(&state, &caller, &id, true).await
 }
 
 pub async fn payroll(

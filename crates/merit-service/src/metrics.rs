@@ -466,7 +466,21 @@ async fn load(
         store.contact_table(tenant, (start_ms, end_ms), fcr),
         answers
     )?;
-    let mut surveys = answers.map(|a| a.link(&table)).unwrap_or_default();
+    // Only the answers to questions a survey definition asks about count.
+    let questions: BTreeSet<&str> = versions()
+        .flat_map(|v| match v.kpi {
+            Kpi::Csat | Kpi::CsatMean => Some(v.options.csat_question.as_str()),
+            Kpi::Nps => Some(v.options.nps_question.as_str()),
+            Kpi::FcrSurvey => Some(v.options.fcr_question.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut surveys = answers
+        .map(|mut a| {
+            a.0.retain(|answer| questions.contains(answer.question_id.as_str()));
+            a.link(&table)
+        })
+        .unwrap_or_default();
     if versions().any(|v| v.kpi.from_evaluations()) {
         surveys.extend(
             crate::quality::evaluation_facts(store, tenant, (start_ms, end_ms), &table).await?,
@@ -966,7 +980,7 @@ pub async fn drill(
                         .and_then(|i| t.source_systems.name(t.source_system[i]))
                         .unwrap_or("")
                         .to_owned(),
-                    contact_source_id: row.map(|i| t.source_id[i].clone()).unwrap_or_default(),
+                    contact_source_id: row.map(|i| t.source_id[i].to_owned()).unwrap_or_default(),
                     survey,
                     arrival_ms: row.map_or(0, |i| t.arrival_ms[i]),
                     agent_id: row

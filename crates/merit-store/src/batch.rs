@@ -3,11 +3,14 @@
 //! longer current), unchanged (skipped), or a second occurrence of a source
 //! id within the same batch (refused, for the caller to report).
 
+use crate::packed_days::{Packed, PendingDays};
 use crate::rows::{Row, Value, content_hash, push_copy_field};
 use crate::{AuditEntry, Store, StoreError, StoreResult, on_store, on_tx};
 use merit_domain::TenantId;
 use merit_domain::activity::{Absence, AgentStateEvent, ScheduleSegment};
 use merit_domain::contact::Contact;
+use merit_domain::metrics::ContactFacts;
+use merit_domain::metrics::packed::AnswerFacts;
 use merit_domain::survey::SurveyResponse;
 use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
 use std::collections::HashMap;
@@ -176,6 +179,7 @@ impl Row {
                 c.sale.as_ref().and_then(|s| s.cancelled_at_ms).into(),
             ],
             children: vec![],
+            packed: Packed::Contact(Box::new(ContactFacts::from_contact(c))),
         }
         .hashed()
     }
@@ -192,6 +196,7 @@ impl Row {
                 s.reason.clone().into(),
             ],
             children: vec![],
+            packed: Packed::None,
         }
         .hashed()
     }
@@ -208,6 +213,7 @@ impl Row {
                 s.activity.as_str().into(),
             ],
             children: vec![],
+            packed: Packed::None,
         }
         .hashed()
     }
@@ -225,6 +231,7 @@ impl Row {
                 a.reason.clone().into(),
             ],
             children: vec![],
+            packed: Packed::None,
         }
         .hashed()
     }
@@ -252,6 +259,22 @@ impl Row {
                     ]
                 })
                 .collect(),
+            packed: Packed::Answers(
+                s.answers
+                    .iter()
+                    .filter_map(|a| {
+                        Some(AnswerFacts {
+                            source_system: s.source_system.clone(),
+                            source_id: s.source_id.clone(),
+                            contact_source_id: s.contact_source_id.clone(),
+                            agent_id: s.agent_id.clone(),
+                            answered_ms: s.answered_ms,
+                            question_id: a.question_id.clone(),
+                            value: i64::from(a.value?),
+                        })
+                    })
+                    .collect(),
+            ),
         }
         .hashed()
     }
@@ -300,35 +323,35 @@ pub struct ImportTx {
     changed_contacts: Option<(i64, i64)>,
     changed_surveys: Option<(i64, i64)>,
     pub(crate) organisation_changed: bool,
+    /// Packed days to rewrite for what this import added and retired.
+    pending_days: PendingDays,
 }
 
-type Existing = HashMap<(String, String), (i64, i64, i64)>;
+/// Per stored identity: current revision, content hash, batch and time.
+type Existing = HashMap<(String, String), (i64, i64, i64, i64)>;
+
+/// Opens a write transaction; on SQLite with BEGIN IMMEDIATE, taking the
+/// write lock now, so two writers queue instead of failing later.
+pub(crate) async fn begin_write(store: &Store) -> StoreResult<Tx> {
+    Ok(match store {
+        Store::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+        Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+    })
+}
 
 impl ImportTx {
     pub async fn begin(store: &Store, tenant: TenantId) -> StoreResult<ImportTx> {
         let next_id = "SELECT COALESCE(MAX(id), 0) + 1 FROM import_batches WHERE tenant_id = $1";
-        let (tx, batch_id) = match store {
-            Store::Sqlite(pool) => {
-                // BEGIN IMMEDIATE: take the write lock now, so two imports queue instead of failing later.
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let id: i64 = sqlx::query_scalar(next_id)
-                    .bind(tenant)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                (Tx::Sqlite(tx), id)
-            }
-            Store::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("LOCK TABLE import_batches IN EXCLUSIVE MODE")
-                    .execute(&mut *tx)
-                    .await?;
-                let id: i64 = sqlx::query_scalar(next_id)
-                    .bind(tenant)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                (Tx::Postgres(tx), id)
-            }
-        };
+        let mut tx = begin_write(store).await?;
+        if let Tx::Postgres(tx) = &mut tx {
+            sqlx::query("LOCK TABLE import_batches IN EXCLUSIVE MODE")
+                .execute(&mut **tx)
+                .await?;
+        }
+        let batch_id: i64 = on_tx!(&mut tx, |conn| sqlx::query_scalar(next_id)
+            .bind(tenant)
+            .fetch_one(&mut **conn)
+            .await?);
         Ok(ImportTx {
             tx,
             tenant,
@@ -336,7 +359,14 @@ impl ImportTx {
             changed_contacts: None,
             changed_surveys: None,
             organisation_changed: false,
+            pending_days: PendingDays::default(),
         })
+    }
+
+    /// Rewrites the packed days whenever this many records wait for them
+    /// (50,000 by default): bounds the import's memory.
+    pub fn rewrite_packed_days_every(&mut self, records: usize) {
+        self.pending_days.limit = records.max(1);
     }
 
     pub fn batch_id(&self) -> i64 {
@@ -354,6 +384,7 @@ impl ImportTx {
         let mut seen_in_chunk: HashMap<(&str, &str), ()> = HashMap::new();
         let mut to_insert: Vec<(&Row, i64)> = Vec::new();
         let mut to_retire: Vec<(&Row, i64)> = Vec::new();
+        let mut retired_ms: HashMap<(&str, &str), i64> = HashMap::new();
         for (position, row) in rows.iter().enumerate() {
             let key = (row.source_system.as_str(), row.source_id.as_str());
             if seen_in_chunk.insert(key, ()).is_some() {
@@ -361,9 +392,12 @@ impl ImportTx {
                 continue;
             }
             match existing.get(&(row.source_system.clone(), row.source_id.clone())) {
-                Some(&(_, _, batch)) if batch == self.batch_id => outcome.duplicates.push(position),
-                Some(&(_, hash, _)) if hash == row.content_hash => outcome.unchanged += 1,
-                Some(&(revision, _, _)) => {
+                Some(&(_, _, batch, _)) if batch == self.batch_id => {
+                    outcome.duplicates.push(position)
+                }
+                Some(&(_, hash, _, _)) if hash == row.content_hash => outcome.unchanged += 1,
+                Some(&(revision, _, _, time_ms)) => {
+                    retired_ms.insert(key, time_ms);
                     to_retire.push((row, revision));
                     to_insert.push((row, revision + 1));
                     outcome.updated += 1;
@@ -386,8 +420,15 @@ impl ImportTx {
                 *to = (*to).max(row.time_ms);
             }
         }
+        for (row, _) in &to_insert {
+            let key = (row.source_system.as_str(), row.source_id.as_str());
+            self.pending_days.record(row, retired_ms.get(&key).copied());
+        }
         self.retire(kind, &to_retire).await?;
         self.insert(kind, &to_insert).await?;
+        if self.pending_days.is_full() {
+            self.pending_days.flush(&mut self.tx, self.tenant).await?;
+        }
         Ok(outcome)
     }
 
@@ -395,11 +436,12 @@ impl ImportTx {
     async fn existing(&mut self, kind: RecordKind, rows: &[Row]) -> StoreResult<Existing> {
         let ids: Vec<&str> = rows.iter().map(|r| r.source_id.as_str()).collect();
         let table = kind.table();
-        type Found = Vec<(String, String, i64, i64, i64)>;
+        let time = kind.time_column();
+        type Found = Vec<(String, String, i64, i64, i64, i64)>;
         let found: Found = match &mut self.tx {
             Tx::Sqlite(tx) => {
                 let sql = format!(
-                    "SELECT source_system, source_id, revision, content_hash, batch_id FROM {table}
+                    "SELECT source_system, source_id, revision, content_hash, batch_id, {time} FROM {table}
                      WHERE tenant_id = $1 AND is_current AND source_id IN (SELECT value FROM json_each($2))"
                 );
                 let ids_json = serde_json::to_string(&ids).unwrap_or_default();
@@ -411,7 +453,7 @@ impl ImportTx {
             }
             Tx::Postgres(tx) => {
                 let sql = format!(
-                    "SELECT source_system, source_id, revision, content_hash, batch_id FROM {table}
+                    "SELECT source_system, source_id, revision, content_hash, batch_id, {time} FROM {table}
                      WHERE tenant_id = $1 AND is_current AND source_id = ANY($2)"
                 );
                 sqlx::query_as(AssertSqlSafe(sql.as_str()))
@@ -423,7 +465,9 @@ impl ImportTx {
         };
         Ok(found
             .into_iter()
-            .map(|(system, id, revision, hash, batch)| ((system, id), (revision, hash, batch)))
+            .map(|(system, id, revision, hash, batch, time_ms)| {
+                ((system, id), (revision, hash, batch, time_ms))
+            })
             .collect())
     }
 
@@ -667,6 +711,7 @@ impl ImportTx {
             };
         }
         on_tx!(&mut self.tx, |tx| run!(tx));
+        self.pending_days.flush(&mut self.tx, self.tenant).await?;
         self.invalidate_cache().await?;
         on_tx!(self.tx, |tx| tx.commit().await?);
         Ok(record)

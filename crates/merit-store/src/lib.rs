@@ -15,6 +15,7 @@ mod notifications;
 pub use metrics::SurveyAnswers;
 mod organisation;
 mod overview;
+mod packed_days;
 mod pay;
 pub use pay::{
     PayAdjustmentRecord, PayDisputeRecord, PayPlanRecord, PayPlanVersionRecord, PayRunRecord,
@@ -192,7 +193,7 @@ impl Store {
             Store::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
             Store::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
-        Ok(())
+        self.pack_pending_tenants().await
     }
 
     pub async fn close(&self) {

@@ -1,10 +1,13 @@
 //! What the metrics engine reads and writes: KPI definition versions
 //! (append-only) and current contacts and survey answers as columns.
 
+use crate::packed_days::{ANSWER_DAYS, CONTACT_DAYS};
 use crate::{AuditEntry, Store, StoreError, StoreResult, insert_audit, on_store};
 use merit_domain::TenantId;
 use merit_domain::activity::{Activity, AgentState};
 use merit_domain::contact::Outcome;
+use merit_domain::metrics::fast_hash::FastMap;
+use merit_domain::metrics::packed::{self, AnswerFacts, utc_day};
 use merit_domain::metrics::workforce::AgentActivity;
 use merit_domain::metrics::{
     ContactFacts, ContactTable, DefinitionVersion, Direction, Kpi, SurveyFact, Target, TargetScope,
@@ -261,16 +264,56 @@ impl Store {
         })
     }
 
-    /// Current contacts that arrived in `[from_ms, to_ms)`, as columns.
-    /// Customer and wrap-up code (what repeat-contact FCR matches on) are
-    /// read only `with_customers`; otherwise they are left empty.
+    /// Current contacts that arrived in `[from_ms, to_ms)`, as columns,
+    /// from the packed days. Customer and wrap-up code (what repeat-contact
+    /// FCR matches on) are read only `with_customers`; otherwise they are
+    /// left empty.
     pub async fn contact_table(
+        &self,
+        tenant: TenantId,
+        window: (i64, i64),
+        with_customers: bool,
+    ) -> StoreResult<ContactTable> {
+        let mut table = ContactTable::default();
+        let days = self
+            .packed_days(CONTACT_DAYS, tenant, packed_day_range(window))
+            .await?;
+        table.reserve(
+            days.iter().map(|(_, n, _)| *n as usize).sum(),
+            with_customers,
+        );
+        for (day, _, bytes) in days {
+            packed::append_contacts(&bytes, window, with_customers, &mut table)
+                .map_err(|e| StoreError::Invalid(format!("{CONTACT_DAYS} day {day}: {e}")))?;
+        }
+        Ok(table)
+    }
+
+    /// `contact_table` read from the revisioned rows instead of the packed
+    /// days: what the packed days are built from, and a second method to
+    /// check them against.
+    pub async fn contact_table_from_rows(
+        &self,
+        tenant: TenantId,
+        window: (i64, i64),
+        with_customers: bool,
+    ) -> StoreResult<ContactTable> {
+        let mut table = ContactTable::default();
+        for facts in self
+            .contact_facts_from_rows(tenant, window, with_customers)
+            .await?
+        {
+            table.push(facts);
+        }
+        Ok(table)
+    }
+
+    pub(crate) async fn contact_facts_from_rows(
         &self,
         tenant: TenantId,
         (from_ms, to_ms): (i64, i64),
         with_customers: bool,
-    ) -> StoreResult<ContactTable> {
-        let mut table = ContactTable::default();
+    ) -> StoreResult<Vec<ContactFacts>> {
         let columns = if with_customers {
             CONTACT_COLUMNS.to_owned()
         } else {
@@ -286,21 +329,52 @@ impl Store {
             (tenant, from_ms, to_ms),
         )
         .await?;
-        for row in rows {
-            table.push(row.facts()?);
-        }
-        Ok(table)
+        rows.into_iter().map(ContactRow::facts).collect()
     }
 
-    /// Numeric survey answers given in `[from_ms, to_ms)`; `link` them to
-    /// the loaded contacts.
+    /// Numeric survey answers given in `[from_ms, to_ms)`, from the packed
+    /// days; `link` them to the loaded contacts.
     pub async fn survey_answers(
         &self,
         tenant: TenantId,
         from_ms: i64,
         to_ms: i64,
     ) -> StoreResult<SurveyAnswers> {
-        let rows = read_rows(
+        let mut answers = Vec::new();
+        for (day, _, bytes) in self
+            .packed_days(ANSWER_DAYS, tenant, packed_day_range((from_ms, to_ms)))
+            .await?
+        {
+            let unpacked = packed::unpack_answers(&bytes)
+                .map_err(|e| StoreError::Invalid(format!("{ANSWER_DAYS} day {day}: {e}")))?;
+            answers.extend(
+                unpacked
+                    .into_iter()
+                    .filter(|a| from_ms <= a.answered_ms && a.answered_ms < to_ms),
+            );
+        }
+        Ok(SurveyAnswers(answers))
+    }
+
+    /// `survey_answers` read from the revisioned rows.
+    pub async fn survey_answers_from_rows(
+        &self,
+        tenant: TenantId,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<SurveyAnswers> {
+        Ok(SurveyAnswers(
+            self.answer_facts_from_rows(tenant, (from_ms, to_ms))
+                .await?,
+        ))
+    }
+
+    pub(crate) async fn answer_facts_from_rows(
+        &self,
+        tenant: TenantId,
+        (from_ms, to_ms): (i64, i64),
+    ) -> StoreResult<Vec<AnswerFacts>> {
+        let rows: Vec<SurveyAnswerRow> = read_rows(
             self,
             SURVEY_COLUMNS,
             SURVEYS_WHERE,
@@ -308,32 +382,65 @@ impl Store {
             (tenant, from_ms, to_ms),
         )
         .await?;
-        Ok(SurveyAnswers(rows))
+        Ok(rows
+            .into_iter()
+            .map(|r| AnswerFacts {
+                source_system: r.source_system,
+                source_id: r.source_id,
+                contact_source_id: r.contact_source_id,
+                agent_id: r.agent_id,
+                answered_ms: r.answered_ms,
+                question_id: r.question_id,
+                value: r.value,
+            })
+            .collect())
     }
 }
 
+/// The UTC days a window `[from_ms, to_ms)` touches.
+fn packed_day_range((from_ms, to_ms): (i64, i64)) -> (i64, i64) {
+    (utc_day(from_ms), utc_day(to_ms - 1))
+}
+
 /// Survey answers as read, before they are linked to their contacts.
-pub struct SurveyAnswers(Vec<SurveyAnswerRow>);
+#[derive(Debug, PartialEq, Eq)]
+pub struct SurveyAnswers(pub Vec<AnswerFacts>);
 
 impl SurveyAnswers {
-    /// Each answer with its contact's row in `contacts`, when that contact is loaded.
+    /// Each answer with its contact's row in `contacts`, when that contact
+    /// is loaded. The answers' contacts are looked up in one pass over the
+    /// contacts, against a map of the (fewer) contacts answers name.
     pub fn link(self, contacts: &ContactTable) -> Vec<SurveyFact> {
-        let rows_by_id = contacts.rows_by_source();
+        let mut slots: FastMap<(&str, &str), usize> = FastMap::default();
+        let answer_slots: Vec<Option<usize>> = self
+            .0
+            .iter()
+            .map(|a| {
+                let contact = a.contact_source_id.as_deref()?;
+                let next = slots.len();
+                Some(*slots.entry((&a.source_system, contact)).or_insert(next))
+            })
+            .collect();
+        let mut row_of_slot = vec![None; slots.len()];
+        for i in 0..contacts.len() {
+            let system = contacts
+                .source_systems
+                .name(contacts.source_system[i])
+                .unwrap_or_default();
+            if let Some(&slot) = slots.get(&(system, &contacts.source_id[i])) {
+                row_of_slot[slot] = Some(i);
+            }
+        }
         self.0
             .into_iter()
-            .map(|r| {
-                let contact_row = r
-                    .contact_source_id
-                    .as_deref()
-                    .and_then(|c| contacts.row_of(&rows_by_id, &r.source_system, c));
-                SurveyFact {
-                    source_id: r.source_id,
-                    question_id: r.question_id,
-                    value: i32::try_from(r.value).unwrap_or(i32::MAX),
-                    answered_ms: r.answered_ms,
-                    contact_row,
-                    agent_id: r.agent_id,
-                }
+            .zip(answer_slots)
+            .map(|(r, slot)| SurveyFact {
+                source_id: r.source_id,
+                question_id: r.question_id,
+                value: i32::try_from(r.value).unwrap_or(i32::MAX),
+                answered_ms: r.answered_ms,
+                contact_row: slot.and_then(|k| row_of_slot[k]),
+                agent_id: r.agent_id,
             })
             .collect()
     }

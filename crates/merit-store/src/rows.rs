@@ -41,6 +41,8 @@ pub struct Row {
     pub content_hash: i64,
     pub values: Vec<Value>,
     pub children: Vec<Vec<Value>>,
+    /// What the record adds to its packed day (contacts, survey answers).
+    pub(crate) packed: crate::packed_days::Packed,
 }
 
 /// FNV-1a over the record's canonical JSON: stable across runs and versions,

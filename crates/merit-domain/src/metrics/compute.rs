@@ -1353,6 +1353,28 @@ impl Projection {
 
 /// Folds parts worked out from rows into per-day cache aggregates, by
 /// version and local day, keeping the attributes of `projection`.
+/// A dictionary that finds text by its address first: a frame's names
+/// point into a few dictionaries that do not move while it lives, so most
+/// lookups hash a pointer, not the text.
+#[derive(Default)]
+struct NamesByAddress {
+    dict: Dict,
+    by_address: HashMap<(usize, usize), u32>,
+}
+
+impl NamesByAddress {
+    fn code(&mut self, name: Option<&str>) -> u32 {
+        let Some(name) = name else {
+            return Dict::NONE;
+        };
+        let address = (name.as_ptr() as usize, name.len());
+        *self
+            .by_address
+            .entry(address)
+            .or_insert_with(|| self.dict.intern(Some(name)))
+    }
+}
+
 pub fn to_cache(
     frame: &Frame,
     history: &DefinitionHistory,
@@ -1361,7 +1383,8 @@ pub fn to_cache(
 ) -> HashMap<(i64, Date), CachedDay> {
     use crate::metrics::cache::CacheEntry;
     type EntryKey = (i64, u32, u32, Option<crate::organisation::Channel>, u32);
-    let mut days: HashMap<(i64, Date), (Dict, HashMap<EntryKey, CacheEntry>)> = HashMap::default();
+    let mut days: HashMap<(i64, Date), (NamesByAddress, HashMap<EntryKey, CacheEntry>)> =
+        HashMap::default();
     for part in parts {
         let a = frame.attributes(part.source);
         let (names, entries) = days.entry((part.version, a.day)).or_default();
@@ -1372,10 +1395,10 @@ pub fn to_cache(
             } else {
                 days_since_epoch(a.day) * 86_400_000 + OFFSET_TAG
             },
-            names.intern(a.agent.filter(|_| p.agent)),
-            names.intern(a.queue.filter(|_| p.queue)),
+            names.code(a.agent.filter(|_| p.agent)),
+            names.code(a.queue.filter(|_| p.queue)),
             a.channel.filter(|_| p.channel),
-            names.intern(a.contact_type.filter(|_| p.contact_type)),
+            names.code(a.contact_type.filter(|_| p.contact_type)),
         );
         let entry = entries.entry(key).or_insert(CacheEntry {
             interval: key.0,
@@ -1398,7 +1421,7 @@ pub fn to_cache(
             (
                 day,
                 CachedDay {
-                    names: names.names,
+                    names: names.dict.names,
                     entries,
                 },
             )

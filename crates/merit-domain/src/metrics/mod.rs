@@ -7,6 +7,7 @@ pub mod cache;
 pub mod compute;
 pub mod definition;
 pub mod fast_hash;
+pub mod packed;
 pub mod table;
 pub mod target;
 pub mod workforce;

@@ -3,15 +3,25 @@
 
 use crate::UtcMs;
 use crate::contact::{Contact, Outcome};
-use crate::metrics::fast_hash::FastMap;
+use crate::metrics::fast_hash::{FastHasher, FastMap};
 use crate::organisation::Channel;
+use std::hash::Hasher;
 
 /// Interned text: each distinct value gets a small index; `NONE` stands for
-/// "empty".
+/// "empty". Values are found by their hash (one allocation per distinct
+/// value: a map keyed by text would keep a second copy of each);
+/// `collided` holds the rare value whose hash another value already took.
 #[derive(Debug, Clone, Default)]
 pub struct Dict {
     pub names: Vec<String>,
-    index: FastMap<String, u32>,
+    by_hash: FastMap<u64, u32>,
+    collided: FastMap<String, u32>,
+}
+
+fn text_hash(text: &str) -> u64 {
+    let mut hasher = FastHasher::default();
+    hasher.write(text.as_bytes());
+    hasher.finish()
 }
 
 impl Dict {
@@ -19,21 +29,87 @@ impl Dict {
 
     pub fn intern(&mut self, name: Option<&str>) -> u32 {
         let Some(name) = name else { return Self::NONE };
-        if let Some(&i) = self.index.get(name) {
+        let next = self.names.len() as u32;
+        let slot = *self.by_hash.entry(text_hash(name)).or_insert(next);
+        if slot == next {
+            self.names.push(name.to_owned());
+            return next;
+        }
+        if self.names[slot as usize] == name {
+            return slot;
+        }
+        if let Some(&i) = self.collided.get(name) {
             return i;
         }
-        let i = self.names.len() as u32;
         self.names.push(name.to_owned());
-        self.index.insert(name.to_owned(), i);
-        i
+        self.collided.insert(name.to_owned(), next);
+        next
+    }
+
+    /// Room for `n` more distinct values.
+    pub fn reserve(&mut self, n: usize) {
+        self.names.reserve(n);
+        self.by_hash.reserve(n);
     }
 
     pub fn get(&self, name: &str) -> Option<u32> {
-        self.index.get(name).copied()
+        let &slot = self.by_hash.get(&text_hash(name))?;
+        match self.names[slot as usize] == name {
+            true => Some(slot),
+            false => self.collided.get(name).copied(),
+        }
     }
 
     pub fn name(&self, i: u32) -> Option<&str> {
         self.names.get(i as usize).map(String::as_str)
+    }
+}
+
+/// Text values, one per row, in one buffer (a `String` per row would cost
+/// an allocation each).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Texts {
+    buffer: String,
+    ends: Vec<usize>,
+}
+
+impl Texts {
+    pub fn push(&mut self, text: &str) {
+        self.buffer.push_str(text);
+        self.ends.push(self.buffer.len());
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1],
+        };
+        self.buffer.get(start..end)
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+impl std::ops::Index<usize> for Texts {
+    type Output = str;
+
+    /// Row `i`'s text; like a `Vec`, panics past the end.
+    fn index(&self, i: usize) -> &str {
+        match self.get(i) {
+            Some(text) => text,
+            None => panic!("row {i} of {} texts", self.len()),
+        }
     }
 }
 
@@ -103,7 +179,7 @@ impl ContactFacts {
 #[derive(Debug, Clone, Default)]
 pub struct ContactTable {
     pub source_system: Vec<u32>,
-    pub source_id: Vec<String>,
+    pub source_id: Texts,
     pub channel: Vec<Channel>,
     pub queue: Vec<u32>,
     pub contact_type: Vec<u32>,
@@ -141,7 +217,7 @@ impl ContactTable {
         let mut rows = crate::metrics::fast_hash::FastMap::default();
         rows.reserve(self.len());
         for i in 0..self.len() {
-            rows.insert((self.source_system[i], self.source_id[i].as_str()), i);
+            rows.insert((self.source_system[i], &self.source_id[i]), i);
         }
         rows
     }
@@ -165,10 +241,68 @@ impl ContactTable {
         self.arrival_ms.is_empty()
     }
 
+    /// Room for `n` more rows (and as many customers, nearly all distinct).
+    pub fn reserve(&mut self, n: usize, with_customers: bool) {
+        self.source_system.reserve(n);
+        self.source_id.ends.reserve(n);
+        self.channel.reserve(n);
+        self.queue.reserve(n);
+        self.contact_type.reserve(n);
+        self.customer.reserve(n);
+        self.agent.reserve(n);
+        self.wrap_up.reserve(n);
+        self.arrival_ms.reserve(n);
+        self.end_ms.reserve(n);
+        self.outcome.reserve(n);
+        self.wait_ms.reserve(n);
+        self.answered.reserve(n);
+        self.talk_ms.reserve(n);
+        self.hold_ms.reserve(n);
+        self.after_work_ms.reserve(n);
+        self.transferred.reserve(n);
+        self.first_response_ms.reserve(n);
+        self.resolution_ms.reserve(n);
+        self.sale_minor.reserve(n);
+        self.sale_cancelled.reserve(n);
+        if with_customers {
+            self.customers.reserve(n);
+        }
+    }
+
+    /// Row `i` as it was pushed (`None` past the end); a stored −1 reads
+    /// back as "none", as the columns keep it.
+    pub fn row(&self, i: usize) -> Option<ContactFacts> {
+        let text = |dict: &Dict, code: &[u32]| dict.name(*code.get(i)?).map(str::to_owned);
+        let optional = |v: i64| (v != -1).then_some(v);
+        Some(ContactFacts {
+            source_system: text(&self.source_systems, &self.source_system)?,
+            source_id: self.source_id.get(i)?.to_owned(),
+            channel: self.channel[i],
+            queue_id: text(&self.queues, &self.queue),
+            contact_type: text(&self.contact_types, &self.contact_type),
+            customer_id: text(&self.customers, &self.customer),
+            agent_id: text(&self.agents, &self.agent),
+            wrap_up_code: text(&self.wrap_ups, &self.wrap_up),
+            arrival_ms: self.arrival_ms[i],
+            end_ms: self.end_ms[i],
+            outcome: self.outcome[i],
+            wait_ms: optional(self.wait_ms[i]),
+            answered: self.answered[i],
+            talk_ms: self.talk_ms[i],
+            hold_ms: self.hold_ms[i],
+            after_work_ms: self.after_work_ms[i],
+            transferred: self.transferred[i],
+            first_response_ms: optional(self.first_response_ms[i]),
+            resolution_ms: optional(self.resolution_ms[i]),
+            sale_minor: optional(self.sale_minor[i]),
+            sale_cancelled: self.sale_cancelled[i],
+        })
+    }
+
     pub fn push(&mut self, c: ContactFacts) {
         self.source_system
             .push(self.source_systems.intern(Some(&c.source_system)));
-        self.source_id.push(c.source_id);
+        self.source_id.push(&c.source_id);
         self.channel.push(c.channel);
         self.queue.push(self.queues.intern(c.queue_id.as_deref()));
         self.contact_type
@@ -205,4 +339,61 @@ pub struct SurveyFact {
     /// Row of the contact it is about in the `ContactTable`, if loaded.
     pub contact_row: Option<usize>,
     pub agent_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two 16-byte ASCII texts with the same `text_hash`: the hasher mixes
+    /// word by word, so a second word can be chosen to cancel the first's
+    /// difference (searched for among ASCII words).
+    fn colliding_pair() -> (String, String) {
+        const SEED: u64 = 0x517c_c1b7_2722_0a95;
+        let first = |w: u64| w.wrapping_mul(SEED).rotate_left(5);
+        let a = (*b"customer", *b"-0000001");
+        let target = first(u64::from_le_bytes(a.0)) ^ u64::from_le_bytes(a.1);
+        for n in 0u64.. {
+            let b1 = format!("c{n:07}");
+            let b1_word = u64::from_le_bytes(b1.as_bytes().try_into().unwrap());
+            let b2 = (target ^ first(b1_word)).to_le_bytes();
+            if b2.iter().all(|&byte| byte < 0x80) {
+                let a = String::from_utf8([a.0, a.1].concat()).unwrap();
+                let b = format!("{b1}{}", String::from_utf8(b2.to_vec()).unwrap());
+                return (a, b);
+            }
+        }
+        unreachable!()
+    }
+
+    #[test]
+    fn dict_keeps_values_apart_when_their_hashes_collide() {
+        let (a, b) = colliding_pair();
+        assert_ne!(a, b);
+        assert_eq!(text_hash(&a), text_hash(&b), "the pair collides");
+        let mut dict = Dict::default();
+        let (ia, ib) = (dict.intern(Some(&a)), dict.intern(Some(&b)));
+        assert_ne!(ia, ib);
+        assert_eq!((dict.intern(Some(&a)), dict.intern(Some(&b))), (ia, ib));
+        assert_eq!((dict.get(&a), dict.get(&b)), (Some(ia), Some(ib)));
+        assert_eq!(
+            (dict.name(ia), dict.name(ib)),
+            (Some(a.as_str()), Some(b.as_str()))
+        );
+        assert_eq!(dict.get("neither"), None);
+        assert_eq!(dict.intern(None), Dict::NONE);
+    }
+
+    #[test]
+    fn texts_keep_each_row() {
+        let mut texts = Texts::default();
+        for t in ["c1", "", "contact é"] {
+            texts.push(t);
+        }
+        assert_eq!(texts.iter().collect::<Vec<_>>(), ["c1", "", "contact é"]);
+        assert_eq!(
+            (&texts[2], texts.get(3), texts.len()),
+            ("contact é", None, 3)
+        );
+    }
 }

@@ -1,0 +1,952 @@
+//! Packed days: the current contacts (or numeric survey answers) of one UTC
+//! day as one compact record, the form the engine reads them in. The store
+//! keeps one per tenant and day beside the revisioned rows and rewrites it
+//! in the import that changes the day, so a report reads a few dozen
+//! records instead of a row per contact.
+//!
+//! Layout of a day of contacts: a 4-byte tag, the offset of the trailer
+//! (8 bytes, little-endian), the rows, then the trailer: the number of rows
+//! and one dictionary per text column (each distinct value once). Every
+//! value of a row is a LEB128 varint: text as its dictionary code (0 for
+//! none, k + 1 for entry k), except source id and customer, nearly unique
+//! per row, written inline (length + 1, 0 for none, then the bytes); times
+//! relative to the row's arrival (arrivals as the difference from the
+//! previous row; rows are sorted by arrival, then source system and id);
+//! signed values zigzag encoded, optional ones shifted by one so that 0 is
+//! "none". The trailer comes last so a day is written in one pass. A day
+//! of survey answers has the tag, the count and the dictionaries first.
+
+use crate::contact::Outcome;
+use crate::metrics::fast_hash::FastMap;
+use crate::metrics::table::{ContactFacts, ContactTable, Dict};
+use crate::organisation::Channel;
+
+const CONTACTS_TAG: &[u8; 4] = b"MPC1";
+const ANSWERS_TAG: &[u8; 4] = b"MPA1";
+
+/// Bytes that are not a packed day of the expected kind (a truncated or
+/// foreign record).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("packed day: {0}")]
+pub struct PackedError(&'static str);
+
+/// One numeric answer of a survey response, as the engine reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerFacts {
+    pub source_system: String,
+    /// The response's source id.
+    pub source_id: String,
+    pub contact_source_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub answered_ms: i64,
+    pub question_id: String,
+    pub value: i64,
+}
+
+/// The UTC day number (days since 1970-01-01) of an instant: the key of
+/// the packed day a record belongs to.
+pub fn utc_day(ms: i64) -> i64 {
+    ms.div_euclid(86_400_000)
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+fn put(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_signed(out: &mut Vec<u8>, v: i64) {
+    put(out, zigzag(v));
+}
+
+fn put_optional(out: &mut Vec<u8>, v: Option<i64>) {
+    put(out, v.map_or(0, |v| zigzag(v).wrapping_add(1)));
+}
+
+/// Distinct text values of one column, in order of first use.
+#[derive(Default)]
+struct Names<'a> {
+    names: Vec<&'a str>,
+    codes: FastMap<&'a str, u64>,
+}
+
+impl<'a> Names<'a> {
+    fn code(&mut self, name: Option<&'a str>) -> u64 {
+        let Some(name) = name else { return 0 };
+        let next = self.names.len() as u64 + 1;
+        *self.codes.entry(name).or_insert_with(|| {
+            self.names.push(name);
+            next
+        })
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        put(out, self.names.len() as u64);
+        for name in &self.names {
+            put(out, name.len() as u64);
+            out.extend_from_slice(name.as_bytes());
+        }
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn tag(&mut self, tag: &[u8; 4]) -> Result<(), PackedError> {
+        match self.bytes.split_first_chunk::<4>() {
+            Some((head, rest)) if head == tag => {
+                self.bytes = rest;
+                Ok(())
+            }
+            _ => Err(PackedError("not a packed day of this kind")),
+        }
+    }
+
+    fn varint(&mut self) -> Result<u64, PackedError> {
+        let mut v: u64 = 0;
+        for (k, &byte) in self.bytes.iter().enumerate().take(10) {
+            v |= u64::from(byte & 0x7f) << (7 * k);
+            if byte < 0x80 {
+                self.bytes = &self.bytes[k + 1..];
+                return Ok(v);
+            }
+        }
+        Err(PackedError("truncated number"))
+    }
+
+    fn signed(&mut self) -> Result<i64, PackedError> {
+        self.varint().map(unzigzag)
+    }
+
+    fn optional(&mut self) -> Result<Option<i64>, PackedError> {
+        Ok(match self.varint()? {
+            0 => None,
+            v => Some(unzigzag(v - 1)),
+        })
+    }
+
+    /// Inline text: length + 1 (0 for none), then the bytes.
+    fn inline(&mut self) -> Result<Option<&'a str>, PackedError> {
+        let Some(len) = self.varint()?.checked_sub(1) else {
+            return Ok(None);
+        };
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|&len| len <= self.bytes.len())
+            .ok_or(PackedError("text longer than the record"))?;
+        let (text, rest) = self.bytes.split_at(len);
+        self.bytes = rest;
+        std::str::from_utf8(text)
+            .map(Some)
+            .map_err(|_| PackedError("text is not UTF-8"))
+    }
+
+    fn count(&mut self) -> Result<usize, PackedError> {
+        let n = self.varint()?;
+        // Every counted item takes at least one byte.
+        match usize::try_from(n) {
+            Ok(n) if n <= self.bytes.len() => Ok(n),
+            _ => Err(PackedError("count larger than the record")),
+        }
+    }
+
+    fn names(&mut self) -> Result<Vec<&'a str>, PackedError> {
+        let n = self.count()?;
+        let mut names = Vec::with_capacity(n);
+        for _ in 0..n {
+            let len = self.count()?;
+            let (text, rest) = self.bytes.split_at(len);
+            names.push(std::str::from_utf8(text).map_err(|_| PackedError("text is not UTF-8"))?);
+            self.bytes = rest;
+        }
+        Ok(names)
+    }
+
+    fn end(&self) -> Result<(), PackedError> {
+        match self.bytes.is_empty() {
+            true => Ok(()),
+            false => Err(PackedError("bytes after the last row")),
+        }
+    }
+}
+
+/// A dictionary code read back: `None` for 0, the name otherwise.
+fn lookup<'a>(names: &[&'a str], code: u64) -> Result<Option<&'a str>, PackedError> {
+    match code {
+        0 => Ok(None),
+        k => names
+            .get(k as usize - 1)
+            .copied()
+            .map(Some)
+            .ok_or(PackedError("unknown text code")),
+    }
+}
+
+fn required<'a>(names: &[&'a str], code: u64) -> Result<&'a str, PackedError> {
+    lookup(names, code)?.ok_or(PackedError("missing required text"))
+}
+
+/// Sorts contacts into a packed day's order: arrival, then identity.
+pub fn sort_contacts(rows: &mut [ContactFacts]) {
+    rows.sort_unstable_by(|a, b| {
+        (a.arrival_ms, &a.source_system, &a.source_id).cmp(&(
+            b.arrival_ms,
+            &b.source_system,
+            &b.source_id,
+        ))
+    });
+}
+
+/// The text columns of a contact, in the order their dictionaries are written.
+const CONTACT_TEXT: usize = 9;
+/// Columns nearly unique per row (source id, customer): written inline as
+/// length + 1 (0 for none) and the bytes, never in a dictionary.
+const INLINE: [usize; 2] = [1, 5];
+
+fn contact_text(c: &ContactFacts) -> [Option<&str>; CONTACT_TEXT] {
+    [
+        Some(c.source_system.as_str()),
+        Some(c.source_id.as_str()),
+        Some(c.channel.as_str()),
+        c.queue_id.as_deref(),
+        c.contact_type.as_deref(),
+        c.customer_id.as_deref(),
+        c.agent_id.as_deref(),
+        c.wrap_up_code.as_deref(),
+        Some(c.outcome.as_str()),
+    ]
+}
+
+/// A contact as the encoder takes it: text looked up, times absolute.
+struct ContactView<'a> {
+    text: [Option<&'a str>; CONTACT_TEXT],
+    arrival_ms: i64,
+    end_ms: i64,
+    wait_ms: Option<i64>,
+    flags: u64,
+    talk_ms: i64,
+    hold_ms: i64,
+    after_work_ms: i64,
+    first_response_ms: Option<i64>,
+    resolution_ms: Option<i64>,
+    sale_minor: Option<i64>,
+}
+
+impl<'a> ContactView<'a> {
+    fn of(c: &'a ContactFacts) -> Self {
+        ContactView {
+            text: contact_text(c),
+            arrival_ms: c.arrival_ms,
+            end_ms: c.end_ms,
+            wait_ms: c.wait_ms,
+            flags: u64::from(c.answered)
+                | u64::from(c.transferred) << 1
+                | u64::from(c.sale_cancelled) << 2,
+            talk_ms: c.talk_ms,
+            hold_ms: c.hold_ms,
+            after_work_ms: c.after_work_ms,
+            first_response_ms: c.first_response_ms,
+            resolution_ms: c.resolution_ms,
+            sale_minor: c.sale_minor,
+        }
+    }
+
+    /// The packed day's order: arrival, source system, source id.
+    fn order(&self) -> (i64, Option<&'a str>, Option<&'a str>) {
+        (self.arrival_ms, self.text[0], self.text[1])
+    }
+}
+
+/// Builds a packed day row by row (rows in packed order).
+#[derive(Default)]
+struct ContactEncoder<'a> {
+    names: [Names<'a>; CONTACT_TEXT],
+    body: Vec<u8>,
+    rows: usize,
+    previous_arrival: i64,
+}
+
+impl<'a> ContactEncoder<'a> {
+    fn push(&mut self, c: &ContactView<'a>) {
+        if self.body.is_empty() {
+            self.body.extend_from_slice(CONTACTS_TAG);
+            self.body.extend_from_slice(&[0; 8]);
+        }
+        let body = &mut self.body;
+        for (k, (column, text)) in self.names.iter_mut().zip(c.text).enumerate() {
+            match (INLINE.contains(&k), text) {
+                (true, None) => put(body, 0),
+                (true, Some(text)) => {
+                    put(body, text.len() as u64 + 1);
+                    body.extend_from_slice(text.as_bytes());
+                }
+                (false, _) => put(body, column.code(text)),
+            }
+        }
+        put_signed(body, c.arrival_ms - self.previous_arrival);
+        self.previous_arrival = c.arrival_ms;
+        put_signed(body, c.end_ms - c.arrival_ms);
+        put_optional(body, c.wait_ms);
+        put(body, c.flags);
+        put_signed(body, c.talk_ms);
+        put_signed(body, c.hold_ms);
+        put_signed(body, c.after_work_ms);
+        put_optional(body, c.first_response_ms.map(|t| t - c.arrival_ms));
+        put_optional(body, c.resolution_ms.map(|t| t - c.arrival_ms));
+        put_optional(body, c.sale_minor);
+        self.rows += 1;
+    }
+
+    /// The rows, then the trailer (row count and dictionaries), whose
+    /// offset follows the tag: the rows are never copied.
+    fn finish(mut self) -> Vec<u8> {
+        if self.body.is_empty() {
+            self.body.extend_from_slice(CONTACTS_TAG);
+            self.body.extend_from_slice(&[0; 8]);
+        }
+        let trailer = self.body.len() as u64;
+        self.body[4..12].copy_from_slice(&trailer.to_le_bytes());
+        put(&mut self.body, self.rows as u64);
+        for column in &self.names {
+            column.write(&mut self.body);
+        }
+        self.body
+    }
+}
+
+/// Packs contacts (sorted with `sort_contacts`).
+pub fn pack_contacts(rows: &[ContactFacts]) -> Vec<u8> {
+    let mut encoder = ContactEncoder::default();
+    encoder.body.reserve(rows.len() * 40 + 64);
+    for c in rows {
+        encoder.push(&ContactView::of(c));
+    }
+    encoder.finish()
+}
+
+/// A packed day rewritten: its stored rows that `keep` accepts (by source
+/// system and id) merged with `added` (sorted with `sort_contacts`), read
+/// and written row by row, so memory holds the two packed forms and
+/// `added`, never the day's rows decoded. Returns the bytes and the number
+/// of rows.
+pub fn merge_contacts(
+    stored: Option<&[u8]>,
+    keep: impl Fn(&str, &str) -> bool,
+    added: &[ContactFacts],
+) -> Result<(Vec<u8>, usize), PackedError> {
+    let mut encoder = ContactEncoder::default();
+    encoder
+        .body
+        .reserve(stored.map_or(0, <[u8]>::len) + added.len() * 40 + 64);
+    let mut added = added.iter().map(ContactView::of).peekable();
+    if let Some(bytes) = stored {
+        let mut rows = StoredContacts::new(bytes)?;
+        while let Some(c) = rows.next_row()? {
+            let c = rows.view(&c)?;
+            let (Some(system), Some(id)) = (c.text[0], c.text[1]) else {
+                return Err(PackedError("missing required text"));
+            };
+            if !keep(system, id) {
+                continue;
+            }
+            while let Some(new) = added.next_if(|new| new.order() < c.order()) {
+                encoder.push(&new);
+            }
+            encoder.push(&c);
+        }
+        rows.end()?;
+    }
+    for new in added {
+        encoder.push(&new);
+    }
+    let rows = encoder.rows;
+    Ok((encoder.finish(), rows))
+}
+
+/// One contact of a packed day before its dictionary text is looked up
+/// (`text` holds the codes; 0 in the inline columns).
+struct PackedContact<'a> {
+    text: [u64; CONTACT_TEXT],
+    source_id: &'a str,
+    customer: Option<&'a str>,
+    arrival_ms: i64,
+    end_ms: i64,
+    wait_ms: Option<i64>,
+    flags: u64,
+    talk_ms: i64,
+    hold_ms: i64,
+    after_work_ms: i64,
+    first_response_ms: Option<i64>,
+    resolution_ms: Option<i64>,
+    sale_minor: Option<i64>,
+}
+
+/// The rows of a packed day of contacts, read one at a time.
+struct StoredContacts<'a> {
+    reader: Reader<'a>,
+    names: [Vec<&'a str>; CONTACT_TEXT],
+    remaining: usize,
+    arrival_ms: i64,
+}
+
+impl<'a> StoredContacts<'a> {
+    fn new(bytes: &'a [u8]) -> Result<Self, PackedError> {
+        let mut header = Reader { bytes };
+        header.tag(CONTACTS_TAG)?;
+        let offset = header
+            .bytes
+            .split_first_chunk::<8>()
+            .map(|(offset, _)| u64::from_le_bytes(*offset))
+            .and_then(|offset| usize::try_from(offset).ok())
+            .filter(|&offset| (12..=bytes.len()).contains(&offset))
+            .ok_or(PackedError("bad trailer offset"))?;
+        let mut trailer = Reader {
+            bytes: &bytes[offset..],
+        };
+        let reader = Reader {
+            bytes: &bytes[12..offset],
+        };
+        let remaining = trailer.varint()?;
+        let remaining = match usize::try_from(remaining) {
+            Ok(n) if n <= reader.bytes.len() => n,
+            _ => return Err(PackedError("count larger than the record")),
+        };
+        let mut names: [Vec<&str>; CONTACT_TEXT] = Default::default();
+        for column in &mut names {
+            *column = trailer.names()?;
+        }
+        trailer.end()?;
+        Ok(StoredContacts {
+            reader,
+            names,
+            remaining,
+            arrival_ms: 0,
+        })
+    }
+
+    fn next_row(&mut self) -> Result<Option<PackedContact<'a>>, PackedError> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        self.remaining -= 1;
+        let r = &mut self.reader;
+        let mut text = [0u64; CONTACT_TEXT];
+        let mut inline = [None; 2];
+        for (k, code) in text.iter_mut().enumerate() {
+            match INLINE.iter().position(|&c| c == k) {
+                Some(slot) => inline[slot] = r.inline()?,
+                None => *code = r.varint()?,
+            }
+        }
+        let source_id = inline[0].ok_or(PackedError("missing required text"))?;
+        let arrival_ms = self.arrival_ms.wrapping_add(r.signed()?);
+        self.arrival_ms = arrival_ms;
+        let relative = |v: Option<i64>| v.map(|t| arrival_ms.wrapping_add(t));
+        Ok(Some(PackedContact {
+            text,
+            source_id,
+            customer: inline[1],
+            arrival_ms,
+            end_ms: arrival_ms.wrapping_add(r.signed()?),
+            wait_ms: r.optional()?,
+            flags: r.varint()?,
+            talk_ms: r.signed()?,
+            hold_ms: r.signed()?,
+            after_work_ms: r.signed()?,
+            first_response_ms: relative(r.optional()?),
+            resolution_ms: relative(r.optional()?),
+            sale_minor: r.optional()?,
+        }))
+    }
+
+    fn view(&self, c: &PackedContact<'a>) -> Result<ContactView<'a>, PackedError> {
+        let mut text = [None; CONTACT_TEXT];
+        for ((slot, column), &code) in text.iter_mut().zip(&self.names).zip(&c.text) {
+            *slot = lookup(column, code)?;
+        }
+        text[INLINE[0]] = Some(c.source_id);
+        text[INLINE[1]] = c.customer;
+        Ok(ContactView {
+            text,
+            arrival_ms: c.arrival_ms,
+            end_ms: c.end_ms,
+            wait_ms: c.wait_ms,
+            flags: c.flags,
+            talk_ms: c.talk_ms,
+            hold_ms: c.hold_ms,
+            after_work_ms: c.after_work_ms,
+            first_response_ms: c.first_response_ms,
+            resolution_ms: c.resolution_ms,
+            sale_minor: c.sale_minor,
+        })
+    }
+
+    fn end(&self) -> Result<(), PackedError> {
+        self.reader.end()
+    }
+}
+
+/// Reads a packed day's rows, handing each to `row` with the dictionaries.
+fn read_contacts<'a>(
+    bytes: &'a [u8],
+    mut row: impl FnMut(&[Vec<&'a str>; CONTACT_TEXT], PackedContact<'a>) -> Result<(), PackedError>,
+) -> Result<(), PackedError> {
+    let mut rows = StoredContacts::new(bytes)?;
+    while let Some(c) = rows.next_row()? {
+        row(&rows.names, c)?;
+    }
+    rows.end()
+}
+
+fn channel(name: &str) -> Result<Channel, PackedError> {
+    Channel::parse(name).ok_or(PackedError("unknown channel"))
+}
+
+fn outcome(name: &str) -> Result<Outcome, PackedError> {
+    Outcome::parse(name).ok_or(PackedError("unknown outcome"))
+}
+
+/// Every contact of a packed day, in its order.
+pub fn unpack_contacts(bytes: &[u8]) -> Result<Vec<ContactFacts>, PackedError> {
+    let mut out = Vec::new();
+    read_contacts(bytes, |names, c| {
+        let [system, _, chan, queue, kind, _, agent, wrap_up, result] = c.text;
+        let text = |column: usize, code: u64| lookup(&names[column], code);
+        let owned = |column: usize, code: u64| Ok(text(column, code)?.map(str::to_owned));
+        out.push(ContactFacts {
+            source_system: required(&names[0], system)?.to_owned(),
+            source_id: c.source_id.to_owned(),
+            channel: channel(required(&names[2], chan)?)?,
+            queue_id: owned(3, queue)?,
+            contact_type: owned(4, kind)?,
+            customer_id: c.customer.map(str::to_owned),
+            agent_id: owned(6, agent)?,
+            wrap_up_code: owned(7, wrap_up)?,
+            arrival_ms: c.arrival_ms,
+            end_ms: c.end_ms,
+            outcome: outcome(required(&names[8], result)?)?,
+            wait_ms: c.wait_ms,
+            answered: c.flags & 1 != 0,
+            talk_ms: c.talk_ms,
+            hold_ms: c.hold_ms,
+            after_work_ms: c.after_work_ms,
+            transferred: c.flags & 2 != 0,
+            first_response_ms: c.first_response_ms,
+            resolution_ms: c.resolution_ms,
+            sale_minor: c.sale_minor,
+            sale_cancelled: c.flags & 4 != 0,
+        });
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Each distinct value of one packed column, interned once into the
+/// table's dictionary: code → table code.
+fn interned(names: &[&str], dict: &mut Dict) -> Vec<u32> {
+    std::iter::once(Dict::NONE)
+        .chain(names.iter().map(|n| dict.intern(Some(n))))
+        .collect()
+}
+
+/// The value of a dictionary code (1 for the first entry) that must be present.
+fn pick<T: Copy>(values: &[T], code: u64) -> Result<T, PackedError> {
+    code.checked_sub(1)
+        .and_then(|k| values.get(k as usize).copied())
+        .ok_or(PackedError("unknown text code"))
+}
+
+fn code_in(codes: &[u32], code: u64) -> Result<u32, PackedError> {
+    codes
+        .get(code as usize)
+        .copied()
+        .ok_or(PackedError("unknown text code"))
+}
+
+/// A packed day's dictionaries as the table's codes.
+struct TableCodes {
+    systems: Vec<u32>,
+    queues: Vec<u32>,
+    kinds: Vec<u32>,
+    agents: Vec<u32>,
+    wrap_ups: Vec<u32>,
+    channels: Vec<Channel>,
+    outcomes: Vec<Outcome>,
+}
+
+/// Appends the contacts of a packed day that arrived in `[from_ms, to_ms)`
+/// to `table`, each distinct dictionary value interned once per day. Customer
+/// and wrap-up code are read only `with_customers` (repeat-contact FCR
+/// matches on them); otherwise they are left empty.
+pub fn append_contacts(
+    bytes: &[u8],
+    (from_ms, to_ms): (i64, i64),
+    with_customers: bool,
+    table: &mut ContactTable,
+) -> Result<(), PackedError> {
+    let mut codes: Option<TableCodes> = None;
+    read_contacts(bytes, |names, c| {
+        if c.arrival_ms < from_ms || c.arrival_ms >= to_ms {
+            return Ok(());
+        }
+        let codes = match &mut codes {
+            Some(codes) => codes,
+            None => codes.insert(TableCodes {
+                systems: interned(&names[0], &mut table.source_systems),
+                queues: interned(&names[3], &mut table.queues),
+                kinds: interned(&names[4], &mut table.contact_types),
+                agents: interned(&names[6], &mut table.agents),
+                wrap_ups: match with_customers {
+                    true => interned(&names[7], &mut table.wrap_ups),
+                    false => vec![Dict::NONE],
+                },
+                channels: names[2]
+                    .iter()
+                    .map(|n| channel(n))
+                    .collect::<Result<_, _>>()?,
+                outcomes: names[8]
+                    .iter()
+                    .map(|n| outcome(n))
+                    .collect::<Result<_, _>>()?,
+            }),
+        };
+        let [system, _, chan, queue, kind, _, agent, wrap_up, result] = c.text;
+        let wrap_up = if with_customers { wrap_up } else { 0 };
+        // Every code checked before the first push: a bad row leaves no half row.
+        let row = (
+            code_in(&codes.systems, system)?,
+            c.source_id,
+            pick(&codes.channels, chan)?,
+            code_in(&codes.queues, queue)?,
+            code_in(&codes.kinds, kind)?,
+            match with_customers {
+                true => table.customers.intern(c.customer),
+                false => Dict::NONE,
+            },
+            code_in(&codes.agents, agent)?,
+            code_in(&codes.wrap_ups, wrap_up)?,
+            pick(&codes.outcomes, result)?,
+        );
+        table.source_system.push(row.0);
+        table.source_id.push(row.1);
+        table.channel.push(row.2);
+        table.queue.push(row.3);
+        table.contact_type.push(row.4);
+        table.customer.push(row.5);
+        table.agent.push(row.6);
+        table.wrap_up.push(row.7);
+        table.arrival_ms.push(c.arrival_ms);
+        table.end_ms.push(c.end_ms);
+        table.outcome.push(row.8);
+        table.wait_ms.push(c.wait_ms.unwrap_or(-1));
+        table.answered.push(c.flags & 1 != 0);
+        table.talk_ms.push(c.talk_ms);
+        table.hold_ms.push(c.hold_ms);
+        table.after_work_ms.push(c.after_work_ms);
+        table.transferred.push(c.flags & 2 != 0);
+        table
+            .first_response_ms
+            .push(c.first_response_ms.unwrap_or(-1));
+        table.resolution_ms.push(c.resolution_ms.unwrap_or(-1));
+        table.sale_minor.push(c.sale_minor.unwrap_or(-1));
+        table.sale_cancelled.push(c.flags & 4 != 0);
+        Ok(())
+    })
+}
+
+/// Sorts answers into a packed day's order: answer time, then identity, then question.
+pub fn sort_answers(rows: &mut [AnswerFacts]) {
+    rows.sort_unstable_by(|a, b| {
+        (
+            a.answered_ms,
+            &a.source_system,
+            &a.source_id,
+            &a.question_id,
+        )
+            .cmp(&(
+                b.answered_ms,
+                &b.source_system,
+                &b.source_id,
+                &b.question_id,
+            ))
+    });
+}
+
+const ANSWER_TEXT: usize = 5;
+
+fn answer_text(a: &AnswerFacts) -> [Option<&str>; ANSWER_TEXT] {
+    [
+        Some(a.source_system.as_str()),
+        Some(a.source_id.as_str()),
+        a.contact_source_id.as_deref(),
+        a.agent_id.as_deref(),
+        Some(a.question_id.as_str()),
+    ]
+}
+
+/// Packs numeric survey answers (sorted with `sort_answers`).
+pub fn pack_answers(rows: &[AnswerFacts]) -> Vec<u8> {
+    let mut names: [Names; ANSWER_TEXT] = Default::default();
+    let mut body = Vec::with_capacity(rows.len() * 12);
+    let mut previous = 0;
+    for a in rows {
+        for (column, text) in names.iter_mut().zip(answer_text(a)) {
+            put(&mut body, column.code(text));
+        }
+        put_signed(&mut body, a.answered_ms - previous);
+        previous = a.answered_ms;
+        put_signed(&mut body, a.value);
+    }
+    let mut out = Vec::with_capacity(body.len() + 4096);
+    out.extend_from_slice(ANSWERS_TAG);
+    put(&mut out, rows.len() as u64);
+    for column in &names {
+        column.write(&mut out);
+    }
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Every answer of a packed day of survey answers, in its order.
+pub fn unpack_answers(bytes: &[u8]) -> Result<Vec<AnswerFacts>, PackedError> {
+    let mut r = Reader { bytes };
+    r.tag(ANSWERS_TAG)?;
+    let n = r.count()?;
+    let mut names: [Vec<&str>; ANSWER_TEXT] = Default::default();
+    for column in &mut names {
+        *column = r.names()?;
+    }
+    let mut out = Vec::with_capacity(n);
+    let mut answered_ms = 0i64;
+    for _ in 0..n {
+        let mut text = [0u64; ANSWER_TEXT];
+        for code in &mut text {
+            *code = r.varint()?;
+        }
+        answered_ms = answered_ms.wrapping_add(r.signed()?);
+        let [system, id, contact, agent, question] = text;
+        out.push(AnswerFacts {
+            source_system: required(&names[0], system)?.to_owned(),
+            source_id: required(&names[1], id)?.to_owned(),
+            contact_source_id: lookup(&names[2], contact)?.map(str::to_owned),
+            agent_id: lookup(&names[3], agent)?.map(str::to_owned),
+            answered_ms,
+            question_id: required(&names[4], question)?.to_owned(),
+            value: r.signed()?,
+        });
+    }
+    r.end()?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact(id: &str, arrival_ms: i64) -> ContactFacts {
+        ContactFacts {
+            source_system: "acd".into(),
+            source_id: id.into(),
+            channel: Channel::VoiceInbound,
+            queue_id: Some("billing".into()),
+            contact_type: Some("bill_query".into()),
+            customer_id: Some(format!("cust-{id}")),
+            agent_id: Some("ag001".into()),
+            wrap_up_code: Some("resolved".into()),
+            arrival_ms,
+            end_ms: arrival_ms + 300_000,
+            outcome: Outcome::Handled,
+            wait_ms: Some(12_000),
+            answered: true,
+            talk_ms: 250_000,
+            hold_ms: 20_000,
+            after_work_ms: 30_000,
+            transferred: false,
+            first_response_ms: None,
+            resolution_ms: None,
+            sale_minor: None,
+            sale_cancelled: false,
+        }
+    }
+
+    /// A day with every optional value both present and absent, negative
+    /// numbers and text outside ASCII.
+    fn day() -> Vec<ContactFacts> {
+        let mut abandoned = contact("c2", 1_785_744_000_000);
+        abandoned.outcome = Outcome::QueueAbandon;
+        abandoned.answered = false;
+        abandoned.agent_id = None;
+        abandoned.queue_id = None;
+        abandoned.customer_id = None;
+        abandoned.wrap_up_code = None;
+        abandoned.talk_ms = 0;
+        abandoned.hold_ms = 0;
+        abandoned.after_work_ms = 0;
+        let mut email = contact("c3 é", 1_785_744_000_000 + 7_200_000);
+        email.channel = Channel::Email;
+        email.wait_ms = None;
+        email.first_response_ms = Some(email.arrival_ms + 3_600_000);
+        email.resolution_ms = Some(email.arrival_ms - 5);
+        email.transferred = true;
+        email.sale_minor = Some(-1_250);
+        email.sale_cancelled = true;
+        let mut rows = vec![email, contact("c1", 1_785_744_000_000), abandoned];
+        sort_contacts(&mut rows);
+        rows
+    }
+
+    #[test]
+    fn contacts_round_trip_in_arrival_order() {
+        let rows = day();
+        assert_eq!(
+            rows.iter()
+                .map(|c| c.source_id.as_str())
+                .collect::<Vec<_>>(),
+            ["c1", "c2", "c3 é"],
+            "same arrival: by source id"
+        );
+        assert_eq!(unpack_contacts(&pack_contacts(&rows)), Ok(rows));
+        assert_eq!(unpack_contacts(&pack_contacts(&[])), Ok(vec![]));
+    }
+
+    #[test]
+    fn truncated_or_foreign_bytes_are_refused_without_panic() {
+        let bytes = pack_contacts(&day());
+        for len in 0..bytes.len() {
+            assert!(
+                unpack_contacts(&bytes[..len]).is_err(),
+                "prefix of {len} bytes"
+            );
+            let mut table = ContactTable::default();
+            assert!(
+                append_contacts(&bytes[..len], (i64::MIN, i64::MAX), true, &mut table).is_err()
+            );
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(unpack_contacts(&longer).is_err());
+        assert!(
+            unpack_answers(&bytes).is_err(),
+            "a contacts day is not an answers day"
+        );
+        // One row whose source system code points past its (empty)
+        // dictionary: codes 5, source id "x" inline, no customer, ten zeros.
+        let mut row = vec![5, 2, b'x', 5, 5, 5, 0, 5, 5, 5];
+        row.extend([0; 10]);
+        let mut unknown_code = CONTACTS_TAG.to_vec();
+        unknown_code.extend((12 + row.len() as u64).to_le_bytes());
+        unknown_code.extend(row);
+        unknown_code.push(1);
+        unknown_code.extend([0; CONTACT_TEXT]);
+        assert_eq!(
+            unpack_contacts(&unknown_code),
+            Err(PackedError("unknown text code"))
+        );
+    }
+
+    fn rows_of(t: &ContactTable) -> Vec<ContactFacts> {
+        (0..t.len()).filter_map(|i| t.row(i)).collect()
+    }
+
+    #[test]
+    fn appended_rows_equal_the_rows_pushed_one_by_one() {
+        let rows = day();
+        let bytes = pack_contacts(&rows);
+        // Into a table that already holds other values, so codes differ
+        // from the packed day's own.
+        let mut by_push = ContactTable::default();
+        let mut other = contact("c0", 1);
+        other.agent_id = Some("ag999".into());
+        other.queue_id = Some("sales".into());
+        by_push.push(other.clone());
+        let mut by_append = by_push.clone();
+        // The window leaves out the email (arrival two hours later).
+        let window = (1_785_744_000_000, 1_785_744_000_000 + 3_600_000);
+        for c in rows.iter().filter(|c| c.arrival_ms < window.1) {
+            by_push.push(c.clone());
+        }
+        append_contacts(&bytes, window, true, &mut by_append).unwrap();
+        assert_eq!(rows_of(&by_push), rows_of(&by_append));
+        assert_eq!(rows_of(&by_append).len(), 3);
+        // Without customers, customer and wrap-up code stay empty.
+        let mut lean = ContactTable::default();
+        append_contacts(&bytes, (i64::MIN, i64::MAX), false, &mut lean).unwrap();
+        assert_eq!(lean.len(), 3);
+        assert!(
+            lean.customer
+                .iter()
+                .chain(&lean.wrap_up)
+                .all(|&c| c == Dict::NONE)
+        );
+        assert_eq!(lean.agents.name(lean.agent[0]), Some("ag001"));
+    }
+
+    #[test]
+    fn a_merged_day_equals_the_day_packed_whole() {
+        let stored = day();
+        let bytes = pack_contacts(&stored);
+        // c2 is dropped; c0 (before every row), c1b (same arrival as c1,
+        // after it by id) and c9 (last) are added.
+        let mut added = vec![
+            contact("c9", 1_785_744_000_000 + 9_000_000),
+            contact("c0", 1_785_743_000_000),
+            contact("c1b", 1_785_744_000_000),
+        ];
+        sort_contacts(&mut added);
+        let (merged, n) = merge_contacts(Some(&bytes), |_, id| id != "c2", &added).unwrap();
+        let mut whole: Vec<ContactFacts> = stored
+            .into_iter()
+            .filter(|c| c.source_id != "c2")
+            .chain(added.clone())
+            .collect();
+        sort_contacts(&mut whole);
+        assert_eq!(n, 5);
+        assert_eq!(unpack_contacts(&merged), Ok(whole.clone()));
+        assert_eq!(merged, pack_contacts(&whole), "byte for byte");
+        assert_eq!(
+            merge_contacts(None, |_, _| true, &added).unwrap().0,
+            pack_contacts(&added)
+        );
+        assert!(merge_contacts(Some(&bytes[..bytes.len() - 1]), |_, _| true, &[]).is_err());
+    }
+
+    #[test]
+    fn answers_round_trip() {
+        let answer = |id: &str, question: &str, value: i64, at: i64| AnswerFacts {
+            source_system: "survey".into(),
+            source_id: id.into(),
+            contact_source_id: Some(format!("c-{id}")),
+            agent_id: Some("ag001".into()),
+            answered_ms: at,
+            question_id: question.into(),
+            value,
+        };
+        let mut no_contact = answer("s2", "nps", -3, 20);
+        no_contact.contact_source_id = None;
+        no_contact.agent_id = None;
+        let mut rows = vec![
+            answer("s1", "csat", 5, 10),
+            no_contact,
+            answer("s1", "ces", 2, 10),
+        ];
+        sort_answers(&mut rows);
+        assert_eq!(rows[0].question_id, "ces");
+        let bytes = pack_answers(&rows);
+        assert_eq!(unpack_answers(&bytes), Ok(rows));
+        for len in 0..bytes.len() {
+            assert!(unpack_answers(&bytes[..len]).is_err());
+        }
+    }
+}

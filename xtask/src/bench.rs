@@ -199,7 +199,7 @@ fn added_day(merit: &Path, data: &Path, db: &Path) -> Result<()> {
     )?;
     println!(
         "incremental one-day update: import {import_s:.3} s, then the month's scorecard by agent {update_s:.3} s \
-         (fresh process; stale days recomputed from rows; target: update under 50 ms)"
+         (fresh process; stale days recomputed from packed days; target: update under 50 ms)"
     );
     let (after_s, _, _) = timed(
         "merit report kpi",

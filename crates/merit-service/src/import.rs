@@ -345,7 +345,7 @@ async fn import_file_at(
     let mut tx = ImportTx::begin(store, request.tenant).await?;
     let (mut chunks, parser) =
         parse_in_background(reader, unknown, agent_names, request.path.to_path_buf());
-    while let Some(chunk) = chunks.recv().await {
+    while let Some(mut chunk) = chunks.recv().await {
         for problem in chunk.problems {
             report.reject(problem);
         }
@@ -357,8 +357,11 @@ async fn import_file_at(
                 continue;
             }
             *report.records.entry(kind.noun()).or_default() += positions.len() as u64;
-            let rows: Vec<Row> = positions.iter().map(|&i| chunk.rows[i].clone()).collect();
-            let outcome = tx.write_chunk(kind, &rows).await?;
+            let mut rows: Vec<Row> = positions
+                .iter()
+                .map(|&i| std::mem::take(&mut chunk.rows[i]))
+                .collect();
+            let outcome = tx.write_chunk(kind, &mut rows).await?;
             report.inserted += outcome.inserted;
             report.updated += outcome.updated;
             report.unchanged += outcome.unchanged;

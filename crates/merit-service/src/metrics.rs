@@ -453,19 +453,6 @@ async fn load(
     // Contacts and survey answers read side by side; answers only when a
     // survey KPI needs them.
     let surveys_needed = versions().any(|v| v.kpi.from_surveys());
-    let answers = async {
-        match surveys_needed {
-            true => store
-                .survey_answers(tenant, start_ms, end_ms + 30 * 86_400_000)
-                .await
-                .map(Some),
-            false => Ok(None),
-        }
-    };
-    let (table, answers) = tokio::try_join!(
-        store.contact_table(tenant, (start_ms, end_ms), fcr),
-        answers
-    )?;
     // Only the answers to questions a survey definition asks about count.
     let questions: BTreeSet<&str> = versions()
         .flat_map(|v| match v.kpi {
@@ -475,12 +462,22 @@ async fn load(
             _ => None,
         })
         .collect();
-    let mut surveys = answers
-        .map(|mut a| {
-            a.0.retain(|answer| questions.contains(answer.question_id.as_str()));
-            a.link(&table)
-        })
-        .unwrap_or_default();
+    let answers = async {
+        match surveys_needed {
+            true => store
+                .survey_answers(tenant, (start_ms, end_ms + 30 * 86_400_000), |q| {
+                    questions.contains(q)
+                })
+                .await
+                .map(Some),
+            false => Ok(None),
+        }
+    };
+    let (table, answers) = tokio::try_join!(
+        store.contact_table(tenant, (start_ms, end_ms), fcr),
+        answers
+    )?;
+    let mut surveys = answers.map(|a| a.link(&table)).unwrap_or_default();
     if versions().any(|v| v.kpi.from_evaluations()) {
         surveys.extend(
             crate::quality::evaluation_facts(store, tenant, (start_ms, end_ms), &table).await?,
@@ -599,6 +596,12 @@ pub async fn kpi_report_traced(
         let from_rows = parts_except(&frame, history, *pinned, &skip);
         if cacheable(history.versions[0].kpi) {
             let computed = to_cache(&frame, history, &from_rows, projection);
+            // The report counts the day aggregates just made, as a warm
+            // report reads them, instead of a part per row: the same sums.
+            drop(from_rows);
+            for ((version, day), day_cache) in &computed {
+                all_parts[k].extend(frame.add_cached(*day, *version, day_cache));
+            }
             let name = &history.versions[0].name;
             let stored = days
                 .iter()
@@ -609,8 +612,9 @@ pub async fn kpi_report_traced(
             for day in write_cached_days(store, tenant, clock, key, computed, stored).await? {
                 recomputed.push((name.clone(), day));
             }
+        } else {
+            all_parts[k].extend(from_rows);
         }
-        all_parts[k].extend(from_rows);
     }
     let mut report = report_from_parts(&frame, &chosen, &all_parts, &request.dimensions);
     let targets = store.targets(tenant).await?;

@@ -373,16 +373,23 @@ impl ImportTx {
         self.batch_id
     }
 
-    /// Writes a chunk of rows of one kind.
+    /// Writes a chunk of rows of one kind. What a row adds to its packed
+    /// day is moved out of it (the rest of the row is left as it was).
     pub async fn write_chunk(
         &mut self,
         kind: RecordKind,
-        rows: &[Row],
+        rows: &mut [Row],
     ) -> StoreResult<ChunkOutcome> {
+        let mut packed: Vec<Packed> = rows
+            .iter_mut()
+            .map(|r| std::mem::take(&mut r.packed))
+            .collect();
+        let rows = &*rows;
         let existing = self.existing(kind, rows).await?;
         let mut outcome = ChunkOutcome::default();
         let mut seen_in_chunk: HashMap<(&str, &str), ()> = HashMap::new();
         let mut to_insert: Vec<(&Row, i64)> = Vec::new();
+        let mut inserted_at: Vec<usize> = Vec::new();
         let mut to_retire: Vec<(&Row, i64)> = Vec::new();
         let mut retired_ms: HashMap<(&str, &str), i64> = HashMap::new();
         for (position, row) in rows.iter().enumerate() {
@@ -400,10 +407,12 @@ impl ImportTx {
                     retired_ms.insert(key, time_ms);
                     to_retire.push((row, revision));
                     to_insert.push((row, revision + 1));
+                    inserted_at.push(position);
                     outcome.updated += 1;
                 }
                 None => {
                     to_insert.push((row, 1));
+                    inserted_at.push(position);
                     outcome.inserted += 1;
                 }
             }
@@ -420,9 +429,11 @@ impl ImportTx {
                 *to = (*to).max(row.time_ms);
             }
         }
-        for (row, _) in &to_insert {
+        for ((row, _), &position) in to_insert.iter().zip(&inserted_at) {
             let key = (row.source_system.as_str(), row.source_id.as_str());
-            self.pending_days.record(row, retired_ms.get(&key).copied());
+            let facts = std::mem::take(&mut packed[position]);
+            self.pending_days
+                .record(row, facts, retired_ms.get(&key).copied());
         }
         self.retire(kind, &to_retire).await?;
         self.insert(kind, &to_insert).await?;

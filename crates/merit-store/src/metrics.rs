@@ -332,20 +332,21 @@ impl Store {
         rows.into_iter().map(ContactRow::facts).collect()
     }
 
-    /// Numeric survey answers given in `[from_ms, to_ms)`, from the packed
-    /// days; `link` them to the loaded contacts.
+    /// Numeric survey answers given in `[from_ms, to_ms)` to the questions
+    /// `asked` accepts, from the packed days; `link` them to the loaded
+    /// contacts.
     pub async fn survey_answers(
         &self,
         tenant: TenantId,
-        from_ms: i64,
-        to_ms: i64,
+        (from_ms, to_ms): (i64, i64),
+        asked: impl Fn(&str) -> bool,
     ) -> StoreResult<SurveyAnswers> {
         let mut answers = Vec::new();
         for (day, _, bytes) in self
             .packed_days(ANSWER_DAYS, tenant, packed_day_range((from_ms, to_ms)))
             .await?
         {
-            let unpacked = packed::unpack_answers(&bytes)
+            let unpacked = packed::unpack_answers_to(&bytes, &asked)
                 .map_err(|e| StoreError::Invalid(format!("{ANSWER_DAYS} day {day}: {e}")))?;
             answers.extend(
                 unpacked

@@ -133,10 +133,10 @@ impl PendingDays {
         self.held >= self.limit
     }
 
-    /// Records that `row` is now current, replacing a revision at
-    /// `retired_ms` when it had one.
-    pub(crate) fn record(&mut self, row: &Row, retired_ms: Option<i64>) {
-        match &row.packed {
+    /// Records that `row`, which adds `packed` to its day, is now current,
+    /// replacing a revision at `retired_ms` when it had one.
+    pub(crate) fn record(&mut self, row: &Row, packed: Packed, retired_ms: Option<i64>) {
+        match packed {
             Packed::None => {}
             Packed::Contact(c) => {
                 if let Some(at) = retired_ms {
@@ -144,7 +144,7 @@ impl PendingDays {
                     day.retire(&row.source_system, &row.source_id);
                 }
                 let day = self.contacts.entry(utc_day(row.time_ms)).or_default();
-                day.put.push((**c).clone());
+                day.put.push(*c);
                 self.held += 1;
             }
             Packed::Answers(answers) => {
@@ -154,8 +154,8 @@ impl PendingDays {
                     day.retire(&row.source_system, &row.source_id);
                 }
                 let day = self.answers.entry(utc_day(row.time_ms)).or_default();
-                day.put.extend(answers.iter().cloned());
                 self.held += answers.len().max(1);
+                day.put.extend(answers);
             }
         }
     }

@@ -33,7 +33,7 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 
 /// A revisioned record ready to write: its identity, its time-key and content
 /// hash, the kind-specific column values, and child rows (survey answers).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Row {
     pub source_system: String,
     pub source_id: String,

@@ -64,9 +64,9 @@ fn contact(id: String, agent: &str, arrival_ms: i64, wait_s: i64, talk_s: i64) -
     }
 }
 
-async fn import(store: &Store, kind: RecordKind, rows: Vec<Row>) {
+async fn import(store: &Store, kind: RecordKind, mut rows: Vec<Row>) {
     let mut tx = ImportTx::begin(store, DEFAULT_TENANT).await.unwrap();
-    tx.write_chunk(kind, &rows).await.unwrap();
+    tx.write_chunk(kind, &mut rows).await.unwrap();
     finish(tx, "test").await;
 }
 

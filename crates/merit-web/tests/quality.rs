@@ -786,10 +786,10 @@ async fn calls_with_surveys(store: &Store, satisfaction: [i32; 5]) {
     let mut tx = merit_store::ImportTx::begin(store, DEFAULT_TENANT)
         .await
         .unwrap();
-    tx.write_chunk(merit_store::RecordKind::Contacts, &contacts)
+    tx.write_chunk(merit_store::RecordKind::Contacts, &mut contacts)
         .await
         .unwrap();
-    tx.write_chunk(merit_store::RecordKind::Surveys, &surveys)
+    tx.write_chunk(merit_store::RecordKind::Surveys, &mut surveys)
         .await
         .unwrap();
     support::finish(tx, "contacts").await;

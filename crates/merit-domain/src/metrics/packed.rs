@@ -721,6 +721,15 @@ pub fn pack_answers(rows: &[AnswerFacts]) -> Vec<u8> {
 
 /// Every answer of a packed day of survey answers, in its order.
 pub fn unpack_answers(bytes: &[u8]) -> Result<Vec<AnswerFacts>, PackedError> {
+    unpack_answers_to(bytes, |_| true)
+}
+
+/// The answers of a packed day to the questions `asked` accepts (each
+/// answer is read; only those are copied out).
+pub fn unpack_answers_to(
+    bytes: &[u8],
+    asked: impl Fn(&str) -> bool,
+) -> Result<Vec<AnswerFacts>, PackedError> {
     let mut r = Reader { bytes };
     r.tag(ANSWERS_TAG)?;
     let n = r.count()?;
@@ -728,7 +737,7 @@ pub fn unpack_answers(bytes: &[u8]) -> Result<Vec<AnswerFacts>, PackedError> {
     for column in &mut names {
         *column = r.names()?;
     }
-    let mut out = Vec::with_capacity(n);
+    let mut out = Vec::new();
     let mut answered_ms = 0i64;
     for _ in 0..n {
         let mut text = [0u64; ANSWER_TEXT];
@@ -737,14 +746,19 @@ pub fn unpack_answers(bytes: &[u8]) -> Result<Vec<AnswerFacts>, PackedError> {
         }
         answered_ms = answered_ms.wrapping_add(r.signed()?);
         let [system, id, contact, agent, question] = text;
+        let question = required(&names[4], question)?;
+        let value = r.signed()?;
+        if !asked(question) {
+            continue;
+        }
         out.push(AnswerFacts {
             source_system: required(&names[0], system)?.to_owned(),
             source_id: required(&names[1], id)?.to_owned(),
             contact_source_id: lookup(&names[2], contact)?.map(str::to_owned),
             agent_id: lookup(&names[3], agent)?.map(str::to_owned),
             answered_ms,
-            question_id: required(&names[4], question)?.to_owned(),
-            value: r.signed()?,
+            question_id: question.to_owned(),
+            value,
         });
     }
     r.end()?;

@@ -207,7 +207,7 @@ pub async fn add_organisation(store: &Store) {
     // One handled contact each on 2026-08-03, source ids `c-a1` and `c-a2`;
     // the first with a recording on the web, the second with a link that
     // is not a web address.
-    let contacts: Vec<merit_store::Row> = ["a1", "a2"]
+    let mut contacts: Vec<merit_store::Row> = ["a1", "a2"]
         .iter()
         .map(|agent| {
             let arrival_ms = 1_785_744_000_000; // 2026-08-03 08:00 UTC
@@ -235,7 +235,7 @@ pub async fn add_organisation(store: &Store) {
         .await
         .unwrap();
     tx.write_organisation(&records).await.unwrap();
-    tx.write_chunk(merit_store::RecordKind::Contacts, &contacts)
+    tx.write_chunk(merit_store::RecordKind::Contacts, &mut contacts)
         .await
         .unwrap();
     finish(tx, "org").await;
@@ -248,7 +248,7 @@ pub async fn load_simulation(
 ) -> merit_sim::Collected {
     let mut collected = merit_sim::Collected::default();
     let records = merit_sim::simulate_centre(config, &mut collected);
-    let rows: Vec<merit_store::Row> = collected
+    let mut rows: Vec<merit_store::Row> = collected
         .contacts
         .iter()
         .map(merit_store::Row::from_contact)
@@ -259,15 +259,15 @@ pub async fn load_simulation(
     tx.write_organisation(&records.organisation.records())
         .await
         .unwrap();
-    tx.write_chunk(merit_store::RecordKind::Contacts, &rows)
+    tx.write_chunk(merit_store::RecordKind::Contacts, &mut rows)
         .await
         .unwrap();
-    let surveys: Vec<merit_store::Row> = collected
+    let mut surveys: Vec<merit_store::Row> = collected
         .surveys
         .iter()
         .map(merit_store::Row::from_survey)
         .collect();
-    tx.write_chunk(merit_store::RecordKind::Surveys, &surveys)
+    tx.write_chunk(merit_store::RecordKind::Surveys, &mut surveys)
         .await
         .unwrap();
     finish(tx, "contacts").await;

@@ -39,6 +39,10 @@ async fn import(store: &Store, mut contacts: Vec<Row>, mut surveys: Vec<Row>) {
     for chunk in surveys.chunks_mut(40) {
         tx.write_chunk(RecordKind::Surveys, chunk).await.unwrap();
     }
+    finish(tx).await;
+}
+
+async fn finish(tx: ImportTx) {
     tx.finish(ImportBatchRecord {
         id: 0,
         kind: "contacts".into(),
@@ -246,5 +250,83 @@ async fn migrate_packs_the_days_of_rows_that_predate_packed_days_and_a_damaged_d
             ),
             other => panic!("expected a named error, got {:?}", other.map(|t| t.len())),
         }
+    }
+}
+
+/// Agent states and schedules come back per agent in time order, exactly
+/// the simulated records of the window (grouped and sorted here, the
+/// second way), on every backend.
+#[tokio::test]
+async fn agent_activity_is_every_state_and_segment_of_the_window_in_time_order() {
+    let config = ScenarioConfig {
+        days: 4,
+        agents: 12,
+        ..ScenarioConfig::default()
+    };
+    let records = simulate_centre(&config, &mut Collected::default());
+    let first_day = utc_day(records.states[0].at_ms);
+    let window = ((first_day + 1) * DAY_MS, (first_day + 3) * DAY_MS);
+    let mut expected: std::collections::BTreeMap<String, (Vec<i64>, Vec<(i64, i64)>)> =
+        Default::default();
+    for s in records
+        .states
+        .iter()
+        .filter(|s| window.0 <= s.at_ms && s.at_ms < window.1)
+    {
+        expected
+            .entry(s.agent_id.clone())
+            .or_default()
+            .0
+            .push(s.at_ms);
+    }
+    for s in records
+        .schedules
+        .iter()
+        .filter(|s| window.0 <= s.start_ms && s.start_ms < window.1)
+    {
+        let agent = expected.entry(s.agent_id.clone()).or_default();
+        agent.1.push((s.start_ms, s.end_ms));
+    }
+    for (states, segments) in expected.values_mut() {
+        states.sort();
+        segments.sort();
+    }
+    assert!(expected.len() >= 10);
+    for store in stores::stores("agent_activity").await {
+        let mut states: Vec<Row> = records
+            .states
+            .iter()
+            .map(|s| Row::from_state("sim", s))
+            .collect();
+        let mut schedules: Vec<Row> = records
+            .schedules
+            .iter()
+            .map(|s| Row::from_schedule("sim", s))
+            .collect();
+        let mut tx = ImportTx::begin(&store, DEFAULT_TENANT).await.unwrap();
+        tx.write_chunk(RecordKind::AgentStates, &mut states)
+            .await
+            .unwrap();
+        tx.write_chunk(RecordKind::Schedules, &mut schedules)
+            .await
+            .unwrap();
+        finish(tx).await;
+        let activity = store
+            .agent_activity(DEFAULT_TENANT, window.0, window.1)
+            .await
+            .unwrap();
+        let read: std::collections::BTreeMap<String, (Vec<i64>, Vec<(i64, i64)>)> = activity
+            .into_iter()
+            .map(|(agent, a)| {
+                let states = a.states.iter().map(|(at, _)| *at).collect();
+                let segments = a
+                    .schedule
+                    .iter()
+                    .map(|(from, to, _)| (*from, *to))
+                    .collect();
+                (agent, (states, segments))
+            })
+            .collect();
+        assert_eq!(read, expected);
     }
 }

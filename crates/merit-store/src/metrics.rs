@@ -536,28 +536,23 @@ impl Store {
         from_ms: i64,
         to_ms: i64,
     ) -> StoreResult<BTreeMap<String, AgentActivity>> {
-        let states: Vec<(String, i64, String)> = on_store!(self, |pool| {
-            sqlx::query_as(
-            "SELECT agent_id, at_ms, state FROM agent_states
-             WHERE tenant_id = $1 AND is_current AND at_ms >= $2 AND at_ms < $3 ORDER BY agent_id, at_ms"
+        let bind = (tenant, from_ms, to_ms);
+        let states: Vec<(String, i64, String)> = read_rows(
+            self,
+            "agent_id, at_ms, state",
+            "FROM agent_states WHERE tenant_id = $1 AND is_current AND at_ms >= $2 AND at_ms < $3",
+            "at_ms",
+            bind,
         )
-        .bind(tenant)
-        .bind(from_ms)
-        .bind(to_ms)
-        .fetch_all(pool)
-        .await?
-        });
-        let segments: Vec<(String, i64, i64, String)> = on_store!(self, |pool| {
-            sqlx::query_as(
-            "SELECT agent_id, start_ms, end_ms, activity FROM schedule_segments
-             WHERE tenant_id = $1 AND is_current AND start_ms >= $2 AND start_ms < $3 ORDER BY agent_id, start_ms"
+        .await?;
+        let segments: Vec<(String, i64, i64, String)> = read_rows(
+            self,
+            "agent_id, start_ms, end_ms, activity",
+            "FROM schedule_segments WHERE tenant_id = $1 AND is_current AND start_ms >= $2 AND start_ms < $3",
+            "start_ms",
+            bind,
         )
-        .bind(tenant)
-        .bind(from_ms)
-        .bind(to_ms)
-        .fetch_all(pool)
-        .await?
-        });
+        .await?;
         let mut out: BTreeMap<String, AgentActivity> = BTreeMap::new();
         for (agent, at_ms, state) in states {
             let state = AgentState::parse(&state)
@@ -572,6 +567,11 @@ impl Store {
                 .or_default()
                 .schedule
                 .push((start_ms, end_ms, activity));
+        }
+        // Rows come in time order within each hour, not overall.
+        for activity in out.values_mut() {
+            activity.states.sort_by_key(|(at_ms, _)| *at_ms);
+            activity.schedule.sort_by_key(|(start_ms, _, _)| *start_ms);
         }
         Ok(out)
     }

@@ -230,6 +230,7 @@ fn contact_text(c: &ContactFacts) -> [Option<&str>; CONTACT_TEXT] {
 }
 
 /// A contact as the encoder takes it: text looked up, times absolute.
+#[derive(Clone, Copy)]
 struct ContactView<'a> {
     text: [Option<&'a str>; CONTACT_TEXT],
     arrival_ms: i64,
@@ -261,6 +262,47 @@ impl<'a> ContactView<'a> {
             resolution_ms: c.resolution_ms,
             sale_minor: c.sale_minor,
         }
+    }
+
+    fn facts(&self) -> Result<ContactFacts, PackedError> {
+        let [
+            system,
+            id,
+            chan,
+            queue,
+            kind,
+            customer,
+            agent,
+            wrap_up,
+            result,
+        ] = self.text;
+        fn need(text: Option<&str>) -> Result<&str, PackedError> {
+            text.ok_or(PackedError("missing required text"))
+        }
+        let owned = |text: Option<&str>| text.map(str::to_owned);
+        Ok(ContactFacts {
+            source_system: need(system)?.to_owned(),
+            source_id: need(id)?.to_owned(),
+            channel: channel(need(chan)?)?,
+            queue_id: owned(queue),
+            contact_type: owned(kind),
+            customer_id: owned(customer),
+            agent_id: owned(agent),
+            wrap_up_code: owned(wrap_up),
+            arrival_ms: self.arrival_ms,
+            end_ms: self.end_ms,
+            outcome: outcome(need(result)?)?,
+            wait_ms: self.wait_ms,
+            answered: self.flags & 1 != 0,
+            talk_ms: self.talk_ms,
+            hold_ms: self.hold_ms,
+            after_work_ms: self.after_work_ms,
+            transferred: self.flags & 2 != 0,
+            first_response_ms: self.first_response_ms,
+            resolution_ms: self.resolution_ms,
+            sale_minor: self.sale_minor,
+            sale_cancelled: self.flags & 4 != 0,
+        })
     }
 
     /// The packed day's order: arrival, source system, source id.
@@ -375,22 +417,11 @@ pub fn merge_contacts(
     Ok((encoder.finish(), rows))
 }
 
-/// One contact of a packed day before its dictionary text is looked up
-/// (`text` holds the codes; 0 in the inline columns).
+/// One contact of a packed day as read: the dictionary codes of its text,
+/// and the rest, with only the inline text (source id, customer) in `view`.
 struct PackedContact<'a> {
-    text: [u64; CONTACT_TEXT],
-    source_id: &'a str,
-    customer: Option<&'a str>,
-    arrival_ms: i64,
-    end_ms: i64,
-    wait_ms: Option<i64>,
-    flags: u64,
-    talk_ms: i64,
-    hold_ms: i64,
-    after_work_ms: i64,
-    first_response_ms: Option<i64>,
-    resolution_ms: Option<i64>,
-    sale_minor: Option<i64>,
+    codes: [u64; CONTACT_TEXT],
+    view: ContactView<'a>,
 }
 
 /// The rows of a packed day of contacts, read one at a time.
@@ -442,22 +473,22 @@ impl<'a> StoredContacts<'a> {
         }
         self.remaining -= 1;
         let r = &mut self.reader;
-        let mut text = [0u64; CONTACT_TEXT];
-        let mut inline = [None; 2];
-        for (k, code) in text.iter_mut().enumerate() {
-            match INLINE.iter().position(|&c| c == k) {
-                Some(slot) => inline[slot] = r.inline()?,
-                None => *code = r.varint()?,
+        let mut codes = [0u64; CONTACT_TEXT];
+        let mut text = [None; CONTACT_TEXT];
+        for (k, code) in codes.iter_mut().enumerate() {
+            match INLINE.contains(&k) {
+                true => text[k] = r.inline()?,
+                false => *code = r.varint()?,
             }
         }
-        let source_id = inline[0].ok_or(PackedError("missing required text"))?;
+        if text[INLINE[0]].is_none() {
+            return Err(PackedError("missing required text"));
+        }
         let arrival_ms = self.arrival_ms.wrapping_add(r.signed()?);
         self.arrival_ms = arrival_ms;
         let relative = |v: Option<i64>| v.map(|t| arrival_ms.wrapping_add(t));
-        Ok(Some(PackedContact {
+        let view = ContactView {
             text,
-            source_id,
-            customer: inline[1],
             arrival_ms,
             end_ms: arrival_ms.wrapping_add(r.signed()?),
             wait_ms: r.optional()?,
@@ -468,29 +499,19 @@ impl<'a> StoredContacts<'a> {
             first_response_ms: relative(r.optional()?),
             resolution_ms: relative(r.optional()?),
             sale_minor: r.optional()?,
-        }))
+        };
+        Ok(Some(PackedContact { codes, view }))
     }
 
+    /// The contact with its dictionary text looked up.
     fn view(&self, c: &PackedContact<'a>) -> Result<ContactView<'a>, PackedError> {
-        let mut text = [None; CONTACT_TEXT];
-        for ((slot, column), &code) in text.iter_mut().zip(&self.names).zip(&c.text) {
-            *slot = lookup(column, code)?;
+        let mut view = c.view;
+        for (k, (column, &code)) in self.names.iter().zip(&c.codes).enumerate() {
+            if !INLINE.contains(&k) {
+                view.text[k] = lookup(column, code)?;
+            }
         }
-        text[INLINE[0]] = Some(c.source_id);
-        text[INLINE[1]] = c.customer;
-        Ok(ContactView {
-            text,
-            arrival_ms: c.arrival_ms,
-            end_ms: c.end_ms,
-            wait_ms: c.wait_ms,
-            flags: c.flags,
-            talk_ms: c.talk_ms,
-            hold_ms: c.hold_ms,
-            after_work_ms: c.after_work_ms,
-            first_response_ms: c.first_response_ms,
-            resolution_ms: c.resolution_ms,
-            sale_minor: c.sale_minor,
-        })
+        Ok(view)
     }
 
     fn end(&self) -> Result<(), PackedError> {
@@ -520,36 +541,12 @@ fn outcome(name: &str) -> Result<Outcome, PackedError> {
 
 /// Every contact of a packed day, in its order.
 pub fn unpack_contacts(bytes: &[u8]) -> Result<Vec<ContactFacts>, PackedError> {
+    let mut rows = StoredContacts::new(bytes)?;
     let mut out = Vec::new();
-    read_contacts(bytes, |names, c| {
-        let [system, _, chan, queue, kind, _, agent, wrap_up, result] = c.text;
-        let text = |column: usize, code: u64| lookup(&names[column], code);
-        let owned = |column: usize, code: u64| Ok(text(column, code)?.map(str::to_owned));
-        out.push(ContactFacts {
-            source_system: required(&names[0], system)?.to_owned(),
-            source_id: c.source_id.to_owned(),
-            channel: channel(required(&names[2], chan)?)?,
-            queue_id: owned(3, queue)?,
-            contact_type: owned(4, kind)?,
-            customer_id: c.customer.map(str::to_owned),
-            agent_id: owned(6, agent)?,
-            wrap_up_code: owned(7, wrap_up)?,
-            arrival_ms: c.arrival_ms,
-            end_ms: c.end_ms,
-            outcome: outcome(required(&names[8], result)?)?,
-            wait_ms: c.wait_ms,
-            answered: c.flags & 1 != 0,
-            talk_ms: c.talk_ms,
-            hold_ms: c.hold_ms,
-            after_work_ms: c.after_work_ms,
-            transferred: c.flags & 2 != 0,
-            first_response_ms: c.first_response_ms,
-            resolution_ms: c.resolution_ms,
-            sale_minor: c.sale_minor,
-            sale_cancelled: c.flags & 4 != 0,
-        });
-        Ok(())
-    })?;
+    while let Some(c) = rows.next_row()? {
+        out.push(rows.view(&c)?.facts()?);
+    }
+    rows.end()?;
     Ok(out)
 }
 
@@ -598,7 +595,7 @@ pub fn append_contacts(
 ) -> Result<(), PackedError> {
     let mut codes: Option<TableCodes> = None;
     read_contacts(bytes, |names, c| {
-        if c.arrival_ms < from_ms || c.arrival_ms >= to_ms {
+        if c.view.arrival_ms < from_ms || c.view.arrival_ms >= to_ms {
             return Ok(());
         }
         let codes = match &mut codes {
@@ -622,17 +619,18 @@ pub fn append_contacts(
                     .collect::<Result<_, _>>()?,
             }),
         };
-        let [system, _, chan, queue, kind, _, agent, wrap_up, result] = c.text;
+        let [system, _, chan, queue, kind, _, agent, wrap_up, result] = c.codes;
+        let v = &c.view;
         let wrap_up = if with_customers { wrap_up } else { 0 };
         // Every code checked before the first push: a bad row leaves no half row.
         let row = (
             code_in(&codes.systems, system)?,
-            c.source_id,
+            v.text[INLINE[0]].unwrap_or_default(),
             pick(&codes.channels, chan)?,
             code_in(&codes.queues, queue)?,
             code_in(&codes.kinds, kind)?,
             match with_customers {
-                true => table.customers.intern(c.customer),
+                true => table.customers.intern(v.text[INLINE[1]]),
                 false => Dict::NONE,
             },
             code_in(&codes.agents, agent)?,
@@ -647,21 +645,21 @@ pub fn append_contacts(
         table.customer.push(row.5);
         table.agent.push(row.6);
         table.wrap_up.push(row.7);
-        table.arrival_ms.push(c.arrival_ms);
-        table.end_ms.push(c.end_ms);
+        table.arrival_ms.push(v.arrival_ms);
+        table.end_ms.push(v.end_ms);
         table.outcome.push(row.8);
-        table.wait_ms.push(c.wait_ms.unwrap_or(-1));
-        table.answered.push(c.flags & 1 != 0);
-        table.talk_ms.push(c.talk_ms);
-        table.hold_ms.push(c.hold_ms);
-        table.after_work_ms.push(c.after_work_ms);
-        table.transferred.push(c.flags & 2 != 0);
+        table.wait_ms.push(v.wait_ms.unwrap_or(-1));
+        table.answered.push(v.flags & 1 != 0);
+        table.talk_ms.push(v.talk_ms);
+        table.hold_ms.push(v.hold_ms);
+        table.after_work_ms.push(v.after_work_ms);
+        table.transferred.push(v.flags & 2 != 0);
         table
             .first_response_ms
-            .push(c.first_response_ms.unwrap_or(-1));
-        table.resolution_ms.push(c.resolution_ms.unwrap_or(-1));
-        table.sale_minor.push(c.sale_minor.unwrap_or(-1));
-        table.sale_cancelled.push(c.flags & 4 != 0);
+            .push(v.first_response_ms.unwrap_or(-1));
+        table.resolution_ms.push(v.resolution_ms.unwrap_or(-1));
+        table.sale_minor.push(v.sale_minor.unwrap_or(-1));
+        table.sale_cancelled.push(v.flags & 4 != 0);
         Ok(())
     })
 }

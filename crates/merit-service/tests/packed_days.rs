@@ -253,6 +253,9 @@ async fn migrate_packs_the_days_of_rows_that_predate_packed_days_and_a_damaged_d
     }
 }
 
+/// Per agent: the times of its states, and its schedule segments.
+type ActivityTimes = std::collections::BTreeMap<String, (Vec<i64>, Vec<(i64, i64)>)>;
+
 /// Agent states and schedules come back per agent in time order, exactly
 /// the simulated records of the window (grouped and sorted here, the
 /// second way), on every backend.
@@ -266,8 +269,7 @@ async fn agent_activity_is_every_state_and_segment_of_the_window_in_time_order()
     let records = simulate_centre(&config, &mut Collected::default());
     let first_day = utc_day(records.states[0].at_ms);
     let window = ((first_day + 1) * DAY_MS, (first_day + 3) * DAY_MS);
-    let mut expected: std::collections::BTreeMap<String, (Vec<i64>, Vec<(i64, i64)>)> =
-        Default::default();
+    let mut expected: ActivityTimes = Default::default();
     for s in records
         .states
         .iter()
@@ -315,7 +317,7 @@ async fn agent_activity_is_every_state_and_segment_of_the_window_in_time_order()
             .agent_activity(DEFAULT_TENANT, window.0, window.1)
             .await
             .unwrap();
-        let read: std::collections::BTreeMap<String, (Vec<i64>, Vec<(i64, i64)>)> = activity
+        let read: ActivityTimes = activity
             .into_iter()
             .map(|(agent, a)| {
                 let states = a.states.iter().map(|(at, _)| *at).collect();

@@ -104,7 +104,7 @@ async fn assert_packed_days_match_rows(store: &Store, days: impl Iterator<Item =
         .await
         .unwrap();
     let rows = store
-        .survey_answers_from_rows(DEFAULT_TENANT, WHOLE.0, WHOLE.1)
+        .survey_answers_from_rows(DEFAULT_TENANT, WHOLE)
         .await
         .unwrap();
     assert!(packed.0.len() > 100);

@@ -1,7 +1,7 @@
 //! What the metrics engine reads and writes: KPI definition versions
 //! (append-only) and current contacts and survey answers as columns.
 
-use crate::packed_days::{ANSWER_DAYS, CONTACT_DAYS};
+use crate::packed_days::{ANSWER_DAYS, CONTACT_DAYS, invalid_day};
 use crate::{AuditEntry, Store, StoreError, StoreResult, insert_audit, on_store};
 use merit_domain::TenantId;
 use merit_domain::activity::{Activity, AgentState};
@@ -284,7 +284,7 @@ impl Store {
         );
         for (day, _, bytes) in days {
             packed::append_contacts(&bytes, window, with_customers, &mut table)
-                .map_err(|e| StoreError::Invalid(format!("{CONTACT_DAYS} day {day}: {e}")))?;
+                .map_err(|e| invalid_day(CONTACT_DAYS, day, e))?;
         }
         Ok(table)
     }
@@ -347,7 +347,7 @@ impl Store {
             .await?
         {
             let unpacked = packed::unpack_answers_to(&bytes, &asked)
-                .map_err(|e| StoreError::Invalid(format!("{ANSWER_DAYS} day {day}: {e}")))?;
+                .map_err(|e| invalid_day(ANSWER_DAYS, day, e))?;
             answers.extend(
                 unpacked
                     .into_iter()
@@ -357,24 +357,13 @@ impl Store {
         Ok(SurveyAnswers(answers))
     }
 
-    /// `survey_answers` read from the revisioned rows.
+    /// `survey_answers` read from the revisioned rows, every question:
+    /// what the packed days are built from.
     pub async fn survey_answers_from_rows(
         &self,
         tenant: TenantId,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> StoreResult<SurveyAnswers> {
-        Ok(SurveyAnswers(
-            self.answer_facts_from_rows(tenant, (from_ms, to_ms))
-                .await?,
-        ))
-    }
-
-    pub(crate) async fn answer_facts_from_rows(
-        &self,
-        tenant: TenantId,
         (from_ms, to_ms): (i64, i64),
-    ) -> StoreResult<Vec<AnswerFacts>> {
+    ) -> StoreResult<SurveyAnswers> {
         let rows: Vec<SurveyAnswerRow> = read_rows(
             self,
             SURVEY_COLUMNS,
@@ -383,18 +372,19 @@ impl Store {
             (tenant, from_ms, to_ms),
         )
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AnswerFacts {
-                source_system: r.source_system,
-                source_id: r.source_id,
-                contact_source_id: r.contact_source_id,
-                agent_id: r.agent_id,
-                answered_ms: r.answered_ms,
-                question_id: r.question_id,
-                value: r.value,
-            })
-            .collect())
+        Ok(SurveyAnswers(
+            rows.into_iter()
+                .map(|r| AnswerFacts {
+                    source_system: r.source_system,
+                    source_id: r.source_id,
+                    contact_source_id: r.contact_source_id,
+                    agent_id: r.agent_id,
+                    answered_ms: r.answered_ms,
+                    question_id: r.question_id,
+                    value: r.value,
+                })
+                .collect(),
+        ))
     }
 }
 

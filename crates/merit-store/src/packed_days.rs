@@ -15,6 +15,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub(crate) const CONTACT_DAYS: &str = "contact_days";
 pub(crate) const ANSWER_DAYS: &str = "survey_answer_days";
 
+/// A packed day that cannot be read, named by its table and day.
+pub(crate) fn invalid_day(table: &str, day: i64, e: PackedError) -> StoreError {
+    StoreError::Invalid(format!("{table} day {day}: {e}"))
+}
+
 /// What a row contributes to packed days.
 #[derive(Debug, Clone, Default)]
 pub enum Packed {
@@ -205,8 +210,8 @@ async fn rewrite_day<T: DayRecord>(
     }
     T::sort(&mut put);
     let keep = |system: &str, id: &str| !retired.get(system).is_some_and(|ids| ids.contains(id));
-    let (bytes, n_rows) = T::merged(stored.as_deref(), keep, &put)
-        .map_err(|e| StoreError::Invalid(format!("{} day {day}: {e}", T::TABLE)))?;
+    let (bytes, n_rows) =
+        T::merged(stored.as_deref(), keep, &put).map_err(|e| invalid_day(T::TABLE, day, e))?;
     // A large day is held once while it is written, not three times.
     drop((stored, put, retired));
     write_day(tx, (tenant, day), T::TABLE, (bytes, n_rows)).await
@@ -251,8 +256,7 @@ async fn pack_day<T: DayRecord>(
     mut rows: Vec<T>,
 ) -> StoreResult<()> {
     T::sort(&mut rows);
-    let packed = T::merged(None, |_, _| true, &rows)
-        .map_err(|e| StoreError::Invalid(format!("{} day {day}: {e}", T::TABLE)))?;
+    let packed = T::merged(None, |_, _| true, &rows).map_err(|e| invalid_day(T::TABLE, day, e))?;
     let mut tx = crate::batch::begin_write(store).await?;
     write_day(&mut tx, (tenant, day), T::TABLE, packed).await?;
     on_tx!(tx, |conn| conn.commit().await?);
@@ -324,7 +328,7 @@ impl Store {
                     let rows = self.contact_facts_from_rows(tenant, window, true).await?;
                     pack_day(self, (tenant, day), rows).await?;
                 } else {
-                    let rows = self.answer_facts_from_rows(tenant, window).await?;
+                    let rows = self.survey_answers_from_rows(tenant, window).await?.0;
                     pack_day(self, (tenant, day), rows).await?;
                 }
             }

@@ -519,18 +519,6 @@ impl<'a> StoredContacts<'a> {
     }
 }
 
-/// Reads a packed day's rows, handing each to `row` with the dictionaries.
-fn read_contacts<'a>(
-    bytes: &'a [u8],
-    mut row: impl FnMut(&[Vec<&'a str>; CONTACT_TEXT], PackedContact<'a>) -> Result<(), PackedError>,
-) -> Result<(), PackedError> {
-    let mut rows = StoredContacts::new(bytes)?;
-    while let Some(c) = rows.next_row()? {
-        row(&rows.names, c)?;
-    }
-    rows.end()
-}
-
 fn channel(name: &str) -> Result<Channel, PackedError> {
     Channel::parse(name).ok_or(PackedError("unknown channel"))
 }
@@ -594,10 +582,12 @@ pub fn append_contacts(
     table: &mut ContactTable,
 ) -> Result<(), PackedError> {
     let mut codes: Option<TableCodes> = None;
-    read_contacts(bytes, |names, c| {
+    let mut rows = StoredContacts::new(bytes)?;
+    while let Some(c) = rows.next_row()? {
         if c.view.arrival_ms < from_ms || c.view.arrival_ms >= to_ms {
-            return Ok(());
+            continue;
         }
+        let names = &rows.names;
         let codes = match &mut codes {
             Some(codes) => codes,
             None => codes.insert(TableCodes {
@@ -660,8 +650,8 @@ pub fn append_contacts(
         table.resolution_ms.push(v.resolution_ms.unwrap_or(-1));
         table.sale_minor.push(v.sale_minor.unwrap_or(-1));
         table.sale_cancelled.push(v.flags & 4 != 0);
-        Ok(())
-    })
+    }
+    rows.end()
 }
 
 /// Sorts answers into a packed day's order: answer time, then identity, then question.

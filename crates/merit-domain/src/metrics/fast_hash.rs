@@ -47,8 +47,16 @@ impl Hasher for FastHasher {
     fn write_usize(&mut self, n: usize) {
         self.add(n as u64);
     }
+    /// The state mixed so that every output bit depends on every input
+    /// bit (murmur3's 64-bit finaliser, a bijection): the multiply alone
+    /// leaves the low bits, which pick a map's bucket, depending only on
+    /// the low bits of the last word, and ids such as `c000000001` differ
+    /// only in a few of those, so they crowd into a few buckets.
     fn finish(&self) -> u64 {
-        self.hash
+        let mut h = self.hash;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
     }
 }
 
@@ -71,5 +79,18 @@ mod tests {
         assert_eq!(map.len(), 10_002);
         assert_eq!(map["cust0004242"], 4242);
         assert_eq!((map["ab"], map["ab\0"]), (1, 2));
+    }
+
+    #[test]
+    fn sequential_ids_spread_over_the_low_bits() {
+        // A map's bucket is the hash's low bits: ids that differ only in
+        // their digits must reach most of 1,024 buckets, not a few.
+        let mut buckets = HashSet::new();
+        for i in 0..4_096 {
+            let mut hasher = FastHasher::default();
+            hasher.write(format!("c{i:09}").as_bytes());
+            buckets.insert(hasher.finish() & 1_023);
+        }
+        assert!(buckets.len() > 950, "{} of 1,024 buckets", buckets.len());
     }
 }

@@ -9,7 +9,8 @@ use jiff::{Timestamp, ToSpan};
 use merit_domain::TenantId;
 use merit_domain::metrics::cache::CachedDay;
 use merit_domain::metrics::compute::{
-    NO_GROUP, Projection, cacheable, drill_down, parts, parts_except, report_from_parts, to_cache,
+    FromRows, NO_GROUP, Projection, RowJob, cacheable, drill_down, from_rows, parts,
+    report_from_parts,
 };
 use merit_domain::metrics::definition::product_defaults;
 use merit_domain::metrics::fast_hash::FastSet;
@@ -561,26 +562,137 @@ pub async fn kpi_report_traced(
     tenant: TenantId,
     request: &ReportRequest,
 ) -> Result<(Report, Vec<(String, Date)>), ServiceError> {
+    let mut reports =
+        kpi_reports_traced(store, clock, tenant, std::slice::from_ref(request)).await?;
+    reports
+        .pop()
+        .ok_or_else(|| invalid("request", "no report".to_owned()))
+}
+
+/// Several reports, in the order asked, from one load of the rows they
+/// need (the union of their days not in the cache and of their
+/// definitions); reports over the same period in the same time zones
+/// also share the rows' local days and intervals.
+pub async fn kpi_reports(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: TenantId,
+    requests: &[ReportRequest],
+) -> Result<Vec<Report>, ServiceError> {
+    let reports = kpi_reports_traced(store, clock, tenant, requests).await?;
+    Ok(reports.into_iter().map(|(report, _)| report).collect())
+}
+
+/// What one report reads from the cache, before any row is loaded.
+struct Planned<'d, 'r> {
+    request: &'r ReportRequest,
+    chosen: Vec<(&'d DefinitionHistory, Option<i64>)>,
+    as_of_ms: i64,
+    days: Vec<Date>,
+    projection: Projection,
+    on_day: Vec<Vec<Option<i64>>>,
+    cached: Vec<Vec<(Date, i64, CachedDay)>>,
+    /// Per definition, the days to compute from rows.
+    missing: Vec<BTreeSet<Date>>,
+}
+
+async fn plan<'d, 'r>(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: TenantId,
+    all: &'d Definitions,
+    request: &'r ReportRequest,
+) -> Result<Planned<'d, 'r>, ServiceError> {
     check_period(request.from, request.to)?;
-    let all = definitions(store, clock, tenant).await?;
-    let chosen = pick(&all, &request.definitions)?;
+    let chosen = pick(all, &request.definitions)?;
     let as_of_ms = request.as_of_ms.unwrap_or_else(|| clock.now_ms());
     let days: Vec<Date> = days_from_to(request.from, request.to).collect();
     let projection = Projection::for_dimensions(&request.dimensions);
-    let projection_name = projection.name();
     let (on_day, cached) =
-        read_cached_days(store, tenant, &chosen, &days, as_of_ms, &projection_name).await?;
-    let missing: Vec<BTreeSet<Date>> = cached
+        read_cached_days(store, tenant, &chosen, &days, as_of_ms, &projection.name()).await?;
+    let missing = cached
         .iter()
         .map(|found| {
             let have: BTreeSet<Date> = found.iter().map(|(d, _, _)| *d).collect();
             days.iter().filter(|d| !have.contains(d)).copied().collect()
         })
         .collect();
-    let first_missing = missing.iter().flatten().min().copied();
-    let last_missing = missing.iter().flatten().max().copied();
-    let loaded = load(store, tenant, first_missing.zip(last_missing), &chosen).await?;
-    let mut frame = loaded.frame(request, as_of_ms);
+    Ok(Planned {
+        request,
+        chosen,
+        as_of_ms,
+        days,
+        projection,
+        on_day,
+        cached,
+        missing,
+    })
+}
+
+/// `kpi_reports`, each report with the (definition, day) pairs it
+/// computed from rows.
+pub async fn kpi_reports_traced(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: TenantId,
+    requests: &[ReportRequest],
+) -> Result<Vec<(Report, Vec<(String, Date)>)>, ServiceError> {
+    let all = definitions(store, clock, tenant).await?;
+    let mut plans = Vec::with_capacity(requests.len());
+    for request in requests {
+        plans.push(plan(store, clock, tenant, &all, request).await?);
+    }
+    let missing = || plans.iter().flat_map(|p| p.missing.iter().flatten());
+    let range = missing().min().copied().zip(missing().max().copied());
+    let every_chosen: Vec<_> = plans.iter().flat_map(|p| p.chosen.clone()).collect();
+    let loaded = load(store, tenant, range, &every_chosen).await?;
+    let targets = store.targets(tenant).await?;
+    // Frames by (period, as of, zone rule), built once each.
+    let mut frames: Vec<((Date, Date, i64, ZoneRule), Frame)> = Vec::new();
+    let mut out = Vec::with_capacity(plans.len());
+    for planned in plans {
+        let r = planned.request;
+        let key = (
+            r.from,
+            r.to,
+            planned.as_of_ms,
+            ZoneRule::for_dimensions(&r.dimensions),
+        );
+        let frame = match frames.iter().find(|(k, _)| *k == key) {
+            Some((_, frame)) => frame.clone(),
+            None => {
+                let frame = loaded.frame(r, planned.as_of_ms);
+                frames.push((key, frame.clone()));
+                frame
+            }
+        };
+        let (mut report, recomputed) = finish(store, clock, tenant, planned, frame).await?;
+        attach_targets(&mut report, &r.dimensions, &targets, &loaded.org, r.to);
+        out.push((report, recomputed));
+    }
+    Ok(out)
+}
+
+/// A planned report from its frame: the cached days counted, the missing
+/// ones computed from rows (and stored in the cache), the figures made.
+async fn finish(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: TenantId,
+    planned: Planned<'_, '_>,
+    mut frame: Frame<'_>,
+) -> Result<(Report, Vec<(String, Date)>), ServiceError> {
+    let Planned {
+        request,
+        chosen,
+        days,
+        projection,
+        on_day,
+        cached,
+        missing,
+        ..
+    } = planned;
+    let projection_name = projection.name();
     let mut all_parts: Vec<Vec<Part>> = cached
         .iter()
         .map(|found| {
@@ -591,40 +703,40 @@ pub async fn kpi_report_traced(
         })
         .collect();
     let mut recomputed = Vec::new();
-    for (k, (history, pinned)) in chosen.iter().enumerate() {
-        let skip: FastSet<Date> = cached[k].iter().map(|(d, _, _)| *d).collect();
-        let from_rows = parts_except(&frame, history, *pinned, &skip);
-        if cacheable(history.versions[0].kpi) {
-            let computed = to_cache(&frame, history, &from_rows, projection);
-            // The report counts the day aggregates just made, as a warm
-            // report reads them, instead of a part per row: the same sums.
-            drop(from_rows);
-            for ((version, day), day_cache) in &computed {
-                all_parts[k].extend(frame.add_cached(*day, *version, day_cache));
+    let jobs: Vec<RowJob> = chosen
+        .iter()
+        .zip(&cached)
+        .map(|((history, pinned), found)| {
+            let skip: FastSet<Date> = found.iter().map(|(d, _, _)| *d).collect();
+            (*history, *pinned, skip)
+        })
+        .collect();
+    let worked = from_rows(&frame, &jobs, projection);
+    for (k, worked) in worked.into_iter().enumerate() {
+        let computed = match worked {
+            FromRows::Parts(parts) => {
+                all_parts[k].extend(parts);
+                continue;
             }
-            let name = &history.versions[0].name;
-            let stored = days
-                .iter()
-                .zip(&on_day[k])
-                .filter(|(day, _)| missing[k].contains(*day))
-                .filter_map(|(day, version)| Some((*day, (*version)?)));
-            let key = (name.as_str(), projection_name.as_str());
-            for day in write_cached_days(store, tenant, clock, key, computed, stored).await? {
-                recomputed.push((name.clone(), day));
-            }
-        } else {
-            all_parts[k].extend(from_rows);
+            FromRows::Days(computed) => computed,
+        };
+        // The report counts the day aggregates just made, as a warm
+        // report reads them, instead of a part per row: the same sums.
+        for ((version, day), day_cache) in &computed {
+            all_parts[k].extend(frame.add_cached(*day, *version, day_cache));
+        }
+        let name = &chosen[k].0.versions[0].name;
+        let stored = days
+            .iter()
+            .zip(&on_day[k])
+            .filter(|(day, _)| missing[k].contains(*day))
+            .filter_map(|(day, version)| Some((*day, (*version)?)));
+        let key = (name.as_str(), projection_name.as_str());
+        for day in write_cached_days(store, tenant, clock, key, computed, stored).await? {
+            recomputed.push((name.clone(), day));
         }
     }
-    let mut report = report_from_parts(&frame, &chosen, &all_parts, &request.dimensions);
-    let targets = store.targets(tenant).await?;
-    attach_targets(
-        &mut report,
-        &request.dimensions,
-        &targets,
-        &loaded.org,
-        request.to,
-    );
+    let report = report_from_parts(&frame, &chosen, &all_parts, &request.dimensions);
     Ok((report, recomputed))
 }
 

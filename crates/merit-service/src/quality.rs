@@ -1606,9 +1606,21 @@ pub(crate) async fn evaluation_facts(
         .into_iter()
         .map(|f| (f.id, f.name))
         .collect();
-    let rows = table.rows_by_source();
+    let human: Vec<_> = evaluations
+        .iter()
+        .filter(|e| e.evaluation.kind == "human")
+        .collect();
+    let contacts: Vec<(&str, &str)> = human
+        .iter()
+        .map(|e| {
+            (
+                e.evaluation.source_system.as_str(),
+                e.evaluation.contact_source_id.as_str(),
+            )
+        })
+        .collect();
     let mut facts = Vec::new();
-    for e in evaluations.iter().filter(|e| e.evaluation.kind == "human") {
+    for (e, contact_row) in human.into_iter().zip(table.rows_of(&contacts)) {
         let key = (e.evaluation.form_id, e.evaluation.form_version);
         if !forms.contains_key(&key) {
             for v in store.form_versions(tenant, key.0).await? {
@@ -1628,11 +1640,7 @@ pub(crate) async fn evaluation_facts(
             question_id,
             value: i32::try_from(value).unwrap_or(i32::MAX),
             answered_ms: e.evaluation.contact_arrival_ms,
-            contact_row: table.row_of(
-                &rows,
-                &e.evaluation.source_system,
-                &e.evaluation.contact_source_id,
-            ),
+            contact_row,
             agent_id: Some(e.evaluation.agent_id.clone()),
         };
         if let Some(points) = scored.score {

@@ -6,7 +6,7 @@ use crate::{AuditEntry, Store, StoreError, StoreResult, insert_audit, on_store};
 use merit_domain::TenantId;
 use merit_domain::activity::{Activity, AgentState};
 use merit_domain::contact::Outcome;
-use merit_domain::metrics::fast_hash::FastMap;
+use merit_domain::metrics::cores;
 use merit_domain::metrics::packed::{self, AnswerFacts, utc_day};
 use merit_domain::metrics::workforce::AgentActivity;
 use merit_domain::metrics::{
@@ -274,17 +274,31 @@ impl Store {
         window: (i64, i64),
         with_customers: bool,
     ) -> StoreResult<ContactTable> {
-        let mut table = ContactTable::default();
         let days = self
             .packed_days(CONTACT_DAYS, tenant, packed_day_range(window))
             .await?;
-        table.reserve(
-            days.iter().map(|(_, n, _)| *n as usize).sum(),
-            with_customers,
-        );
-        for (day, _, bytes) in days {
-            packed::append_contacts(&bytes, window, with_customers, &mut table)
-                .map_err(|e| invalid_day(CONTACT_DAYS, day, e))?;
+        // The days decoded on every core, a run of days each into a table of
+        // its own; the tables are then appended in day order.
+        let rows: usize = days.iter().map(|(_, n, _)| *n as usize).sum();
+        let shares: Vec<_> = days
+            .chunks(days.len().div_ceil(cores::cores()).max(1))
+            .collect();
+        let decoded = cores::on_cores(shares.len(), |k| -> StoreResult<ContactTable> {
+            let mut table = ContactTable::default();
+            table.reserve(shares[k].iter().map(|(_, n, _)| *n as usize).sum());
+            for (day, _, bytes) in shares[k] {
+                packed::append_contacts(bytes, window, with_customers, &mut table)
+                    .map_err(|e| invalid_day(CONTACT_DAYS, *day, e))?;
+            }
+            Ok(table)
+        });
+        let mut decoded = decoded.into_iter();
+        let mut table = decoded
+            .next()
+            .unwrap_or_else(|| Ok(ContactTable::default()))?;
+        table.reserve(rows - table.len());
+        for share in decoded {
+            table.append(share?);
         }
         Ok(table)
     }
@@ -399,38 +413,26 @@ pub struct SurveyAnswers(pub Vec<AnswerFacts>);
 
 impl SurveyAnswers {
     /// Each answer with its contact's row in `contacts`, when that contact
-    /// is loaded. The answers' contacts are looked up in one pass over the
-    /// contacts, against a map of the (fewer) contacts answers name.
+    /// is loaded.
     pub fn link(self, contacts: &ContactTable) -> Vec<SurveyFact> {
-        let mut slots: FastMap<(&str, &str), usize> = FastMap::default();
-        let answer_slots: Vec<Option<usize>> = self
+        let wanted: Vec<(&str, &str)> = self
             .0
             .iter()
-            .map(|a| {
-                let contact = a.contact_source_id.as_deref()?;
-                let next = slots.len();
-                Some(*slots.entry((&a.source_system, contact)).or_insert(next))
-            })
+            .filter_map(|a| Some((a.source_system.as_str(), a.contact_source_id.as_deref()?)))
             .collect();
-        let mut row_of_slot = vec![None; slots.len()];
-        for i in 0..contacts.len() {
-            let system = contacts
-                .source_systems
-                .name(contacts.source_system[i])
-                .unwrap_or_default();
-            if let Some(&slot) = slots.get(&(system, &contacts.source_id[i])) {
-                row_of_slot[slot] = Some(i);
-            }
-        }
+        let mut rows = contacts.rows_of(&wanted).into_iter();
+        drop(wanted);
         self.0
             .into_iter()
-            .zip(answer_slots)
-            .map(|(r, slot)| SurveyFact {
+            .map(|r| SurveyFact {
+                contact_row: match r.contact_source_id {
+                    Some(_) => rows.next().flatten(),
+                    None => None,
+                },
                 source_id: r.source_id,
                 question_id: r.question_id,
                 value: i32::try_from(r.value).unwrap_or(i32::MAX),
                 answered_ms: r.answered_ms,
-                contact_row: slot.and_then(|k| row_of_slot[k]),
                 agent_id: r.agent_id,
             })
             .collect()

@@ -175,6 +175,7 @@ impl ZoneRule {
 
 /// A report's rows: which contacts and answers fall in the period, with
 /// their local time and group labels worked out once.
+#[derive(Clone)]
 pub struct Frame<'a> {
     pub table: &'a ContactTable,
     pub surveys: &'a [SurveyFact],
@@ -206,6 +207,49 @@ fn local(zone: &TimeZone, utc_ms: i64) -> (Date, i64) {
             (civil_day(local_ms.div_euclid(86_400_000)), local_ms)
         }
         Err(_) => (Date::MIN, utc_ms),
+    }
+}
+
+/// `local` for many instants, most in the same few hours: a zone's
+/// offset is looked up once per UTC hour, and kept for the hour only when
+/// it is the same at the hour's first and last millisecond (no transition
+/// inside it); otherwise each instant is looked up.
+#[derive(Default)]
+struct HourOffsets {
+    /// (zone's address, UTC hour) → offset in ms, or `None` if it changes within the hour.
+    hours: HashMap<(usize, i64), Option<i64>>,
+    /// The last hour looked up (rows come in order of arrival).
+    last: Option<((usize, i64), Option<i64>)>,
+}
+
+impl HourOffsets {
+    fn local(&mut self, zone: &TimeZone, utc_ms: i64) -> (Date, i64) {
+        const HOUR_MS: i64 = 3_600_000;
+        let hour = utc_ms.div_euclid(HOUR_MS);
+        let offset_ms = |ms: i64| {
+            Timestamp::from_millisecond(ms)
+                .ok()
+                .map(|ts| zone.to_offset(ts).seconds() as i64 * 1000)
+        };
+        let key = (zone as *const TimeZone as usize, hour);
+        let steady = match self.last {
+            Some((last, steady)) if last == key => steady,
+            _ => {
+                let steady = *self.hours.entry(key).or_insert_with(|| {
+                    let first = offset_ms(hour * HOUR_MS)?;
+                    (offset_ms(hour * HOUR_MS + HOUR_MS - 1) == Some(first)).then_some(first)
+                });
+                self.last = Some((key, steady));
+                steady
+            }
+        };
+        match steady {
+            Some(offset) => {
+                let local_ms = utc_ms + offset;
+                (civil_day(local_ms.div_euclid(86_400_000)), local_ms)
+            }
+            None => local(zone, utc_ms),
+        }
     }
 }
 
@@ -244,9 +288,6 @@ impl<'a> Frame<'a> {
         as_of_ms: i64,
         zones: ZoneRule,
     ) -> Self {
-        let mut local_day = Vec::with_capacity(table.len());
-        let mut local_ms = Vec::with_capacity(table.len());
-        let mut site = Vec::with_capacity(table.len());
         let mut sites = Dict::default();
         // Sites and zones worked out once per queue and per agent, not per contact.
         let mut site_of = |queue: Option<&str>, agent: Option<&str>| {
@@ -266,23 +307,43 @@ impl<'a> Frame<'a> {
             .map(|a| site_of(None, Some(a)))
             .collect();
         let no_site = site_of(None, None);
-        for i in 0..table.len() {
-            let from_queue = by_queue
-                .get(table.queue[i] as usize)
-                .filter(|q| q.0 != Dict::NONE);
-            let from_agent = by_agent
-                .get(table.agent[i] as usize)
-                .filter(|a| a.0 != Dict::NONE);
-            let (s, queue_zone) = from_queue.or(from_agent).copied().unwrap_or(no_site);
-            // An agent's figures use the zone of the agent's site.
-            let zone = match zones {
-                ZoneRule::Queue => queue_zone,
-                ZoneRule::Agent => from_agent.or(from_queue).map_or(no_site.1, |a| a.1),
-            };
-            let (day, ms) = local(zone, table.arrival_ms[i]);
-            local_day.push(day);
-            local_ms.push(ms);
-            site.push(s);
+        // Each row's local day, wall-clock ms and site, the rows in a share per core.
+        let share = table.len().div_ceil(crate::metrics::cores::cores()).max(1);
+        let shares = crate::metrics::cores::on_cores(table.len().div_ceil(share), |n| {
+            let rows = n * share..((n + 1) * share).min(table.len());
+            let mut offsets = HourOffsets::default();
+            let mut out = (
+                Vec::with_capacity(rows.len()),
+                Vec::with_capacity(rows.len()),
+                Vec::with_capacity(rows.len()),
+            );
+            for i in rows {
+                let from_queue = by_queue
+                    .get(table.queue[i] as usize)
+                    .filter(|q| q.0 != Dict::NONE);
+                let from_agent = by_agent
+                    .get(table.agent[i] as usize)
+                    .filter(|a| a.0 != Dict::NONE);
+                let (s, queue_zone) = from_queue.or(from_agent).copied().unwrap_or(no_site);
+                // An agent's figures use the zone of the agent's site.
+                let zone = match zones {
+                    ZoneRule::Queue => queue_zone,
+                    ZoneRule::Agent => from_agent.or(from_queue).map_or(no_site.1, |a| a.1),
+                };
+                let (day, ms) = offsets.local(zone, table.arrival_ms[i]);
+                out.0.push(day);
+                out.1.push(ms);
+                out.2.push(s);
+            }
+            out
+        });
+        let mut local_day = Vec::with_capacity(table.len());
+        let mut local_ms = Vec::with_capacity(table.len());
+        let mut site = Vec::with_capacity(table.len());
+        for (days, ms, sites) in shares {
+            local_day.extend(days);
+            local_ms.extend(ms);
+            site.extend(sites);
         }
         let survey_local = surveys
             .iter()
@@ -514,21 +575,20 @@ impl<'h> Versions<'h> {
 fn fcr_verdicts(t: &ContactTable, o: &KpiOptions, as_of_ms: i64) -> Vec<(Option<bool>, bool)> {
     let window_ms = o.fcr_window_days * 86_400_000;
     let grace_ms = o.transfer_grace_s * 1000;
-    let mut by_customer: Vec<usize> = (0..t.len())
-        .filter(|&i| t.customer[i] != Dict::NONE)
-        .collect();
-    by_customer.sort_by_key(|&i| (t.customer[i], t.arrival_ms[i], i));
+    // Each customer's contacts together, in order of arrival.
+    let by_customer = t.customer.grouped(&t.arrival_ms);
     let mut verdicts = vec![(None, false); t.len()];
-    for (k, &i) in by_customer.iter().enumerate() {
+    for (k, &(i, _)) in by_customer.iter().enumerate() {
         if t.outcome[i] != Outcome::Handled {
             continue;
         }
         let window_end = t.end_ms[i] + window_ms;
         let repeated = by_customer[k + 1..]
             .iter()
-            .take_while(|&&j| t.customer[j] == t.customer[i] && t.arrival_ms[j] <= window_end)
-            .filter(|&&j| !(t.transferred[i] && t.arrival_ms[j] - t.end_ms[i] <= grace_ms))
-            .any(|&j| match o.fcr_match {
+            .take_while(|&&(j, same_customer)| same_customer && t.arrival_ms[j] <= window_end)
+            .map(|&(j, _)| j)
+            .filter(|&j| !(t.transferred[i] && t.arrival_ms[j] - t.end_ms[i] <= grace_ms))
+            .any(|j| match o.fcr_match {
                 FcrMatch::AnyContact => true,
                 FcrMatch::SameContactType => t.contact_type[j] == t.contact_type[i],
                 FcrMatch::SameWrapUp => t.wrap_up[j] == t.wrap_up[i],
@@ -904,8 +964,21 @@ pub fn parts_except(
     pinned: Option<i64>,
     skip: &HashSet<Date>,
 ) -> Vec<Part> {
+    let mut out = Vec::new();
+    each_part(frame, history, pinned, skip, |part| out.push(part));
+    out
+}
+
+/// Hands each part of `parts_except` to `out`, in the same order.
+fn each_part(
+    frame: &Frame,
+    history: &DefinitionHistory,
+    pinned: Option<i64>,
+    skip: &HashSet<Date>,
+    mut out: impl FnMut(Part),
+) {
     let Some(first) = history.versions.first() else {
-        return Vec::new();
+        return;
     };
     let kpi = first.kpi;
     let mut versions = Versions {
@@ -914,7 +987,6 @@ pub fn parts_except(
         pinned,
         by_day: HashMap::default(),
     };
-    let mut out = Vec::new();
     if kpi.from_surveys() {
         for (s, answer) in frame.surveys.iter().enumerate() {
             let day = frame.survey_local[s].0;
@@ -923,7 +995,7 @@ pub fn parts_except(
             }
             let Some(v) = versions.on(day) else { continue };
             if let Some((numerator, denominator)) = survey_part(kpi, &v.options, answer) {
-                out.push(Part {
+                out(Part {
                     source: Source::SurveyAnswer(s),
                     numerator,
                     denominator,
@@ -931,7 +1003,7 @@ pub fn parts_except(
                 });
             }
         }
-        return out;
+        return;
     }
     if kpi.from_agent_days() {
         for (k, (agent, day, d)) in frame.agent_days.iter().enumerate() {
@@ -945,7 +1017,7 @@ pub fn parts_except(
                 .copied()
                 .unwrap_or_default();
             if let Some((numerator, denominator)) = agent_day_part(kpi, d, handle_ms, handled) {
-                out.push(Part {
+                out(Part {
                     source: Source::AgentDay(k),
                     numerator,
                     denominator,
@@ -953,7 +1025,7 @@ pub fn parts_except(
                 });
             }
         }
-        return out;
+        return;
     }
     let t = frame.table;
     let mut fcr: HashMap<i64, Vec<(Option<bool>, bool)>> = HashMap::default();
@@ -972,7 +1044,7 @@ pub fn parts_except(
             contact_part(kpi, &v.options, t, i)
         };
         if let Some((numerator, denominator)) = part {
-            out.push(Part {
+            out(Part {
                 source: Source::Contact(i),
                 numerator,
                 denominator,
@@ -980,7 +1052,6 @@ pub fn parts_except(
             });
         }
     }
-    out
 }
 
 /// Whether an FCR part's window was still open at the frame's `as_of_ms`.
@@ -1351,8 +1422,6 @@ impl Projection {
     }
 }
 
-/// Folds parts worked out from rows into per-day cache aggregates, by
-/// version and local day, keeping the attributes of `projection`.
 /// A dictionary that finds text by its address first: a frame's names
 /// point into a few dictionaries that do not move while it lives, so most
 /// lookups hash a pointer, not the text.
@@ -1375,17 +1444,21 @@ impl NamesByAddress {
     }
 }
 
+/// Folds the parts of `parts_except` into per-day cache aggregates, by
+/// version and local day, keeping the attributes of `projection` (the
+/// parts are not kept).
 pub fn to_cache(
     frame: &Frame,
     history: &DefinitionHistory,
-    parts: &[Part],
+    pinned: Option<i64>,
+    skip: &HashSet<Date>,
     projection: Projection,
 ) -> HashMap<(i64, Date), CachedDay> {
     use crate::metrics::cache::CacheEntry;
     type EntryKey = (i64, u32, u32, Option<crate::organisation::Channel>, u32);
     let mut days: HashMap<(i64, Date), (NamesByAddress, HashMap<EntryKey, CacheEntry>)> =
         HashMap::default();
-    for part in parts {
+    each_part(frame, history, pinned, skip, |part| {
         let a = frame.attributes(part.source);
         let (names, entries) = days.entry((part.version, a.day)).or_default();
         let p = projection;
@@ -1412,8 +1485,8 @@ pub fn to_cache(
         });
         entry.numerator += part.numerator;
         entry.denominator += part.denominator;
-        entry.window_end_ms = entry.window_end_ms.max(frame.window_end_ms(history, part));
-    }
+        entry.window_end_ms = entry.window_end_ms.max(frame.window_end_ms(history, &part));
+    });
     days.into_iter()
         .map(|(day, (names, entries))| {
             let mut entries: Vec<_> = entries.into_values().collect();
@@ -1429,9 +1502,66 @@ pub fn to_cache(
         .collect()
 }
 
+/// What a definition's rows give a report: per-day aggregates for the
+/// cache (`cacheable` KPIs), or its parts.
+pub enum FromRows {
+    Days(HashMap<(i64, Date), CachedDay>),
+    Parts(Vec<Part>),
+}
+
+/// One definition to work out from rows: its history, pinned version and
+/// the local days to leave out (read from the cache).
+pub type RowJob<'h> = (&'h DefinitionHistory, Option<i64>, HashSet<Date>);
+
+/// Works out each job from the frame's rows, the definitions shared out
+/// over the machine's cores (each definition is a pass of its own over
+/// the same rows); results in the order of `jobs`.
+pub fn from_rows(frame: &Frame, jobs: &[RowJob], projection: Projection) -> Vec<FromRows> {
+    let work = |(history, pinned, skip): &RowJob| match history.versions.first() {
+        Some(v) if cacheable(v.kpi) => {
+            FromRows::Days(to_cache(frame, history, *pinned, skip, projection))
+        }
+        _ => FromRows::Parts(parts_except(frame, history, *pinned, skip)),
+    };
+    // The costliest first (repeat-contact FCR sorts every contact by
+    // customer), so no core is left with it at the end.
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&k| jobs[k].0.versions.first().map(|v| v.kpi) != Some(Kpi::FcrRepeat));
+    let mut done: Vec<(usize, FromRows)> =
+        crate::metrics::cores::on_cores(jobs.len(), |n| (order[n], work(&jobs[order[n]])));
+    done.sort_by_key(|(k, _)| *k);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hour_offsets_agree_with_each_instant_looked_up_across_dst_changes() {
+        // Europe/Dublin's and Australia/Lord_Howe's (a 30-minute step)
+        // changes in 2026, every 7 minutes and 13 seconds through them.
+        let mut offsets = HourOffsets::default();
+        for (zone, around) in [
+            (
+                "Europe/Dublin",
+                ["2026-03-29T01:00:00Z", "2026-10-25T01:00:00Z"],
+            ),
+            (
+                "Australia/Lord_Howe",
+                ["2026-04-04T15:00:00Z", "2026-10-03T15:30:00Z"],
+            ),
+        ] {
+            let zone = TimeZone::get(zone).unwrap();
+            for at in around {
+                let change: Timestamp = at.parse().unwrap();
+                let mid = change.as_millisecond();
+                for ms in (mid - 3 * 3_600_000..mid + 3 * 3_600_000).step_by(433_000) {
+                    assert_eq!(offsets.local(&zone, ms), local(&zone, ms), "{ms}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn civil_day_arithmetic_agrees_with_jiff() {

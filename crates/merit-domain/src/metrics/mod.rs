@@ -5,6 +5,7 @@
 pub mod business_hours;
 pub mod cache;
 pub mod compute;
+pub mod cores;
 pub mod definition;
 pub mod fast_hash;
 pub mod packed;

@@ -619,10 +619,7 @@ pub fn append_contacts(
             pick(&codes.channels, chan)?,
             code_in(&codes.queues, queue)?,
             code_in(&codes.kinds, kind)?,
-            match with_customers {
-                true => table.customers.intern(v.text[INLINE[1]]),
-                false => Dict::NONE,
-            },
+            v.text[INLINE[1]].filter(|_| with_customers),
             code_in(&codes.agents, agent)?,
             code_in(&codes.wrap_ups, wrap_up)?,
             pick(&codes.outcomes, result)?,
@@ -886,13 +883,29 @@ mod tests {
         let mut lean = ContactTable::default();
         append_contacts(&bytes, (i64::MIN, i64::MAX), false, &mut lean).unwrap();
         assert_eq!(lean.len(), 3);
-        assert!(
-            lean.customer
-                .iter()
-                .chain(&lean.wrap_up)
-                .all(|&c| c == Dict::NONE)
-        );
+        assert!(lean.customer.hash.iter().all(|&c| c == 0));
+        assert!(lean.wrap_up.iter().all(|&c| c == Dict::NONE));
         assert_eq!(lean.agents.name(lean.agent[0]), Some("ag001"));
+    }
+
+    #[test]
+    fn a_table_appended_to_another_equals_its_rows_pushed() {
+        let rows = day();
+        let mut other = contact("c0", 1);
+        other.agent_id = Some("ag999".into());
+        other.customer_id = None;
+        let mut by_push = ContactTable::default();
+        by_push.push(other.clone());
+        let mut second = ContactTable::default();
+        for c in &rows {
+            by_push.push(c.clone());
+            second.push(c.clone());
+        }
+        let mut by_append = ContactTable::default();
+        by_append.push(other);
+        by_append.append(second);
+        assert_eq!(rows_of(&by_append), rows_of(&by_push));
+        assert_eq!(by_append.len(), rows.len() + 1);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::UtcMs;
 use crate::contact::{Contact, Outcome};
+use crate::metrics::cores;
 use crate::metrics::fast_hash::{FastHasher, FastMap};
 use crate::organisation::Channel;
 use std::hash::Hasher;
@@ -79,6 +80,13 @@ impl Texts {
         self.ends.push(self.buffer.len());
     }
 
+    /// Appends `other`'s texts after these.
+    pub fn append(&mut self, other: &Texts) {
+        let base = self.buffer.len();
+        self.buffer.push_str(&other.buffer);
+        self.ends.extend(other.ends.iter().map(|e| e + base));
+    }
+
     pub fn get(&self, i: usize) -> Option<&str> {
         let end = *self.ends.get(i)?;
         let start = match i {
@@ -98,6 +106,74 @@ impl Texts {
 
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+/// An optional text per row kept with its hash, for values nearly unique
+/// per row (customer ids): grouping rows by it needs no dictionary (which
+/// would cost an allocation and a look-up in a large map per row), only
+/// the hashes, and the texts where two hashes are equal.
+#[derive(Debug, Clone, Default)]
+pub struct HashedTexts {
+    /// Per row: the text's hash, never 0; 0 when the row has none.
+    pub hash: Vec<u64>,
+    texts: Texts,
+}
+
+impl HashedTexts {
+    pub fn push(&mut self, text: Option<&str>) {
+        self.hash.push(text.map_or(0, |t| text_hash(t).max(1)));
+        self.texts.push(text.unwrap_or_default());
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        match self.hash.get(i)? {
+            0 => None,
+            _ => self.texts.get(i),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.hash.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hash.is_empty()
+    }
+
+    pub fn reserve(&mut self, n: usize) {
+        self.hash.reserve(n);
+        self.texts.ends.reserve(n);
+    }
+
+    /// The rows that hold a text, those with the same text next to each
+    /// other and in order of `order_key` (then row), each with whether it
+    /// holds the same text as the row before it. Sorted by hash; texts are
+    /// compared only between rows whose hashes are equal, and two texts
+    /// that share a hash are kept apart.
+    pub fn grouped(&self, order_key: &[i64]) -> Vec<(usize, bool)> {
+        let mut order: Vec<(u64, i64, usize)> = (0..self.len())
+            .filter(|&i| self.hash[i] != 0)
+            .map(|i| (self.hash[i], order_key[i], i))
+            .collect();
+        order.sort_unstable();
+        let mut out = Vec::with_capacity(order.len());
+        let mut start = 0;
+        while start < order.len() {
+            let hash = order[start].0;
+            let end = start + order[start..].iter().take_while(|k| k.0 == hash).count();
+            let run = &mut order[start..end];
+            let first = run[0].2;
+            if run.iter().any(|k| self.texts[k.2] != self.texts[first]) {
+                run.sort_by(|a, b| self.texts[a.2].cmp(&self.texts[b.2]).then(a.cmp(b)));
+            }
+            for (k, &(_, _, row)) in run.iter().enumerate() {
+                let same = k > 0 && self.texts[run[k - 1].2] == self.texts[row];
+                out.push((row, same));
+            }
+            start = end;
+        }
+        out
     }
 }
 
@@ -183,7 +259,8 @@ pub struct ContactTable {
     pub channel: Vec<Channel>,
     pub queue: Vec<u32>,
     pub contact_type: Vec<u32>,
-    pub customer: Vec<u32>,
+    /// Customer ids, read only when a definition matches on them (FCR).
+    pub customer: HashedTexts,
     pub agent: Vec<u32>,
     pub wrap_up: Vec<u32>,
     pub arrival_ms: Vec<UtcMs>,
@@ -205,32 +282,52 @@ pub struct ContactTable {
     pub source_systems: Dict,
     pub queues: Dict,
     pub contact_types: Dict,
-    pub customers: Dict,
     pub agents: Dict,
     pub wrap_ups: Dict,
 }
 
 impl ContactTable {
-    /// Each row by its (source system code, source id), to link facts
-    /// about contacts (survey answers, evaluations) to their rows.
-    pub fn rows_by_source(&self) -> crate::metrics::fast_hash::FastMap<(u32, &str), usize> {
-        let mut rows = crate::metrics::fast_hash::FastMap::default();
-        rows.reserve(self.len());
-        for i in 0..self.len() {
-            rows.insert((self.source_system[i], &self.source_id[i]), i);
+    /// The row of each contact `wanted` names by (source system, source
+    /// id), `None` when it is not loaded: one pass over the rows against
+    /// the hashes of the wanted ids (usually fewer than the rows), texts
+    /// compared only where the hashes are equal.
+    pub fn rows_of(&self, wanted: &[(&str, &str)]) -> Vec<Option<usize>> {
+        const END: u32 = u32::MAX;
+        // The last wanted index per hash, and each index's predecessor with the same hash.
+        let mut last: FastMap<u64, u32> = FastMap::default();
+        last.reserve(wanted.len());
+        let mut previous = vec![END; wanted.len()];
+        for (k, (_, id)) in wanted.iter().enumerate() {
+            if let Some(before) = last.insert(text_hash(id), k as u32) {
+                previous[k] = before;
+            }
+        }
+        // The rows in one share per core; each share's matches in row order.
+        let share = self.len().div_ceil(cores::cores()).max(1);
+        let matches = cores::on_cores(self.len().div_ceil(share), |n| {
+            let mut found = Vec::new();
+            for i in n * share..((n + 1) * share).min(self.len()) {
+                let id = &self.source_id[i];
+                let Some(&last_k) = last.get(&text_hash(id)) else {
+                    continue;
+                };
+                let system = self.source_systems.name(self.source_system[i]);
+                let mut k = last_k;
+                while k != END {
+                    let (wanted_system, wanted_id) = wanted[k as usize];
+                    if wanted_id == id && system == Some(wanted_system) {
+                        found.push((k, i));
+                    }
+                    k = previous[k as usize];
+                }
+            }
+            found
+        });
+        let mut rows = vec![None; wanted.len()];
+        for (k, i) in matches.into_iter().flatten() {
+            rows[k as usize] = Some(i);
         }
         rows
-    }
-
-    /// The row of a contact, when it is loaded.
-    pub fn row_of(
-        &self,
-        rows: &crate::metrics::fast_hash::FastMap<(u32, &str), usize>,
-        source_system: &str,
-        source_id: &str,
-    ) -> Option<usize> {
-        let system = self.source_systems.get(source_system)?;
-        rows.get(&(system, source_id)).copied()
     }
 
     pub fn len(&self) -> usize {
@@ -241,8 +338,8 @@ impl ContactTable {
         self.arrival_ms.is_empty()
     }
 
-    /// Room for `n` more rows (and as many customers, nearly all distinct).
-    pub fn reserve(&mut self, n: usize, with_customers: bool) {
+    /// Room for `n` more rows.
+    pub fn reserve(&mut self, n: usize) {
         self.source_system.reserve(n);
         self.source_id.ends.reserve(n);
         self.channel.reserve(n);
@@ -264,9 +361,6 @@ impl ContactTable {
         self.resolution_ms.reserve(n);
         self.sale_minor.reserve(n);
         self.sale_cancelled.reserve(n);
-        if with_customers {
-            self.customers.reserve(n);
-        }
     }
 
     /// Row `i` as it was pushed (`None` past the end); a stored −1 reads
@@ -280,7 +374,7 @@ impl ContactTable {
             channel: self.channel[i],
             queue_id: text(&self.queues, &self.queue),
             contact_type: text(&self.contact_types, &self.contact_type),
-            customer_id: text(&self.customers, &self.customer),
+            customer_id: self.customer.get(i).map(str::to_owned),
             agent_id: text(&self.agents, &self.agent),
             wrap_up_code: text(&self.wrap_ups, &self.wrap_up),
             arrival_ms: self.arrival_ms[i],
@@ -299,6 +393,51 @@ impl ContactTable {
         })
     }
 
+    /// Appends every row of `other` (its text codes mapped into this
+    /// table's dictionaries), as if each had been pushed.
+    pub fn append(&mut self, other: ContactTable) {
+        fn mapped(into: &mut Dict, from: &Dict, codes: &[u32]) -> Vec<u32> {
+            let map: Vec<u32> = from.names.iter().map(|n| into.intern(Some(n))).collect();
+            codes
+                .iter()
+                .map(|&c| map.get(c as usize).copied().unwrap_or(Dict::NONE))
+                .collect()
+        }
+        self.source_system.extend(mapped(
+            &mut self.source_systems,
+            &other.source_systems,
+            &other.source_system,
+        ));
+        self.queue
+            .extend(mapped(&mut self.queues, &other.queues, &other.queue));
+        self.contact_type.extend(mapped(
+            &mut self.contact_types,
+            &other.contact_types,
+            &other.contact_type,
+        ));
+        self.agent
+            .extend(mapped(&mut self.agents, &other.agents, &other.agent));
+        self.wrap_up
+            .extend(mapped(&mut self.wrap_ups, &other.wrap_ups, &other.wrap_up));
+        self.source_id.append(&other.source_id);
+        self.customer.hash.extend(&other.customer.hash);
+        self.customer.texts.append(&other.customer.texts);
+        self.channel.extend(other.channel);
+        self.arrival_ms.extend(other.arrival_ms);
+        self.end_ms.extend(other.end_ms);
+        self.outcome.extend(other.outcome);
+        self.wait_ms.extend(other.wait_ms);
+        self.answered.extend(other.answered);
+        self.talk_ms.extend(other.talk_ms);
+        self.hold_ms.extend(other.hold_ms);
+        self.after_work_ms.extend(other.after_work_ms);
+        self.transferred.extend(other.transferred);
+        self.first_response_ms.extend(other.first_response_ms);
+        self.resolution_ms.extend(other.resolution_ms);
+        self.sale_minor.extend(other.sale_minor);
+        self.sale_cancelled.extend(other.sale_cancelled);
+    }
+
     pub fn push(&mut self, c: ContactFacts) {
         self.source_system
             .push(self.source_systems.intern(Some(&c.source_system)));
@@ -307,8 +446,7 @@ impl ContactTable {
         self.queue.push(self.queues.intern(c.queue_id.as_deref()));
         self.contact_type
             .push(self.contact_types.intern(c.contact_type.as_deref()));
-        self.customer
-            .push(self.customers.intern(c.customer_id.as_deref()));
+        self.customer.push(c.customer_id.as_deref());
         self.agent.push(self.agents.intern(c.agent_id.as_deref()));
         self.wrap_up
             .push(self.wrap_ups.intern(c.wrap_up_code.as_deref()));
@@ -382,6 +520,35 @@ mod tests {
         );
         assert_eq!(dict.get("neither"), None);
         assert_eq!(dict.intern(None), Dict::NONE);
+    }
+
+    #[test]
+    fn hashed_texts_group_equal_texts_and_keep_colliding_ones_apart() {
+        let (a, b) = colliding_pair();
+        let mut column = HashedTexts::default();
+        let rows = [Some(&a), None, Some(&b), Some(&a), Some(&b)];
+        for t in rows {
+            column.push(t.map(String::as_str));
+        }
+        assert_eq!(column.hash[0], column.hash[2], "the pair collides");
+        assert_eq!(column.hash[1], 0);
+        assert_eq!(
+            (0..5).map(|i| column.get(i)).collect::<Vec<_>>(),
+            rows.map(|t| t.map(String::as_str))
+        );
+        // Ordered by the key within each text: a's rows 3 then 0, b's 2 then 4.
+        let grouped = column.grouped(&[9, 0, 1, 5, 2]);
+        let (first, second) = if a < b { (3, 2) } else { (2, 3) };
+        let (first_next, second_next) = if a < b { (0, 4) } else { (4, 0) };
+        assert_eq!(
+            grouped,
+            [
+                (first, false),
+                (first_next, true),
+                (second, false),
+                (second_next, true)
+            ]
+        );
     }
 
     #[test]

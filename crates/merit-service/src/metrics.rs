@@ -484,15 +484,16 @@ async fn load(
             crate::quality::evaluation_facts(store, tenant, (start_ms, end_ms), &table).await?,
         );
     }
-    // States and schedules only when a workforce KPI needs them.
-    let activity = if workforce {
-        store.agent_activity(tenant, start_ms, end_ms).await?
-    } else {
-        Default::default()
+    // States, schedules and agent days only when a workforce KPI needs them.
+    let agent_days = match workforce {
+        true => {
+            let activity = store.agent_activity(tenant, start_ms, end_ms).await?;
+            agent_days(&organisation.agents, &activity, from, to, |a| {
+                org.agent_zone(a)
+            })
+        }
+        false => AgentDays::new(),
     };
-    let agent_days = agent_days(&organisation.agents, &activity, from, to, |a| {
-        org.agent_zone(a)
-    });
     Ok(Loaded {
         table,
         surveys,

@@ -430,20 +430,20 @@ impl<'a> Frame<'a> {
             return self;
         }
         let t = self.table;
+        // Summed by the agent's code first: one name per agent day, not per contact.
+        let mut by_code: HashMap<(u32, Date), (i64, i64)> = HashMap::default();
         for i in 0..t.len() {
-            if t.outcome[i] != Outcome::Handled {
+            if t.outcome[i] != Outcome::Handled || t.agent[i] == Dict::NONE {
                 continue;
             }
-            let Some(agent) = t.agents.name(t.agent[i]) else {
-                continue;
-            };
-            let entry = self
-                .handled
-                .entry((agent.to_owned(), self.local_day[i]))
-                .or_default();
+            let entry = by_code.entry((t.agent[i], self.local_day[i])).or_default();
             entry.0 += t.talk_ms[i] + t.hold_ms[i] + t.after_work_ms[i];
             entry.1 += 1;
         }
+        self.handled = by_code
+            .into_iter()
+            .filter_map(|((code, day), sums)| Some(((t.agents.name(code)?.to_owned(), day), sums)))
+            .collect();
         self.agent_days = days
             .into_iter()
             .map(|((agent, day), d)| (agent, day, d))

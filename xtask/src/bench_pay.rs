@@ -4,7 +4,10 @@
 //! agents make about 2 million contacts in 8 days, so the month (August
 //! 2026) holds 8 days of data. The share spent in metrics is measured by a
 //! second method: the same figures asked of `merit report kpi` from a cold
-//! cache, in the same run; plan evaluation and storing is the rest.
+//! cache, in the same run; plan evaluation and storing is the rest. Each
+//! plan is also run on its own (a fresh process, cold), then all three in
+//! one `merit pay run --period` (every plan in force, the rows read once),
+//! which is the figure against the target.
 
 use crate::bench::timed;
 use anyhow::Result;
@@ -145,14 +148,23 @@ pub fn run(_args: &[String]) -> Result<()> {
         };
         metrics_s += agent_s + team_s;
     }
+    // The period's run of every plan in force, as payroll runs it: the
+    // rows read once for the three plans.
+    clear_cache(&db)?;
+    let (together_s, out, _) = timed(
+        "merit pay run",
+        &mut merit(&bin, &db, &["pay", "run", "--period", DAY]),
+    )?;
+    println!("{}", out.trim());
     let contacts = std::fs::read_to_string(data.join("contacts.csv"))?
         .lines()
         .count()
         .saturating_sub(1);
     println!(
-        "pay run, {AGENTS} agents, {contacts} contacts, 3 plans: {pay_s:.2} s (target: under 5 s; {:.2}× the target)",
-        pay_s / 5.0
+        "pay run, {AGENTS} agents, {contacts} contacts, 3 plans in one run: {together_s:.2} s, cold (target: under 5 s; {:.2}× the target)",
+        together_s / 5.0
     );
+    println!("the 3 plans each in a run of its own, cold: {pay_s:.2} s in all");
     println!(
         "of which metrics (the same figures as cold reports): {metrics_s:.2} s ({:.0} %); plan evaluation, statements and store: {:.2} s ({:.0} %)",
         100.0 * metrics_s / pay_s,

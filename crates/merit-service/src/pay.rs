@@ -325,75 +325,122 @@ pub(crate) async fn compute(
     estimate: bool,
     paid_this_year: &BTreeMap<String, Decimal>,
 ) -> Result<Vec<Statement>, ServiceError> {
+    let one = PlanPeriod {
+        plan,
+        period,
+        paid_this_year,
+    };
+    let mut statements = compute_many(store, clock, tenant, &[one], only, estimate).await?;
+    Ok(statements.pop().unwrap_or_default())
+}
+
+/// One plan to work out over one of its periods.
+pub(crate) struct PlanPeriod<'a> {
+    pub plan: &'a Plan,
+    pub period: (Date, Date),
+    pub paid_this_year: &'a BTreeMap<String, Decimal>,
+}
+
+/// `compute` for several plans at once, the statements of each in the
+/// order given. Their figures come from one load of the rows: per period,
+/// one report by agent of every definition the plans read, and one by team
+/// of their team KPIs.
+pub(crate) async fn compute_many(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: merit_domain::TenantId,
+    plans: &[PlanPeriod<'_>],
+    only: Option<&str>,
+    estimate: bool,
+) -> Result<Vec<Vec<Statement>>, ServiceError> {
     let org = store.load_organisation(tenant).await?;
     let zone = zone_of(store, tenant).await?;
-    let agents: Vec<_> = covered(&org, plan, period)
-        .into_iter()
-        .filter(|(a, _)| only.is_none_or(|o| o == a.id))
-        .collect();
-    let names = measured_definitions(plan);
-    // The team KPI by team from the same load of rows as the agents' figures.
-    let mut requests = vec![ReportRequest::of(
-        period.0,
-        period.1,
-        vec![Dimension::Agent],
-        &names,
-    )];
-    if let Some(t) = &plan.team {
+    let mut periods: Vec<(Date, Date)> = plans.iter().map(|p| p.period).collect();
+    periods.sort();
+    periods.dedup();
+    // Per period: the index of its report by agent, and of its report by team.
+    let mut requests = Vec::new();
+    let mut report_of: BTreeMap<(Date, Date), (usize, Option<usize>)> = BTreeMap::new();
+    for &period in &periods {
+        let here = || plans.iter().filter(move |p| p.period == period);
+        let mut names: Vec<&str> = here().flat_map(|p| measured_definitions(p.plan)).collect();
+        let mut seen = BTreeSet::new();
+        names.retain(|n| seen.insert(*n));
+        let teams: BTreeSet<&str> = here()
+            .filter_map(|p| Some(p.plan.team.as_ref()?.definition.as_str()))
+            .collect();
+        let by_agent = requests.len();
         requests.push(ReportRequest::of(
             period.0,
             period.1,
-            vec![Dimension::Team],
-            &[t.definition.as_str()],
+            vec![Dimension::Agent],
+            &names,
         ));
-    }
-    let mut reports = kpi_reports(store, clock, tenant, &requests)
-        .await?
-        .into_iter();
-    let Some(by_agent_report) = reports.next() else {
-        return Err(invalid("period", "no report for the period".to_owned()));
-    };
-    let by_team_report = reports.next();
-    let by_agent = figures_by_group(&by_agent_report);
-    let by_team = by_team_report
-        .as_ref()
-        .map(figures_by_group)
-        .unwrap_or_default();
-    let absent = absent_days(store, tenant, &zone, period).await?;
-    let empty = BTreeMap::new();
-    let mut statements = Vec::with_capacity(agents.len());
-    for (agent, team) in agents {
-        let figures = by_agent.get(agent.id.as_str()).unwrap_or(&empty);
-        let count = |name: &str| figures.get(name).map_or(0, |m| m.numerator);
-        let (eligible_days, working) = working_days(
-            period,
-            (agent.hire_date, agent.employment_end_date),
-            &|day| absent.contains(&(agent.id.clone(), day)),
-        );
-        let team_measure = plan.team.as_ref().and_then(|t| {
-            by_team
-                .get(team?)
-                .and_then(|f| f.get(t.definition.as_str()))
-                .cloned()
+        let by_team = (!teams.is_empty()).then(|| {
+            let teams: Vec<&str> = teams.into_iter().collect();
+            requests.push(ReportRequest::of(
+                period.0,
+                period.1,
+                vec![Dimension::Team],
+                &teams,
+            ));
+            requests.len() - 1
         });
-        statements.push(statement(
-            plan,
-            &StatementInputs {
-                agent_id: &agent.id,
-                team_id: team,
-                measure: &|name| figures.get(name).cloned(),
-                team_measure,
-                eligible_days,
-                working_days: working,
-                minor_digits: MINOR_DIGITS,
-                system_drops: count("system_drops"),
-                handled: count("handled"),
-                estimate,
-                paid_this_year: paid_this_year.get(&agent.id).copied().unwrap_or_default(),
-            },
-        ));
+        report_of.insert(period, (by_agent, by_team));
     }
-    Ok(statements)
+    let reports = kpi_reports(store, clock, tenant, &requests).await?;
+    let mut absent_by_period = BTreeMap::new();
+    for &period in &periods {
+        absent_by_period.insert(period, absent_days(store, tenant, &zone, period).await?);
+    }
+    let empty = BTreeMap::new();
+    let mut out = Vec::with_capacity(plans.len());
+    for p in plans {
+        let (plan, period) = (p.plan, p.period);
+        let (agent_report, team_report) = report_of[&period];
+        let by_agent = figures_by_group(&reports[agent_report]);
+        let by_team = team_report
+            .map(|k| figures_by_group(&reports[k]))
+            .unwrap_or_default();
+        let absent = &absent_by_period[&period];
+        let agents = covered(&org, plan, period)
+            .into_iter()
+            .filter(|(a, _)| only.is_none_or(|o| o == a.id));
+        let mut statements = Vec::new();
+        for (agent, team) in agents {
+            let figures = by_agent.get(agent.id.as_str()).unwrap_or(&empty);
+            let count = |name: &str| figures.get(name).map_or(0, |m| m.numerator);
+            let (eligible_days, working) = working_days(
+                period,
+                (agent.hire_date, agent.employment_end_date),
+                &|day| absent.contains(&(agent.id.clone(), day)),
+            );
+            let team_measure = plan.team.as_ref().and_then(|t| {
+                by_team
+                    .get(team?)
+                    .and_then(|f| f.get(t.definition.as_str()))
+                    .cloned()
+            });
+            statements.push(statement(
+                plan,
+                &StatementInputs {
+                    agent_id: &agent.id,
+                    team_id: team,
+                    measure: &|name| figures.get(name).cloned(),
+                    team_measure,
+                    eligible_days,
+                    working_days: working,
+                    minor_digits: MINOR_DIGITS,
+                    system_drops: count("system_drops"),
+                    handled: count("handled"),
+                    estimate,
+                    paid_this_year: p.paid_this_year.get(&agent.id).copied().unwrap_or_default(),
+                },
+            ));
+        }
+        out.push(statements);
+    }
+    Ok(out)
 }
 
 /// (agent, local day) pairs with at least `ABSENT_DAY_MS` of absence.
@@ -660,37 +707,104 @@ pub async fn run_period(
     plan_id: i64,
     day: Date,
 ) -> Result<i64, ServiceError> {
+    let ids = run_periods(store, clock, caller, &[plan_id], day).await?;
+    ids.first()
+        .copied()
+        .ok_or_else(|| invalid("plan", format!("no run for plan {plan_id}")))
+}
+
+/// Runs every plan with a version in force on `day`, each over its period
+/// holding `day`, from one load of the rows; the runs' ids, by plan id.
+pub async fn run_all_periods(
+    store: &Store,
+    clock: &dyn Clock,
+    caller: &Caller,
+    day: Date,
+) -> Result<Vec<i64>, ServiceError> {
     caller.require(PAY_ADMINS, "run pay")?;
-    let history = plan_history(store, caller.tenant, plan_id).await?;
-    let version = history.in_force(day).ok_or_else(|| {
-        invalid(
-            "period",
-            format!("no version of this plan is in force on {day}"),
-        )
-    })?;
-    let period = version.plan.frequency.period_of(day);
-    if let Some(approved) = store
-        .pay_runs(caller.tenant, Some(plan_id))
-        .await?
-        .into_iter()
-        .find(|r| r.period_from == period.0.to_string() && !open_state(&r.state))
-    {
-        return Err(approved_conflict(approved.id, period));
+    let mut ids = Vec::new();
+    for plan in store.pay_plans(caller.tenant).await? {
+        if plan_history(store, caller.tenant, plan.id)
+            .await?
+            .in_force(day)
+            .is_some()
+        {
+            ids.push(plan.id);
+        }
     }
-    let paid = paid_this_year(store, caller.tenant, plan_id, period.0).await?;
-    let mut statements = compute(
-        store,
-        clock,
-        caller.tenant,
-        &version.plan,
-        period,
-        None,
-        false,
-        &paid,
-    )
-    .await?;
+    ids.sort_unstable();
+    if ids.is_empty() {
+        return Err(invalid(
+            "period",
+            format!("no plan has a version in force on {day}"),
+        ));
+    }
+    run_periods(store, clock, caller, &ids, day).await
+}
+
+/// Runs the period holding `day` of each plan in `plan_ids` (drafts; again
+/// while not approved), their figures from one load of the rows; the
+/// runs' ids in the same order. Every plan is checked (a version in force,
+/// its period not approved) before any run is stored.
+pub async fn run_periods(
+    store: &Store,
+    clock: &dyn Clock,
+    caller: &Caller,
+    plan_ids: &[i64],
+    day: Date,
+) -> Result<Vec<i64>, ServiceError> {
+    caller.require(PAY_ADMINS, "run pay")?;
+    let mut runs = Vec::with_capacity(plan_ids.len());
+    for &plan_id in plan_ids {
+        let history = plan_history(store, caller.tenant, plan_id).await?;
+        let version = history.in_force(day).cloned().ok_or_else(|| {
+            invalid(
+                "period",
+                format!("no version of plan {plan_id} is in force on {day}"),
+            )
+        })?;
+        let period = version.plan.frequency.period_of(day);
+        if let Some(approved) = store
+            .pay_runs(caller.tenant, Some(plan_id))
+            .await?
+            .into_iter()
+            .find(|r| r.period_from == period.0.to_string() && !open_state(&r.state))
+        {
+            return Err(approved_conflict(approved.id, period));
+        }
+        let paid = paid_this_year(store, caller.tenant, plan_id, period.0).await?;
+        runs.push((history, version, period, paid));
+    }
+    let wanted: Vec<PlanPeriod> = runs
+        .iter()
+        .map(|(_, version, period, paid)| PlanPeriod {
+            plan: &version.plan,
+            period: *period,
+            paid_this_year: paid,
+        })
+        .collect();
+    let computed = compute_many(store, clock, caller.tenant, &wanted, None, false).await?;
+    let mut ids = Vec::with_capacity(runs.len());
+    for ((history, version, period, _), statements) in runs.iter().zip(computed) {
+        ids.push(save_run(store, clock, caller, history, version, *period, statements).await?);
+    }
+    Ok(ids)
+}
+
+/// A plan's computed statements with its unpaid adjustments and late-data
+/// corrections added, stored as a draft run.
+async fn save_run(
+    store: &Store,
+    clock: &dyn Clock,
+    caller: &Caller,
+    history: &PlanHistory,
+    version: &PlanVersion,
+    period: (Date, Date),
+    mut statements: Vec<Statement>,
+) -> Result<i64, ServiceError> {
+    let plan_id = history.id;
     let adjustments = store.unpaid_pay_adjustments(caller.tenant, plan_id).await?;
-    let late = late_data(store, clock, caller.tenant, &history, period.0).await?;
+    let late = late_data(store, clock, caller.tenant, history, period.0).await?;
     for s in &mut statements {
         let agent = s.agent_id.clone();
         for a in adjustments.iter().filter(|a| a.agent_id == agent) {

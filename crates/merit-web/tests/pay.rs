@@ -560,3 +560,113 @@ async fn a_month_is_run_reviewed_approved_exported_disputed_and_corrected() {
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
     }
 }
+
+/// A weekly plan with a team component: AHT for each agent, the team's
+/// service level for the team share.
+const TEAM_PLAN: &str = r#"
+name = "Team week"
+frequency = "weekly"
+currency = "EUR"
+base = "20.00"
+individual_share = "0.5"
+team_share = "0.5"
+
+[[kpis]]
+definition = "aht"
+target = "300"
+weight = "1"
+
+[team]
+definition = "service_level"
+target = "80"
+"#;
+
+/// `merit pay run` without `--plan`: every plan in force on the day, their
+/// figures from one load of the period's rows, gives each plan the
+/// statements its own run gives (a monthly and a weekly plan, one with a
+/// team component); the monthly plan's a1 earns the 229.17 worked out by
+/// hand in the test above.
+#[tokio::test]
+async fn every_plan_of_a_day_runs_together_as_each_runs_alone() {
+    use merit_service::access::Caller;
+    use merit_service::pay;
+    for store in stores::stores("pay_all_plans").await {
+        let centre = Pay::new(store).await;
+        let (store, clock) = (&centre.store, centre.clock.as_ref());
+        let cli = Caller {
+            role: merit_domain::access::Role::CompensationAdmin,
+            ..Caller::command_line(DEFAULT_TENANT)
+        };
+        let mut operations = centre.user("operations").await;
+        let mut plans = Vec::new();
+        for text in [PLAN, TEAM_PLAN] {
+            let publish = json!({"text": text, "effective_from": "2026-08-01", "reason": "test"});
+            let published = operations
+                .json(Method::POST, "/api/v1/pay/plans", Some(publish))
+                .await;
+            assert_eq!(
+                published.status,
+                StatusCode::CREATED,
+                "{:?}",
+                published.body
+            );
+            plans.push(published.json()["plan_id"].as_i64().unwrap());
+        }
+        let day = jiff::civil::date(2026, 8, 5);
+        let caller = &cli;
+        let views = |ids: Vec<i64>| async move {
+            let mut out = Vec::new();
+            for id in ids {
+                let view = pay::run(store, caller, id).await.unwrap();
+                let statements: Vec<Value> = view
+                    .statements
+                    .iter()
+                    .map(|s| json!([s.agent_id, s.statement]))
+                    .collect();
+                out.push((
+                    view.summary.plan_name.clone(),
+                    view.summary.run.period_from.clone(),
+                    view.summary.run.period_to.clone(),
+                    statements,
+                ));
+            }
+            out
+        };
+        let together = views(pay::run_all_periods(store, clock, &cli, day).await.unwrap()).await;
+        let mut alone = Vec::new();
+        for &plan in &plans {
+            alone.push(
+                pay::run_period(store, clock, &cli, plan, day)
+                    .await
+                    .unwrap(),
+            );
+        }
+        let alone = views(alone).await;
+        assert_eq!(together, alone);
+        assert_eq!(
+            together
+                .iter()
+                .map(|(name, from, to, _)| (name.as_str(), from.as_str(), to.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("Test plan", "2026-08-01", "2026-08-31"),
+                ("Team week", "2026-08-03", "2026-08-09")
+            ]
+        );
+        let a1 = &together[0].3[0];
+        assert_eq!(a1[0], "a1");
+        assert_eq!(a1[1]["total"], "229.17");
+        // The weekly plan's team share comes from the team figure: a1's
+        // team t1 answered 9 of 10 within 20 s, a = 90 ÷ 80 = 1.125, f = 1
+        // + 1.5 × 0.125 ÷ 0.2 = 1.9375.
+        let team = &together[1].3[0][1]["team"];
+        assert_eq!(
+            (
+                &team["measure"]["numerator"],
+                &team["measure"]["denominator"]
+            ),
+            (&json!(9), &json!(10))
+        );
+        assert_eq!(team["factor"], "1.9375");
+    }
+}

@@ -35,12 +35,14 @@ pub enum PayCommand {
         #[arg(long)]
         db: String,
     },
-    /// Run the period of a plan holding --period (a draft; again while not approved).
+    /// Run the period of a plan holding --period (a draft; again while not
+    /// approved); without --plan, of every plan in force on that day, from
+    /// one read of the period's data.
     Run {
         #[arg(long)]
         db: String,
         #[arg(long)]
-        plan: i64,
+        plan: Option<i64>,
         /// Any day of the period (YYYY-MM-DD).
         #[arg(long)]
         period: Date,
@@ -146,18 +148,23 @@ pub async fn run(command: PayCommand) -> Result<()> {
         }
         PayCommand::Run { db, plan, period } => {
             let store = open_store(&db).await?;
-            let id = pay::run_period(&store, &clock, &cli, plan, period).await?;
-            let view = pay::run(&store, &cli, id).await?;
-            println!(
-                "run {id}: {} {} to {}, {} statements, total {} {} ({})",
-                view.summary.plan_name,
-                view.summary.run.period_from,
-                view.summary.run.period_to,
-                view.statements.len(),
-                view.summary.total,
-                view.summary.run.currency,
-                view.summary.run.state
-            );
+            let ids = match plan {
+                Some(plan) => vec![pay::run_period(&store, &clock, &cli, plan, period).await?],
+                None => pay::run_all_periods(&store, &clock, &cli, period).await?,
+            };
+            for id in ids {
+                let view = pay::run(&store, &cli, id).await?;
+                println!(
+                    "run {id}: {} {} to {}, {} statements, total {} {} ({})",
+                    view.summary.plan_name,
+                    view.summary.run.period_from,
+                    view.summary.run.period_to,
+                    view.statements.len(),
+                    view.summary.total,
+                    view.summary.run.currency,
+                    view.summary.run.state
+                );
+            }
         }
         PayCommand::Review { db, run } => {
             let store = open_store(&db).await?;

@@ -191,6 +191,20 @@ impl Pay {
     }
 }
 
+/// Publishes a plan through the API; its id.
+async fn published_plan(operations: &mut Browser, publish: Value) -> i64 {
+    let published = operations
+        .json(Method::POST, "/api/v1/pay/plans", Some(publish))
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::CREATED,
+        "{:?}",
+        published.body
+    );
+    published.json()["plan_id"].as_i64().unwrap()
+}
+
 fn amount(value: &Value) -> String {
     value.as_str().unwrap_or_default().to_owned()
 }
@@ -284,16 +298,7 @@ async fn a_month_is_run_reviewed_approved_exported_disputed_and_corrected() {
         assert!(message.contains("line 8, kpis"), "{message}");
         assert!(message.contains("sum to 0.9"), "{message}");
         publish["reason"] = json!("the August programme, agreed with the works council");
-        let published = operations
-            .json(Method::POST, "/api/v1/pay/plans", Some(publish))
-            .await;
-        assert_eq!(
-            published.status,
-            StatusCode::CREATED,
-            "{:?}",
-            published.body
-        );
-        let plan_id = published.json()["plan_id"].as_i64().unwrap();
+        let plan_id = published_plan(&mut operations, publish).await;
         let plans = agent.json(Method::GET, "/api/v1/pay/plans", None).await;
         assert_eq!(plans.json().as_array().unwrap().len(), 1);
 
@@ -601,16 +606,7 @@ async fn every_plan_of_a_day_runs_together_as_each_runs_alone() {
         let mut plans = Vec::new();
         for text in [PLAN, TEAM_PLAN] {
             let publish = json!({"text": text, "effective_from": "2026-08-01", "reason": "test"});
-            let published = operations
-                .json(Method::POST, "/api/v1/pay/plans", Some(publish))
-                .await;
-            assert_eq!(
-                published.status,
-                StatusCode::CREATED,
-                "{:?}",
-                published.body
-            );
-            plans.push(published.json()["plan_id"].as_i64().unwrap());
+            plans.push(published_plan(&mut operations, publish).await);
         }
         let day = jiff::civil::date(2026, 8, 5);
         let caller = &cli;

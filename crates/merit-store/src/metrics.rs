@@ -280,13 +280,11 @@ impl Store {
         // The days decoded on every core, a run of days each into a table of
         // its own; the tables are then appended in day order.
         let rows: usize = days.iter().map(|(_, n, _)| *n as usize).sum();
-        let shares: Vec<_> = days
-            .chunks(days.len().div_ceil(cores::cores()).max(1))
-            .collect();
-        let decoded = cores::on_cores(shares.len(), |k| -> StoreResult<ContactTable> {
+        let decoded = cores::over_shares(days.len(), |share| -> StoreResult<ContactTable> {
+            let share = &days[share];
             let mut table = ContactTable::default();
-            table.reserve(shares[k].iter().map(|(_, n, _)| *n as usize).sum());
-            for (day, _, bytes) in shares[k] {
+            table.reserve(share.iter().map(|(_, n, _)| *n as usize).sum());
+            for (day, _, bytes) in share {
                 packed::append_contacts(bytes, window, with_customers, &mut table)
                     .map_err(|e| invalid_day(CONTACT_DAYS, *day, e))?;
             }

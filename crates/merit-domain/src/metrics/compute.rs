@@ -308,9 +308,7 @@ impl<'a> Frame<'a> {
             .collect();
         let no_site = site_of(None, None);
         // Each row's local day, wall-clock ms and site, the rows in a share per core.
-        let share = table.len().div_ceil(crate::metrics::cores::cores()).max(1);
-        let shares = crate::metrics::cores::on_cores(table.len().div_ceil(share), |n| {
-            let rows = n * share..((n + 1) * share).min(table.len());
+        let shares = crate::metrics::cores::over_shares(table.len(), |rows| {
             let mut offsets = HourOffsets::default();
             let mut out = (
                 Vec::with_capacity(rows.len()),

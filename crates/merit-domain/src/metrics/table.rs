@@ -146,6 +146,12 @@ impl HashedTexts {
         self.texts.ends.reserve(n);
     }
 
+    /// Appends `other`'s rows after these.
+    pub fn append(&mut self, other: &HashedTexts) {
+        self.hash.extend(&other.hash);
+        self.texts.append(&other.texts);
+    }
+
     /// The rows that hold a text, those with the same text next to each
     /// other and in order of `order_key` (then row), each with whether it
     /// holds the same text as the row before it. Sorted by hash; texts are
@@ -303,10 +309,9 @@ impl ContactTable {
             }
         }
         // The rows in one share per core; each share's matches in row order.
-        let share = self.len().div_ceil(cores::cores()).max(1);
-        let matches = cores::on_cores(self.len().div_ceil(share), |n| {
+        let matches = cores::over_shares(self.len(), |rows| {
             let mut found = Vec::new();
-            for i in n * share..((n + 1) * share).min(self.len()) {
+            for i in rows {
                 let id = &self.source_id[i];
                 let Some(&last_k) = last.get(&text_hash(id)) else {
                     continue;
@@ -420,8 +425,7 @@ impl ContactTable {
         self.wrap_up
             .extend(mapped(&mut self.wrap_ups, &other.wrap_ups, &other.wrap_up));
         self.source_id.append(&other.source_id);
-        self.customer.hash.extend(&other.customer.hash);
-        self.customer.texts.append(&other.customer.texts);
+        self.customer.append(&other.customer);
         self.channel.extend(other.channel);
         self.arrival_ms.extend(other.arrival_ms);
         self.end_ms.extend(other.end_ms);

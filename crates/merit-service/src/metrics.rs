@@ -648,25 +648,28 @@ pub async fn kpi_reports_traced(
     let every_chosen: Vec<_> = plans.iter().flat_map(|p| p.chosen.clone()).collect();
     let loaded = load(store, tenant, range, &every_chosen).await?;
     let targets = store.targets(tenant).await?;
-    // Frames by (period, as of, zone rule), built once each.
-    let mut frames: Vec<((Date, Date, i64, ZoneRule), Frame)> = Vec::new();
+    // A frame per (period, as of, zone rule), built once; kept (cloned)
+    // only while a later report still needs it.
+    let keys: Vec<(Date, Date, i64, ZoneRule)> = plans
+        .iter()
+        .map(|p| {
+            let r = p.request;
+            let rule = ZoneRule::for_dimensions(&r.dimensions);
+            (r.from, r.to, p.as_of_ms, rule)
+        })
+        .collect();
+    let mut kept: Vec<((Date, Date, i64, ZoneRule), Frame)> = Vec::new();
     let mut out = Vec::with_capacity(plans.len());
-    for planned in plans {
+    for (k, planned) in plans.into_iter().enumerate() {
         let r = planned.request;
-        let key = (
-            r.from,
-            r.to,
-            planned.as_of_ms,
-            ZoneRule::for_dimensions(&r.dimensions),
-        );
-        let frame = match frames.iter().find(|(k, _)| *k == key) {
-            Some((_, frame)) => frame.clone(),
-            None => {
-                let frame = loaded.frame(r, planned.as_of_ms);
-                frames.push((key, frame.clone()));
-                frame
-            }
+        let key = keys[k];
+        let frame = match kept.iter().position(|(kept_key, _)| *kept_key == key) {
+            Some(at) => kept.swap_remove(at).1,
+            None => loaded.frame(r, planned.as_of_ms),
         };
+        if keys[k + 1..].contains(&key) {
+            kept.push((key, frame.clone()));
+        }
         let (mut report, recomputed) = finish(store, clock, tenant, planned, frame).await?;
         attach_targets(&mut report, &r.dimensions, &targets, &loaded.org, r.to);
         out.push((report, recomputed));

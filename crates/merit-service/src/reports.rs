@@ -45,10 +45,18 @@ pub async fn report(
     };
     let mut detail_request = request.clone();
     detail_request.dimensions.insert(0, dimension);
-    let detail = metrics::kpi_report(store, clock, caller.tenant, &detail_request).await?;
     let mut total_request = request.clone();
     total_request.dimensions = vec![dimension];
-    let totals = metrics::kpi_report(store, clock, caller.tenant, &total_request).await?;
+    // Both from one load of the period's rows.
+    let [detail, totals]: [Report; 2] = metrics::kpi_reports(
+        store,
+        clock,
+        caller.tenant,
+        &[detail_request, total_request],
+    )
+    .await?
+    .try_into()
+    .map_err(|_| crate::invalid("request", "a report is missing".to_owned()))?;
     let total = totals
         .rows
         .into_iter()

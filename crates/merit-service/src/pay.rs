@@ -722,24 +722,22 @@ pub async fn run_all_periods(
     day: Date,
 ) -> Result<Vec<i64>, ServiceError> {
     caller.require(PAY_ADMINS, "run pay")?;
-    let mut ids = Vec::new();
-    for plan in store.pay_plans(caller.tenant).await? {
-        if plan_history(store, caller.tenant, plan.id)
-            .await?
-            .in_force(day)
-            .is_some()
-        {
-            ids.push(plan.id);
+    let mut plans = store.pay_plans(caller.tenant).await?;
+    plans.sort_unstable_by_key(|p| p.id);
+    let mut histories = Vec::new();
+    for plan in plans {
+        let history = plan_history(store, caller.tenant, plan.id).await?;
+        if history.in_force(day).is_some() {
+            histories.push(history);
         }
     }
-    ids.sort_unstable();
-    if ids.is_empty() {
+    if histories.is_empty() {
         return Err(invalid(
             "period",
             format!("no plan has a version in force on {day}"),
         ));
     }
-    run_periods(store, clock, caller, &ids, day).await
+    run_histories(store, clock, caller, histories, day).await
 }
 
 /// Runs the period holding `day` of each plan in `plan_ids` (drafts; again
@@ -754,9 +752,25 @@ pub async fn run_periods(
     day: Date,
 ) -> Result<Vec<i64>, ServiceError> {
     caller.require(PAY_ADMINS, "run pay")?;
-    let mut runs = Vec::with_capacity(plan_ids.len());
+    let mut histories = Vec::with_capacity(plan_ids.len());
     for &plan_id in plan_ids {
-        let history = plan_history(store, caller.tenant, plan_id).await?;
+        histories.push(plan_history(store, caller.tenant, plan_id).await?);
+    }
+    run_histories(store, clock, caller, histories, day).await
+}
+
+/// `run_periods` for plans whose histories are loaded (the caller's right
+/// to run pay already checked).
+async fn run_histories(
+    store: &Store,
+    clock: &dyn Clock,
+    caller: &Caller,
+    histories: Vec<PlanHistory>,
+    day: Date,
+) -> Result<Vec<i64>, ServiceError> {
+    let mut runs = Vec::with_capacity(histories.len());
+    for history in histories {
+        let plan_id = history.id;
         let version = history.in_force(day).cloned().ok_or_else(|| {
             invalid(
                 "period",

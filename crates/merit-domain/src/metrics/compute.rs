@@ -1442,52 +1442,140 @@ impl NamesByAddress {
     }
 }
 
+type CellKey = (
+    Date,
+    i64,
+    u32,
+    u32,
+    Option<crate::organisation::Channel>,
+    u32,
+);
+
+/// Every row of a frame that can make a part in the period, put in a cell:
+/// the local day and the attributes `projection` keeps (names coded once
+/// here), so each definition sums its parts by cell index instead of
+/// hashing every part's attributes again.
+pub struct Cells {
+    names: NamesByAddress,
+    keys: Vec<CellKey>,
+    contact: Vec<u32>,
+    survey: Vec<u32>,
+    agent_day: Vec<u32>,
+}
+
+impl Cells {
+    const NONE: u32 = u32::MAX;
+
+    pub fn new(frame: &Frame, p: Projection) -> Self {
+        let mut cells = Cells {
+            names: NamesByAddress::default(),
+            keys: Vec::new(),
+            contact: Vec::new(),
+            survey: Vec::new(),
+            agent_day: Vec::new(),
+        };
+        let mut by_key: HashMap<CellKey, u32> = HashMap::default();
+        let mut cell_of = |source: Source, cells: &mut Cells| {
+            let a = frame.attributes(source);
+            if !frame.in_period(a.day) {
+                return Self::NONE;
+            }
+            let names = &mut cells.names;
+            let key = (
+                a.day,
+                match p.interval {
+                    true => a.interval15,
+                    false => days_since_epoch(a.day) * 86_400_000 + OFFSET_TAG,
+                },
+                names.code(a.agent.filter(|_| p.agent)),
+                names.code(a.queue.filter(|_| p.queue)),
+                a.channel.filter(|_| p.channel),
+                names.code(a.contact_type.filter(|_| p.contact_type)),
+            );
+            let next = cells.keys.len() as u32;
+            let cell = *by_key.entry(key).or_insert(next);
+            if cell == next {
+                cells.keys.push(key);
+            }
+            cell
+        };
+        for i in 0..frame.table.len() {
+            let cell = cell_of(Source::Contact(i), &mut cells);
+            cells.contact.push(cell);
+        }
+        for s in 0..frame.surveys.len() {
+            let cell = cell_of(Source::SurveyAnswer(s), &mut cells);
+            cells.survey.push(cell);
+        }
+        for k in 0..frame.agent_days.len() {
+            let cell = cell_of(Source::AgentDay(k), &mut cells);
+            cells.agent_day.push(cell);
+        }
+        cells
+    }
+
+    fn of(&self, source: Source) -> u32 {
+        let cell = match source {
+            Source::Contact(i) => self.contact.get(i),
+            Source::SurveyAnswer(s) => self.survey.get(s),
+            Source::AgentDay(k) => self.agent_day.get(k),
+            Source::Cached(_) => None,
+        };
+        cell.copied().unwrap_or(Self::NONE)
+    }
+}
+
 /// Folds the parts of `parts_except` into per-day cache aggregates, by
-/// version and local day, keeping the attributes of `projection` (the
-/// parts are not kept).
+/// version and local day, keeping the attributes of `cells`' projection
+/// (the parts are not kept).
 pub fn to_cache(
     frame: &Frame,
     history: &DefinitionHistory,
     pinned: Option<i64>,
     skip: &HashSet<Date>,
-    projection: Projection,
+    cells: &Cells,
 ) -> HashMap<(i64, Date), CachedDay> {
     use crate::metrics::cache::CacheEntry;
-    type EntryKey = (i64, u32, u32, Option<crate::organisation::Channel>, u32);
-    let mut days: HashMap<(i64, Date), (NamesByAddress, HashMap<EntryKey, CacheEntry>)> =
-        HashMap::default();
+    // Per cell, its entry under the version its first part had (a cell is
+    // one local day, so one version); each day's names coded in order of
+    // first use.
+    let mut sums: Vec<Option<(i64, CacheEntry)>> = vec![None; cells.keys.len()];
+    let mut days: HashMap<(i64, Date), (NamesByAddress, Vec<u32>)> = HashMap::default();
     each_part(frame, history, pinned, skip, |part| {
-        let a = frame.attributes(part.source);
-        let (names, entries) = days.entry((part.version, a.day)).or_default();
-        let p = projection;
-        let key = (
-            if p.interval {
-                a.interval15
-            } else {
-                days_since_epoch(a.day) * 86_400_000 + OFFSET_TAG
-            },
-            names.code(a.agent.filter(|_| p.agent)),
-            names.code(a.queue.filter(|_| p.queue)),
-            a.channel.filter(|_| p.channel),
-            names.code(a.contact_type.filter(|_| p.contact_type)),
-        );
-        let entry = entries.entry(key).or_insert(CacheEntry {
-            interval: key.0,
-            agent: key.1,
-            queue: key.2,
-            channel: key.3,
-            contact_type: key.4,
-            numerator: 0,
-            denominator: 0,
-            window_end_ms: 0,
+        let cell = cells.of(part.source);
+        let Some(slot) = sums.get_mut(cell as usize) else {
+            return;
+        };
+        let (version, entry) = slot.get_or_insert_with(|| {
+            let (day, interval, agent, queue, channel, contact_type) = cells.keys[cell as usize];
+            let (names, in_day) = days.entry((part.version, day)).or_default();
+            in_day.push(cell);
+            let name = |code: u32| cells.names.dict.name(code);
+            let agent = names.code(name(agent));
+            let queue = names.code(name(queue));
+            let entry = CacheEntry {
+                interval,
+                agent,
+                queue,
+                channel,
+                contact_type: names.code(name(contact_type)),
+                numerator: 0,
+                denominator: 0,
+                window_end_ms: 0,
+            };
+            (part.version, entry)
         });
+        debug_assert_eq!(*version, part.version, "one version per local day");
         entry.numerator += part.numerator;
         entry.denominator += part.denominator;
         entry.window_end_ms = entry.window_end_ms.max(frame.window_end_ms(history, &part));
     });
     days.into_iter()
-        .map(|(day, (names, entries))| {
-            let mut entries: Vec<_> = entries.into_values().collect();
+        .map(|(day, (names, in_day))| {
+            let mut entries: Vec<CacheEntry> = in_day
+                .iter()
+                .filter_map(|&cell| sums[cell as usize].map(|(_, e)| e))
+                .collect();
             entries.sort_by_key(|e| (e.interval, e.agent, e.queue, e.contact_type));
             (
                 day,
@@ -1515,9 +1603,13 @@ pub type RowJob<'h> = (&'h DefinitionHistory, Option<i64>, HashSet<Date>);
 /// over the machine's cores (each definition is a pass of its own over
 /// the same rows); results in the order of `jobs`.
 pub fn from_rows(frame: &Frame, jobs: &[RowJob], projection: Projection) -> Vec<FromRows> {
-    let work = |(history, pinned, skip): &RowJob| match history.versions.first() {
-        Some(v) if cacheable(v.kpi) => {
-            FromRows::Days(to_cache(frame, history, *pinned, skip, projection))
+    let cached = jobs
+        .iter()
+        .any(|(h, _, _)| h.versions.first().is_some_and(|v| cacheable(v.kpi)));
+    let cells = cached.then(|| Cells::new(frame, projection));
+    let work = |(history, pinned, skip): &RowJob| match (history.versions.first(), &cells) {
+        (Some(v), Some(cells)) if cacheable(v.kpi) => {
+            FromRows::Days(to_cache(frame, history, *pinned, skip, cells))
         }
         _ => FromRows::Parts(parts_except(frame, history, *pinned, skip)),
     };

@@ -154,32 +154,64 @@ impl HashedTexts {
 
     /// The rows that hold a text, those with the same text next to each
     /// other and in order of `order_key` (then row), each with whether it
-    /// holds the same text as the row before it. Sorted by hash; texts are
-    /// compared only between rows whose hashes are equal, and two texts
-    /// that share a hash are kept apart.
+    /// holds the same text as the row before it. Rows are put in order of
+    /// their hash's high 32 bits; texts are compared only between rows
+    /// whose high bits are equal, and two texts that share them are kept
+    /// apart. When `order_key` already rises with the row (a table read
+    /// in arrival order, the usual case) a stable radix sort on those bits
+    /// keeps each text's rows in order without comparing keys.
     pub fn grouped(&self, order_key: &[i64]) -> Vec<(usize, bool)> {
-        let mut order: Vec<(u64, i64, usize)> = (0..self.len())
-            .filter(|&i| self.hash[i] != 0)
-            .map(|i| (self.hash[i], order_key[i], i))
-            .collect();
-        order.sort_unstable();
+        let high = |hash: u64| (hash >> 32) as u32;
+        let holding = (0..self.len()).filter(|&i| self.hash[i] != 0);
+        let mut order: Vec<(u32, usize)> = holding.map(|i| (high(self.hash[i]), i)).collect();
+        if order_key.windows(2).all(|w| w[0] <= w[1]) {
+            radix_sort_by_high_bits(&mut order);
+        } else {
+            order.sort_unstable_by_key(|&(h, i)| (h, order_key[i], i));
+        }
         let mut out = Vec::with_capacity(order.len());
         let mut start = 0;
         while start < order.len() {
-            let hash = order[start].0;
-            let end = start + order[start..].iter().take_while(|k| k.0 == hash).count();
+            let bits = order[start].0;
+            let end = start + order[start..].iter().take_while(|k| k.0 == bits).count();
             let run = &mut order[start..end];
-            let first = run[0].2;
-            if run.iter().any(|k| self.texts[k.2] != self.texts[first]) {
-                run.sort_by(|a, b| self.texts[a.2].cmp(&self.texts[b.2]).then(a.cmp(b)));
+            let first = run[0].1;
+            if run.iter().any(|k| self.texts[k.1] != self.texts[first]) {
+                run.sort_by(|a, b| {
+                    let text = self.texts[a.1].cmp(&self.texts[b.1]);
+                    text.then((order_key[a.1], a.1).cmp(&(order_key[b.1], b.1)))
+                });
             }
-            for (k, &(_, _, row)) in run.iter().enumerate() {
-                let same = k > 0 && self.texts[run[k - 1].2] == self.texts[row];
+            for (k, &(_, row)) in run.iter().enumerate() {
+                let same = k > 0 && self.texts[run[k - 1].1] == self.texts[row];
                 out.push((row, same));
             }
             start = end;
         }
         out
+    }
+}
+
+/// Sorts by the 32-bit key, stably (equal keys keep their order), in two
+/// passes of 16 bits.
+fn radix_sort_by_high_bits(items: &mut Vec<(u32, usize)>) {
+    let mut scratch = vec![(0, 0); items.len()];
+    for shift in [0, 16] {
+        let digit = |key: u32| ((key >> shift) & 0xffff) as usize;
+        let mut starts = vec![0usize; 1 << 16];
+        for &(key, _) in items.iter() {
+            starts[digit(key)] += 1;
+        }
+        let mut next = 0;
+        for slot in starts.iter_mut() {
+            (*slot, next) = (next, next + *slot);
+        }
+        for &item in items.iter() {
+            let slot = &mut starts[digit(item.0)];
+            scratch[*slot] = item;
+            *slot += 1;
+        }
+        std::mem::swap(items, &mut scratch);
     }
 }
 
@@ -552,6 +584,69 @@ mod tests {
                 (second, false),
                 (second_next, true)
             ]
+        );
+    }
+
+    /// Groups by a second method: each text's rows, texts in order, rows
+    /// by (key, row).
+    fn grouped_by_map(column: &HashedTexts, key: &[i64]) -> Vec<(usize, bool)> {
+        let mut by_text: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for i in 0..column.len() {
+            if let Some(text) = column.get(i) {
+                by_text.entry(text).or_default().push(i);
+            }
+        }
+        let mut groups: Vec<Vec<usize>> = by_text.into_values().collect();
+        for rows in &mut groups {
+            rows.sort_by_key(|&i| (key[i], i));
+        }
+        // `grouped` orders groups by hash: compare group by group.
+        groups.sort_by_key(|rows| rows[0]);
+        groups
+            .into_iter()
+            .flat_map(|rows| rows.into_iter().enumerate().map(|(k, i)| (i, k > 0)))
+            .collect()
+    }
+
+    fn by_first_row(mut grouped: Vec<(usize, bool)>) -> Vec<(usize, bool)> {
+        let mut groups: Vec<Vec<(usize, bool)>> = Vec::new();
+        for item in grouped.drain(..) {
+            match (item.1, groups.last_mut()) {
+                (true, Some(group)) => group.push(item),
+                _ => groups.push(vec![item]),
+            }
+        }
+        groups.sort_by_key(|g| g[0].0);
+        groups.concat()
+    }
+
+    #[test]
+    fn grouping_in_key_order_agrees_with_a_map_and_keeps_collisions_apart() {
+        let (a, b) = colliding_pair();
+        let mut column = HashedTexts::default();
+        let mut key = Vec::new();
+        // 5,000 rows of 700 customers, a few without one, keys rising
+        // with ties; then the colliding pair interleaved.
+        let mut state = 12345u64;
+        for i in 0..5_000 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            let customer = format!("cust{:05}", (state >> 33) % 700);
+            column.push((i % 97 != 0).then_some(customer.as_str()));
+            key.push(i / 3);
+        }
+        for (i, text) in [&a, &b, &b, &a].into_iter().enumerate() {
+            column.push(Some(text));
+            key.push(2_000 + i as i64);
+        }
+        let grouped = column.grouped(&key);
+        assert_eq!(grouped.len(), 5_000 - 5_000usize.div_ceil(97) + 4);
+        assert_eq!(by_first_row(grouped.clone()), grouped_by_map(&column, &key));
+        // The same rows with a key that does not rise take the other path.
+        let mut shuffled = key.clone();
+        shuffled.swap(0, 4_999);
+        assert_eq!(
+            by_first_row(column.grouped(&shuffled)),
+            grouped_by_map(&column, &shuffled)
         );
     }
 

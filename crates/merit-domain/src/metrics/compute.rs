@@ -554,16 +554,31 @@ struct Versions<'h> {
     history: &'h DefinitionHistory,
     as_of_ms: i64,
     pinned: Option<i64>,
+    period: (Date, Date),
+    skip: &'h HashSet<Date>,
+    /// The last day asked and its answer: rows come day by day, so most
+    /// rows are answered without a look-up.
+    last: Option<(Date, Option<&'h DefinitionVersion>)>,
     by_day: HashMap<Date, Option<&'h DefinitionVersion>>,
 }
 
 impl<'h> Versions<'h> {
+    /// The version a part on `day` counts under; `None` when the day is
+    /// outside the period, left out (`skip`) or has no version.
     fn on(&mut self, day: Date) -> Option<&'h DefinitionVersion> {
+        if let Some((last, version)) = self.last
+            && last == day
+        {
+            return version;
+        }
         let (history, as_of, pinned) = (self.history, self.as_of_ms, self.pinned);
-        *self
+        let counted = self.period.0 <= day && day <= self.period.1 && !self.skip.contains(&day);
+        let version = *self
             .by_day
             .entry(day)
-            .or_insert_with(|| history.in_force(day, as_of, pinned))
+            .or_insert_with(|| history.in_force(day, as_of, pinned).filter(|_| counted));
+        self.last = Some((day, version));
+        version
     }
 }
 
@@ -983,14 +998,14 @@ fn each_part(
         history,
         as_of_ms: frame.as_of_ms,
         pinned,
+        period: (frame.from, frame.to),
+        skip,
+        last: None,
         by_day: HashMap::default(),
     };
     if kpi.from_surveys() {
         for (s, answer) in frame.surveys.iter().enumerate() {
             let day = frame.survey_local[s].0;
-            if !frame.in_period(day) || skip.contains(&day) {
-                continue;
-            }
             let Some(v) = versions.on(day) else { continue };
             if let Some((numerator, denominator)) = survey_part(kpi, &v.options, answer) {
                 out(Part {
@@ -1005,9 +1020,6 @@ fn each_part(
     }
     if kpi.from_agent_days() {
         for (k, (agent, day, d)) in frame.agent_days.iter().enumerate() {
-            if !frame.in_period(*day) || skip.contains(day) {
-                continue;
-            }
             let Some(v) = versions.on(*day) else { continue };
             let (handle_ms, handled) = frame
                 .handled
@@ -1029,9 +1041,6 @@ fn each_part(
     let mut fcr: HashMap<i64, Vec<(Option<bool>, bool)>> = HashMap::default();
     for i in 0..t.len() {
         let day = frame.local_day[i];
-        if !frame.in_period(day) || skip.contains(&day) {
-            continue;
-        }
         let Some(v) = versions.on(day) else { continue };
         let part = if kpi == Kpi::FcrRepeat {
             let verdicts = fcr

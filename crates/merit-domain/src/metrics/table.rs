@@ -175,16 +175,23 @@ impl HashedTexts {
             let bits = order[start].0;
             let end = start + order[start..].iter().take_while(|k| k.0 == bits).count();
             let run = &mut order[start..end];
-            let first = run[0].1;
-            if run.iter().any(|k| self.texts[k.1] != self.texts[first]) {
+            // A single row (no text read), or rows all holding the first's
+            // text (the usual case), need no more comparing.
+            let mixed = run.len() > 1 && {
+                let first = &self.texts[run[0].1];
+                run[1..].iter().any(|k| &self.texts[k.1] != first)
+            };
+            if !mixed {
+                out.extend(run.iter().enumerate().map(|(k, &(_, row))| (row, k > 0)));
+            } else {
                 run.sort_by(|a, b| {
                     let text = self.texts[a.1].cmp(&self.texts[b.1]);
                     text.then((order_key[a.1], a.1).cmp(&(order_key[b.1], b.1)))
                 });
-            }
-            for (k, &(_, row)) in run.iter().enumerate() {
-                let same = k > 0 && self.texts[run[k - 1].1] == self.texts[row];
-                out.push((row, same));
+                for (k, &(_, row)) in run.iter().enumerate() {
+                    let same = k > 0 && self.texts[run[k - 1].1] == self.texts[row];
+                    out.push((row, same));
+                }
             }
             start = end;
         }

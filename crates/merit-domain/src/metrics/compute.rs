@@ -754,6 +754,12 @@ pub const NO_GROUP: &str = "(none)";
 /// Interval keys carry OFFSET_TAG − offset in minutes below the minute.
 const OFFSET_TAG: i64 = 1_000;
 
+/// The 15-minute interval key of a local wall-clock time and its instant.
+fn interval15(local_ms: i64, utc_ms: i64) -> i64 {
+    let width = 15 * 60_000;
+    local_ms.div_euclid(width) * width + OFFSET_TAG - (local_ms - utc_ms) / 60_000
+}
+
 /// Group key of one row under the report's dimensions: small integer codes,
 /// turned into labels once per group.
 type Key = Vec<i64>;
@@ -779,10 +785,6 @@ impl Frame<'_> {
     /// What a row is grouped by, whatever its source.
     pub fn attributes(&self, source: Source) -> RowAttributes<'_> {
         let t = self.table;
-        let interval15 = |local_ms: i64, utc_ms: i64| {
-            let width = 15 * 60_000;
-            local_ms.div_euclid(width) * width + OFFSET_TAG - (local_ms - utc_ms) / 60_000
-        };
         let contact = |i: usize, day: Date, interval: i64| RowAttributes {
             day,
             interval15: interval,
@@ -1484,23 +1486,7 @@ impl Cells {
             agent_day: Vec::new(),
         };
         let mut by_key: HashMap<CellKey, u32> = HashMap::default();
-        let mut cell_of = |source: Source, cells: &mut Cells| {
-            let a = frame.attributes(source);
-            if !frame.in_period(a.day) {
-                return Self::NONE;
-            }
-            let names = &mut cells.names;
-            let key = (
-                a.day,
-                match p.interval {
-                    true => a.interval15,
-                    false => days_since_epoch(a.day) * 86_400_000 + OFFSET_TAG,
-                },
-                names.code(a.agent.filter(|_| p.agent)),
-                names.code(a.queue.filter(|_| p.queue)),
-                a.channel.filter(|_| p.channel),
-                names.code(a.contact_type.filter(|_| p.contact_type)),
-            );
+        let mut cell_of = |key: CellKey, cells: &mut Cells| {
             let next = cells.keys.len() as u32;
             let cell = *by_key.entry(key).or_insert(next);
             if cell == next {
@@ -1508,16 +1494,71 @@ impl Cells {
             }
             cell
         };
-        for i in 0..frame.table.len() {
-            let cell = cell_of(Source::Contact(i), &mut cells);
+        let day_key = |day: Date| days_since_epoch(day) * 86_400_000 + OFFSET_TAG;
+        let key_of = |a: RowAttributes, names: &mut NamesByAddress| {
+            (
+                a.day,
+                if p.interval {
+                    a.interval15
+                } else {
+                    day_key(a.day)
+                },
+                names.code(a.agent.filter(|_| p.agent)),
+                names.code(a.queue.filter(|_| p.queue)),
+                a.channel.filter(|_| p.channel),
+                names.code(a.contact_type.filter(|_| p.contact_type)),
+            )
+        };
+        // Contacts' names coded once per dictionary value, not per row.
+        let t = frame.table;
+        let coded = |dict: &Dict, kept: bool, names: &mut NamesByAddress| -> Vec<u32> {
+            let codes = dict.names.iter().map(|n| names.code(Some(n.as_str())));
+            codes.filter(|_| kept).collect()
+        };
+        let agents = coded(&t.agents, p.agent, &mut cells.names);
+        let queues = coded(&t.queues, p.queue, &mut cells.names);
+        let kinds = coded(&t.contact_types, p.contact_type, &mut cells.names);
+        let code = |codes: &[u32], i: u32| codes.get(i as usize).copied().unwrap_or(Dict::NONE);
+        for i in 0..t.len() {
+            let day = frame.local_day[i];
+            if !frame.in_period(day) {
+                cells.contact.push(Self::NONE);
+                continue;
+            }
+            let key = (
+                day,
+                match p.interval {
+                    true => interval15(frame.local_ms[i], t.arrival_ms[i]),
+                    false => day_key(day),
+                },
+                code(&agents, t.agent[i]),
+                code(&queues, t.queue[i]),
+                Some(t.channel[i]).filter(|_| p.channel),
+                code(&kinds, t.contact_type[i]),
+            );
+            let cell = cell_of(key, &mut cells);
             cells.contact.push(cell);
         }
-        for s in 0..frame.surveys.len() {
-            let cell = cell_of(Source::SurveyAnswer(s), &mut cells);
+        // An answer to a contact is grouped as its contact is.
+        for (s, answer) in frame.surveys.iter().enumerate() {
+            let cell = match answer.contact_row {
+                Some(row) => cells.contact.get(row).copied().unwrap_or(Self::NONE),
+                None => {
+                    let a = frame.attributes(Source::SurveyAnswer(s));
+                    match frame.in_period(a.day) {
+                        true => cell_of(key_of(a, &mut cells.names), &mut cells),
+                        false => Self::NONE,
+                    }
+                }
+            };
             cells.survey.push(cell);
         }
         for k in 0..frame.agent_days.len() {
-            let cell = cell_of(Source::AgentDay(k), &mut cells);
+            let a = frame.attributes(Source::AgentDay(k));
+            let cell = match frame.in_period(a.day) {
+                true => cell_of(key_of(a, &mut cells.names), &mut cells),
+                false => Self::NONE,
+            };
             cells.agent_day.push(cell);
         }
         cells

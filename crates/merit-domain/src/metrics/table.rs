@@ -66,6 +66,10 @@ impl Dict {
     }
 }
 
+/// The bytes per text reserved for a column of ids (source and customer
+/// ids run to 10-20 bytes).
+const TEXT_BYTES: usize = 16;
+
 /// Text values, one per row, in one buffer (a `String` per row would cost
 /// an allocation each).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -102,6 +106,13 @@ impl Texts {
 
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
+    }
+
+    /// Room for `n` more texts of about `bytes_each` bytes (memory
+    /// reserved and never written costs nothing).
+    pub fn reserve(&mut self, n: usize, bytes_each: usize) {
+        self.ends.reserve(n);
+        self.buffer.reserve(n * bytes_each);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &str> {
@@ -143,7 +154,7 @@ impl HashedTexts {
 
     pub fn reserve(&mut self, n: usize) {
         self.hash.reserve(n);
-        self.texts.ends.reserve(n);
+        self.texts.reserve(n, TEXT_BYTES);
     }
 
     /// Appends `other`'s rows after these.
@@ -385,7 +396,7 @@ impl ContactTable {
     /// Room for `n` more rows.
     pub fn reserve(&mut self, n: usize) {
         self.source_system.reserve(n);
-        self.source_id.ends.reserve(n);
+        self.source_id.reserve(n, TEXT_BYTES);
         self.channel.reserve(n);
         self.queue.reserve(n);
         self.contact_type.reserve(n);

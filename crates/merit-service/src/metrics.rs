@@ -474,11 +474,20 @@ async fn load(
             false => Ok(None),
         }
     };
-    let (table, answers) = tokio::try_join!(
-        store.contact_table(tenant, (start_ms, end_ms), fcr),
+    let started = std::time::Instant::now();
+    let timed = |what: &'static str| move || tracing::debug!("load: {what} by {:?}", started.elapsed());
+    let contacts = async {
+        let table = store.contact_table(tenant, (start_ms, end_ms), fcr).await;
+        timed("contacts")();
+        table
+    };
+    let (table, answers) = tokio::try_join!(contacts, async {
+        let answers = answers.await;
+        timed("survey answers")();
         answers
-    )?;
+    })?;
     let mut surveys = answers.map(|a| a.link(&table)).unwrap_or_default();
+    timed("answers linked")();
     if versions().any(|v| v.kpi.from_evaluations()) {
         surveys.extend(
             crate::quality::evaluation_facts(store, tenant, (start_ms, end_ms), &table).await?,
@@ -638,6 +647,8 @@ pub async fn kpi_reports_traced(
     tenant: TenantId,
     requests: &[ReportRequest],
 ) -> Result<Vec<(Report, Vec<(String, Date)>)>, ServiceError> {
+    tracing::debug!("reports: {} asked", requests.len());
+    let started = std::time::Instant::now();
     let all = definitions(store, clock, tenant).await?;
     let mut plans = Vec::with_capacity(requests.len());
     for request in requests {
@@ -646,7 +657,13 @@ pub async fn kpi_reports_traced(
     let missing = || plans.iter().flat_map(|p| p.missing.iter().flatten());
     let range = missing().min().copied().zip(missing().max().copied());
     let every_chosen: Vec<_> = plans.iter().flat_map(|p| p.chosen.clone()).collect();
+    let planned_at = started.elapsed();
     let loaded = load(store, tenant, range, &every_chosen).await?;
+    tracing::debug!(
+        "reports: definitions and cache read in {planned_at:?}, rows {range:?} loaded by {:?} ({} contacts)",
+        started.elapsed(),
+        loaded.table.len()
+    );
     let targets = store.targets(tenant).await?;
     // A frame per (period, as of, zone rule), built once; kept (cloned)
     // only while a later report still needs it.
@@ -715,7 +732,9 @@ async fn finish(
             (*history, *pinned, skip)
         })
         .collect();
+    let started = std::time::Instant::now();
     let worked = from_rows(&frame, &jobs, projection);
+    let computed_in = started.elapsed();
     for (k, worked) in worked.into_iter().enumerate() {
         let computed = match worked {
             FromRows::Parts(parts) => {
@@ -740,7 +759,12 @@ async fn finish(
             recomputed.push((name.clone(), day));
         }
     }
+    let stored_by = started.elapsed();
     let report = report_from_parts(&frame, &chosen, &all_parts, &request.dimensions);
+    tracing::debug!(
+        "report: computed from rows in {computed_in:?}, cache written by {stored_by:?}, figures by {:?}",
+        started.elapsed()
+    );
     Ok((report, recomputed))
 }
 

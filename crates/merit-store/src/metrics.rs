@@ -281,9 +281,14 @@ impl Store {
         // its own; the tables are then appended in day order.
         let rows: usize = days.iter().map(|(_, n, _)| *n as usize).sum();
         let decoded = cores::over_shares(days.len(), |share| -> StoreResult<ContactTable> {
+            // The first share's table takes the others: room for every row.
+            let room = match share.start {
+                0 => rows,
+                _ => days[share.clone()].iter().map(|(_, n, _)| *n as usize).sum(),
+            };
             let share = &days[share];
             let mut table = ContactTable::default();
-            table.reserve(share.iter().map(|(_, n, _)| *n as usize).sum());
+            table.reserve(room);
             for (day, _, bytes) in share {
                 packed::append_contacts(bytes, window, with_customers, &mut table)
                     .map_err(|e| invalid_day(CONTACT_DAYS, *day, e))?;
@@ -294,7 +299,6 @@ impl Store {
         let mut table = decoded
             .next()
             .unwrap_or_else(|| Ok(ContactTable::default()))?;
-        table.reserve(rows - table.len());
         for share in decoded {
             table.append(share?);
         }
@@ -351,20 +355,28 @@ impl Store {
         &self,
         tenant: TenantId,
         (from_ms, to_ms): (i64, i64),
-        asked: impl Fn(&str) -> bool,
+        asked: impl Fn(&str) -> bool + Sync,
     ) -> StoreResult<SurveyAnswers> {
-        let mut answers = Vec::new();
-        for (day, _, bytes) in self
+        let days = self
             .packed_days(ANSWER_DAYS, tenant, packed_day_range((from_ms, to_ms)))
-            .await?
-        {
-            let unpacked = packed::unpack_answers_to(&bytes, &asked)
-                .map_err(|e| invalid_day(ANSWER_DAYS, day, e))?;
-            answers.extend(
-                unpacked
-                    .into_iter()
-                    .filter(|a| from_ms <= a.answered_ms && a.answered_ms < to_ms),
-            );
+            .await?;
+        // Decoded on every core, a run of days each, kept in day order.
+        let decoded = cores::over_shares(days.len(), |share| -> StoreResult<Vec<AnswerFacts>> {
+            let mut answers = Vec::new();
+            for (day, _, bytes) in &days[share] {
+                let unpacked = packed::unpack_answers_to(bytes, &asked)
+                    .map_err(|e| invalid_day(ANSWER_DAYS, *day, e))?;
+                answers.extend(
+                    unpacked
+                        .into_iter()
+                        .filter(|a| from_ms <= a.answered_ms && a.answered_ms < to_ms),
+                );
+            }
+            Ok(answers)
+        });
+        let mut answers = Vec::new();
+        for share in decoded {
+            answers.extend(share?);
         }
         Ok(SurveyAnswers(answers))
     }

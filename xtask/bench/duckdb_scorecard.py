@@ -1,9 +1,10 @@
 """The peer run of `cargo xtask bench`: DuckDB computes the same month's
 scorecard as `merit report kpi` from the same simulated rows, loaded into its
-own database file, times it cold (first query in a fresh process) and warm
-(the same query again), and checks every figure against Merit's CSV output.
+own database file, times it cold (first query on a fresh connection) and warm
+(the same query again), each the median of REPEATS fresh connections, and
+checks every figure against Merit's CSV output.
 
-usage: duckdb_scorecard.py DATA_DIR DUCKDB_FILE FROM TO MERIT_BY_AGENT_CSV MERIT_BY_QUEUE_INTERVAL_CSV
+usage: duckdb_scorecard.py DATA_DIR DUCKDB_FILE FROM TO MERIT_BY_AGENT_CSV MERIT_BY_QUEUE_INTERVAL_CSV REPEATS
 Prints one JSON object: timings in seconds and the number of mismatches.
 """
 
@@ -148,22 +149,27 @@ def compare(merit, result, n_dims):
 
 
 def main():
-    data, db_file, start, end, by_agent_csv, by_queue_csv = sys.argv[1:7]
+    data, db_file, start, end, by_agent_csv, by_queue_csv, repeats = sys.argv[1:8]
     load = duckdb.connect(db_file)
     load.execute(LOAD.format(data=data))
     load.close()
 
-    con = duckdb.connect(db_file)  # a fresh connection: nothing computed yet
     timings = {}
     results = {}
     for name, groups, zone in [("by_agent", "agent", AGENT_ZONE), ("by_queue_interval", "queue, interval", QUEUE_ZONE)]:
         sql = SCORECARD.format(zone=zone, start=start, end=end, groups=groups)
-        for run in ("cold", "warm"):
-            started = time.perf_counter()
-            result = con.execute(sql)
-            rows = result.fetchall()
-            timings[f"{name}_{run}_s"] = time.perf_counter() - started
+        runs = {"cold": [], "warm": []}
+        for _ in range(int(repeats)):
+            con = duckdb.connect(db_file)  # a fresh connection: nothing computed yet
+            for run in ("cold", "warm"):
+                started = time.perf_counter()
+                rows = con.execute(sql).fetchall()
+                runs[run].append(time.perf_counter() - started)
+            con.close()
+        for run, seconds in runs.items():
+            timings[f"{name}_{run}_s"] = sorted(seconds)[len(seconds) // 2]
         results[name] = (sql, len(rows))
+    con = duckdb.connect(db_file)
     mismatches = []
     for name, path, n_dims in [("by_agent", by_agent_csv, 1), ("by_queue_interval", by_queue_csv, 2)]:
         mismatches += compare(merit_rows(path, n_dims), con.execute(results[name][0]), n_dims)

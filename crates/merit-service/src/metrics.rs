@@ -475,19 +475,20 @@ async fn load(
         }
     };
     let started = std::time::Instant::now();
-    let timed = |what: &'static str| move || tracing::debug!("load: {what} by {:?}", started.elapsed());
+    let done = |what: &str| tracing::debug!("load: {what} by {:?}", started.elapsed());
     let contacts = async {
         let table = store.contact_table(tenant, (start_ms, end_ms), fcr).await;
-        timed("contacts")();
+        done("contacts");
         table
     };
-    let (table, answers) = tokio::try_join!(contacts, async {
+    let answers = async {
         let answers = answers.await;
-        timed("survey answers")();
+        done("survey answers");
         answers
-    })?;
+    };
+    let (table, answers) = tokio::try_join!(contacts, answers)?;
     let mut surveys = answers.map(|a| a.link(&table)).unwrap_or_default();
-    timed("answers linked")();
+    done("answers linked");
     if versions().any(|v| v.kpi.from_evaluations()) {
         surveys.extend(
             crate::quality::evaluation_facts(store, tenant, (start_ms, end_ms), &table).await?,

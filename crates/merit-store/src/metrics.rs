@@ -284,7 +284,10 @@ impl Store {
             // The first share's table takes the others: room for every row.
             let room = match share.start {
                 0 => rows,
-                _ => days[share.clone()].iter().map(|(_, n, _)| *n as usize).sum(),
+                _ => days[share.clone()]
+                    .iter()
+                    .map(|(_, n, _)| *n as usize)
+                    .sum(),
             };
             let share = &days[share];
             let mut table = ContactTable::default();

@@ -463,17 +463,8 @@ async fn load(
             _ => None,
         })
         .collect();
-    let answers = async {
-        match surveys_needed {
-            true => store
-                .survey_answers(tenant, (start_ms, end_ms + 30 * 86_400_000), |q| {
-                    questions.contains(q)
-                })
-                .await
-                .map(Some),
-            false => Ok(None),
-        }
-    };
+    // The answers' packed days are read beside the contacts, then decoded
+    // and linked to them.
     let started = std::time::Instant::now();
     let done = |what: &str| tracing::debug!("load: {what} by {:?}", started.elapsed());
     let contacts = async {
@@ -481,13 +472,18 @@ async fn load(
         done("contacts");
         table
     };
-    let answers = async {
-        let answers = answers.await;
-        done("survey answers");
-        answers
+    let answer_days = async {
+        let window = (start_ms, end_ms + 30 * 86_400_000);
+        match surveys_needed {
+            true => store.survey_answer_days(tenant, window).await.map(Some),
+            false => Ok(None),
+        }
     };
-    let (table, answers) = tokio::try_join!(contacts, answers)?;
-    let mut surveys = answers.map(|a| a.link(&table)).unwrap_or_default();
+    let (table, answer_days) = tokio::try_join!(contacts, answer_days)?;
+    let mut surveys = match answer_days {
+        Some(days) => days.link(|q| questions.contains(q), &table)?,
+        None => Vec::new(),
+    };
     done("answers linked");
     if versions().any(|v| v.kpi.from_evaluations()) {
         surveys.extend(

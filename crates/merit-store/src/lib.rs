@@ -12,7 +12,7 @@ pub use imports::{SavedMapping, StoredProblem};
 pub use notifications::{NewNotification, NotificationRecord};
 mod metrics;
 mod notifications;
-pub use metrics::SurveyAnswers;
+pub use metrics::{AnswerDays, SurveyAnswers};
 mod organisation;
 mod overview;
 mod packed_days;

@@ -7,7 +7,7 @@ use merit_domain::TenantId;
 use merit_domain::activity::{Activity, AgentState};
 use merit_domain::contact::Outcome;
 use merit_domain::metrics::cores;
-use merit_domain::metrics::packed::{self, AnswerFacts, utc_day};
+use merit_domain::metrics::packed::{self, AnswerFacts, AnswerView, utc_day};
 use merit_domain::metrics::workforce::AgentActivity;
 use merit_domain::metrics::{
     ContactFacts, ContactTable, DefinitionVersion, Direction, Kpi, SurveyFact, Target, TargetScope,
@@ -352,36 +352,31 @@ impl Store {
     }
 
     /// Numeric survey answers given in `[from_ms, to_ms)` to the questions
-    /// `asked` accepts, from the packed days; `link` them to the loaded
-    /// contacts.
+    /// `asked` accepts, from the packed days.
     pub async fn survey_answers(
         &self,
         tenant: TenantId,
-        (from_ms, to_ms): (i64, i64),
+        window: (i64, i64),
         asked: impl Fn(&str) -> bool + Sync,
     ) -> StoreResult<SurveyAnswers> {
+        let days = self.survey_answer_days(tenant, window).await?;
+        let views = days.views(&asked)?;
+        Ok(SurveyAnswers(
+            views.into_iter().map(AnswerView::facts).collect(),
+        ))
+    }
+
+    /// The packed days of survey answers given in `window`, not yet
+    /// decoded: `AnswerDays::link` them to the loaded contacts.
+    pub async fn survey_answer_days(
+        &self,
+        tenant: TenantId,
+        window: (i64, i64),
+    ) -> StoreResult<AnswerDays> {
         let days = self
-            .packed_days(ANSWER_DAYS, tenant, packed_day_range((from_ms, to_ms)))
+            .packed_days(ANSWER_DAYS, tenant, packed_day_range(window))
             .await?;
-        // Decoded on every core, a run of days each, kept in day order.
-        let decoded = cores::over_shares(days.len(), |share| -> StoreResult<Vec<AnswerFacts>> {
-            let mut answers = Vec::new();
-            for (day, _, bytes) in &days[share] {
-                let unpacked = packed::unpack_answers_to(bytes, &asked)
-                    .map_err(|e| invalid_day(ANSWER_DAYS, *day, e))?;
-                answers.extend(
-                    unpacked
-                        .into_iter()
-                        .filter(|a| from_ms <= a.answered_ms && a.answered_ms < to_ms),
-                );
-            }
-            Ok(answers)
-        });
-        let mut answers = Vec::new();
-        for share in decoded {
-            answers.extend(share?);
-        }
-        Ok(SurveyAnswers(answers))
+        Ok(AnswerDays { days, window })
     }
 
     /// `survey_answers` read from the revisioned rows, every question:
@@ -420,35 +415,69 @@ fn packed_day_range((from_ms, to_ms): (i64, i64)) -> (i64, i64) {
     (utc_day(from_ms), utc_day(to_ms - 1))
 }
 
-/// Survey answers as read, before they are linked to their contacts.
+/// Survey answers as read.
 #[derive(Debug, PartialEq, Eq)]
 pub struct SurveyAnswers(pub Vec<AnswerFacts>);
 
-impl SurveyAnswers {
-    /// Each answer with its contact's row in `contacts`, when that contact
-    /// is loaded.
-    pub fn link(self, contacts: &ContactTable) -> Vec<SurveyFact> {
-        let wanted: Vec<(&str, &str)> = self
-            .0
+/// Packed days of survey answers and the window of answer times wanted.
+pub struct AnswerDays {
+    days: Vec<(i64, i64, Vec<u8>)>,
+    window: (i64, i64),
+}
+
+impl AnswerDays {
+    /// The answers in the window to the questions `asked` accepts, in day
+    /// order, decoded on every core (a run of days each).
+    fn views(&self, asked: &(impl Fn(&str) -> bool + Sync)) -> StoreResult<Vec<AnswerView<'_>>> {
+        let (from_ms, to_ms) = self.window;
+        let decoded = cores::over_shares(self.days.len(), |share| -> StoreResult<Vec<_>> {
+            let mut answers = Vec::new();
+            for (day, _, bytes) in &self.days[share] {
+                let unpacked = packed::unpack_answer_views(bytes, asked)
+                    .map_err(|e| invalid_day(ANSWER_DAYS, *day, e))?;
+                answers.extend(
+                    unpacked
+                        .into_iter()
+                        .filter(|a| from_ms <= a.answered_ms && a.answered_ms < to_ms),
+                );
+            }
+            Ok(answers)
+        });
+        let mut answers = Vec::new();
+        for share in decoded {
+            answers.extend(share?);
+        }
+        Ok(answers)
+    }
+
+    /// The answers to the questions `asked` accepts, each with its
+    /// contact's row in `contacts` when that contact is loaded; texts are
+    /// copied only for what a figure keeps.
+    pub fn link(
+        &self,
+        asked: impl Fn(&str) -> bool + Sync,
+        contacts: &ContactTable,
+    ) -> StoreResult<Vec<SurveyFact>> {
+        let views = self.views(&asked)?;
+        let wanted: Vec<(&str, &str)> = views
             .iter()
-            .filter_map(|a| Some((a.source_system.as_str(), a.contact_source_id.as_deref()?)))
+            .filter_map(|a| Some((a.source_system, a.contact_source_id?)))
             .collect();
         let mut rows = contacts.rows_of(&wanted).into_iter();
-        drop(wanted);
-        self.0
+        Ok(views
             .into_iter()
-            .map(|r| SurveyFact {
-                contact_row: match r.contact_source_id {
+            .map(|a| SurveyFact {
+                contact_row: match a.contact_source_id {
                     Some(_) => rows.next().flatten(),
                     None => None,
                 },
-                source_id: r.source_id,
-                question_id: r.question_id,
-                value: i32::try_from(r.value).unwrap_or(i32::MAX),
-                answered_ms: r.answered_ms,
-                agent_id: r.agent_id,
+                source_id: a.source_id.to_owned(),
+                question_id: a.question_id.to_owned(),
+                value: i32::try_from(a.value).unwrap_or(i32::MAX),
+                answered_ms: a.answered_ms,
+                agent_id: a.agent_id.map(str::to_owned),
             })
-            .collect()
+            .collect())
     }
 }
 

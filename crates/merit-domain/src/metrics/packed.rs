@@ -709,12 +709,48 @@ pub fn unpack_answers(bytes: &[u8]) -> Result<Vec<AnswerFacts>, PackedError> {
     unpack_answers_to(bytes, |_| true)
 }
 
-/// The answers of a packed day to the questions `asked` accepts (each
-/// answer is read; only those are copied out).
+/// The answers of a packed day to the questions `asked` accepts.
 pub fn unpack_answers_to(
     bytes: &[u8],
     asked: impl Fn(&str) -> bool,
 ) -> Result<Vec<AnswerFacts>, PackedError> {
+    let views = unpack_answer_views(bytes, asked)?;
+    Ok(views.into_iter().map(AnswerView::facts).collect())
+}
+
+/// One answer as a packed day holds it: its texts borrowed from the day's
+/// bytes (reports link answers to contacts without copying them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerView<'a> {
+    pub source_system: &'a str,
+    pub source_id: &'a str,
+    pub contact_source_id: Option<&'a str>,
+    pub agent_id: Option<&'a str>,
+    pub answered_ms: i64,
+    pub question_id: &'a str,
+    pub value: i64,
+}
+
+impl AnswerView<'_> {
+    pub fn facts(self) -> AnswerFacts {
+        AnswerFacts {
+            source_system: self.source_system.to_owned(),
+            source_id: self.source_id.to_owned(),
+            contact_source_id: self.contact_source_id.map(str::to_owned),
+            agent_id: self.agent_id.map(str::to_owned),
+            answered_ms: self.answered_ms,
+            question_id: self.question_id.to_owned(),
+            value: self.value,
+        }
+    }
+}
+
+/// The answers of a packed day to the questions `asked` accepts, borrowed
+/// from `bytes` (each answer is read; only those are kept).
+pub fn unpack_answer_views(
+    bytes: &[u8],
+    asked: impl Fn(&str) -> bool,
+) -> Result<Vec<AnswerView<'_>>, PackedError> {
     let mut r = Reader { bytes };
     r.tag(ANSWERS_TAG)?;
     let n = r.count()?;
@@ -736,13 +772,13 @@ pub fn unpack_answers_to(
         if !asked(question) {
             continue;
         }
-        out.push(AnswerFacts {
-            source_system: required(&names[0], system)?.to_owned(),
-            source_id: required(&names[1], id)?.to_owned(),
-            contact_source_id: lookup(&names[2], contact)?.map(str::to_owned),
-            agent_id: lookup(&names[3], agent)?.map(str::to_owned),
+        out.push(AnswerView {
+            source_system: required(&names[0], system)?,
+            source_id: required(&names[1], id)?,
+            contact_source_id: lookup(&names[2], contact)?,
+            agent_id: lookup(&names[3], agent)?,
             answered_ms,
-            question_id: question.to_owned(),
+            question_id: question,
             value,
         });
     }

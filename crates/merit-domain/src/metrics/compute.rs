@@ -550,11 +550,10 @@ impl Figure {
 }
 
 /// Per definition: which version applies to each local day, worked out once.
-struct Versions<'h> {
+struct Versions<'h, 'f> {
     history: &'h DefinitionHistory,
-    as_of_ms: i64,
+    frame: &'f Frame<'f>,
     pinned: Option<i64>,
-    period: (Date, Date),
     skip: &'h HashSet<Date>,
     /// The last day asked and its answer: rows come day by day, so most
     /// rows are answered without a look-up.
@@ -562,17 +561,17 @@ struct Versions<'h> {
     by_day: HashMap<Date, Option<&'h DefinitionVersion>>,
 }
 
-impl<'h> Versions<'h> {
+impl<'h> Versions<'h, '_> {
     /// The version a part on `day` counts under; `None` when the day is
-    /// outside the period, left out (`skip`) or has no version.
+    /// outside the frame's period, left out (`skip`) or has no version.
     fn on(&mut self, day: Date) -> Option<&'h DefinitionVersion> {
         if let Some((last, version)) = self.last
             && last == day
         {
             return version;
         }
-        let (history, as_of, pinned) = (self.history, self.as_of_ms, self.pinned);
-        let counted = self.period.0 <= day && day <= self.period.1 && !self.skip.contains(&day);
+        let (history, as_of, pinned) = (self.history, self.frame.as_of_ms, self.pinned);
+        let counted = self.frame.in_period(day) && !self.skip.contains(&day);
         let version = *self
             .by_day
             .entry(day)
@@ -998,9 +997,8 @@ fn each_part(
     let kpi = first.kpi;
     let mut versions = Versions {
         history,
-        as_of_ms: frame.as_of_ms,
+        frame,
         pinned,
-        period: (frame.from, frame.to),
         skip,
         last: None,
         by_day: HashMap::default(),
@@ -1512,8 +1510,10 @@ impl Cells {
         // Contacts' names coded once per dictionary value, not per row.
         let t = frame.table;
         let coded = |dict: &Dict, kept: bool, names: &mut NamesByAddress| -> Vec<u32> {
-            let codes = dict.names.iter().map(|n| names.code(Some(n.as_str())));
-            codes.filter(|_| kept).collect()
+            match kept {
+                true => dict.names.iter().map(|n| names.code(Some(n))).collect(),
+                false => Vec::new(),
+            }
         };
         let agents = coded(&t.agents, p.agent, &mut cells.names);
         let queues = coded(&t.queues, p.queue, &mut cells.names);
@@ -1586,24 +1586,24 @@ pub fn to_cache(
     cells: &Cells,
 ) -> HashMap<(i64, Date), CachedDay> {
     use crate::metrics::cache::CacheEntry;
-    // Per cell, its entry under the version its first part had (a cell is
-    // one local day, so one version); each day's names coded in order of
-    // first use.
-    let mut sums: Vec<Option<(i64, CacheEntry)>> = vec![None; cells.keys.len()];
+    // Per cell, its entry, filed under the version of its first part (a
+    // cell is one local day, and a day has one version); each day's names
+    // coded in order of first use.
+    let mut sums: Vec<Option<CacheEntry>> = vec![None; cells.keys.len()];
     let mut days: HashMap<(i64, Date), (NamesByAddress, Vec<u32>)> = HashMap::default();
     each_part(frame, history, pinned, skip, |part| {
         let cell = cells.of(part.source);
         let Some(slot) = sums.get_mut(cell as usize) else {
             return;
         };
-        let (version, entry) = slot.get_or_insert_with(|| {
+        let entry = slot.get_or_insert_with(|| {
             let (day, interval, agent, queue, channel, contact_type) = cells.keys[cell as usize];
             let (names, in_day) = days.entry((part.version, day)).or_default();
             in_day.push(cell);
             let name = |code: u32| cells.names.dict.name(code);
             let agent = names.code(name(agent));
             let queue = names.code(name(queue));
-            let entry = CacheEntry {
+            CacheEntry {
                 interval,
                 agent,
                 queue,
@@ -1612,10 +1612,8 @@ pub fn to_cache(
                 numerator: 0,
                 denominator: 0,
                 window_end_ms: 0,
-            };
-            (part.version, entry)
+            }
         });
-        debug_assert_eq!(*version, part.version, "one version per local day");
         entry.numerator += part.numerator;
         entry.denominator += part.denominator;
         entry.window_end_ms = entry.window_end_ms.max(frame.window_end_ms(history, &part));
@@ -1624,7 +1622,7 @@ pub fn to_cache(
         .map(|(day, (names, in_day))| {
             let mut entries: Vec<CacheEntry> = in_day
                 .iter()
-                .filter_map(|&cell| sums[cell as usize].map(|(_, e)| e))
+                .filter_map(|&cell| sums[cell as usize])
                 .collect();
             entries.sort_by_key(|e| (e.interval, e.agent, e.queue, e.contact_type));
             (

@@ -167,48 +167,71 @@ fn scorecard_report(merit: &Path, db: &Path, by: &str) -> Command {
     command
 }
 
-/// The month's scorecard after a day of contacts is added: 2026-09-30's
-/// contacts again under new ids (same customers, so earlier FCR verdicts
-/// change too).
+/// One-day updates: a day of the month's contacts added again under new
+/// ids (same customers, so FCR verdicts change), REPEATS times with a
+/// different day each time. `merit import` brings the cached days of both
+/// scorecards up to date after its commit and reports how long that took;
+/// the scorecard is then read from the cache in a fresh process.
 fn added_day(merit: &Path, data: &Path, db: &Path) -> Result<()> {
     let contacts = std::fs::read_to_string(data.join("contacts.csv"))?;
-    let mut day = String::new();
-    for (n, line) in contacts.lines().enumerate() {
-        if n == 0 {
-            day.push_str(line);
-            day.push('\n');
-        } else if line
-            .split(',')
-            .nth(2)
-            .is_some_and(|arrival| arrival.starts_with("2026-09-30T"))
-        {
-            day.push('n');
-            day.push_str(line);
-            day.push('\n');
+    let mut update_ms = Vec::new();
+    let mut report_s = Vec::new();
+    for (k, date) in ["2026-09-28", "2026-09-29", "2026-09-30"]
+        .into_iter()
+        .enumerate()
+        .take(REPEATS)
+    {
+        let mut day = String::new();
+        for (n, line) in contacts.lines().enumerate() {
+            if n == 0 {
+                day.push_str(line);
+                day.push('\n');
+            } else if line
+                .split(',')
+                .nth(2)
+                .is_some_and(|arrival| arrival.starts_with(&format!("{date}T")))
+            {
+                day.push_str(&format!("added{k}-{line}\n"));
+            }
         }
+        let day_file = data.join("added-day.csv");
+        std::fs::write(&day_file, day)?;
+        let (import_s, output, _) = timed(
+            "import the added day",
+            Command::new(merit)
+                .args(["import", "contacts", "--db"])
+                .arg(db)
+                .arg(&day_file),
+        )?;
+        // "report cache: N definition days brought up to date, M dropped, in X ms (...)"
+        let line = output
+            .lines()
+            .find(|l| l.starts_with("report cache:"))
+            .context("merit import did not report a cache update")?;
+        let ms: f64 = line
+            .split(" in ")
+            .nth(1)
+            .and_then(|rest| rest.split(" ms").next())
+            .and_then(|ms| ms.parse().ok())
+            .with_context(|| format!("no time in {line:?}"))?;
+        println!("added {date} again: import {import_s:.3} s; {line}");
+        update_ms.push(ms);
+        let (s, _, _) = timed(
+            "merit report kpi after the added day",
+            &mut scorecard_report(merit, db, "agent"),
+        )?;
+        report_s.push(s);
     }
-    let day_file = data.join("added-day.csv");
-    std::fs::write(&day_file, day)?;
-    let (import_s, _, _) = timed(
-        "import the added day",
-        Command::new(merit)
-            .args(["import", "contacts", "--db"])
-            .arg(db)
-            .arg(&day_file),
-    )?;
-    let (update_s, _, _) = timed(
-        "merit report kpi after the added day",
-        &mut scorecard_report(merit, db, "agent"),
-    )?;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
     println!(
-        "incremental one-day update: import {import_s:.3} s, then the month's scorecard by agent {update_s:.3} s \
-         (fresh process; stale days recomputed from packed days; target: update under 50 ms)"
+        "incremental one-day update: {:.1} ms (median; target: under 50 ms); \
+         the month's scorecard by agent then {:.3} s (fresh process, every day from the cache)",
+        median(update_ms),
+        median(report_s)
     );
-    let (after_s, _, _) = timed(
-        "merit report kpi",
-        &mut scorecard_report(merit, db, "agent"),
-    )?;
-    println!("scorecard by_agent after the update, warm again: {after_s:.3} s");
     Ok(())
 }
 

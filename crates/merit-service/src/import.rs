@@ -2,6 +2,7 @@
 //! as an import batch, report every bad row, audit organisation changes.
 
 use crate::agent_names::AgentNames;
+use crate::report_cache::{self, CacheUpdate};
 use crate::{Clock, ServiceError};
 use merit_domain::TenantId;
 use merit_domain::organisation::{Agent, OrganisationRecord};
@@ -10,7 +11,8 @@ use merit_import::mapped::Mapping;
 use merit_import::native::{self, NativeRecord};
 use merit_import::{CarriedEvent, ImportFormat, ImportKind, ReadOptions, RecordReader, RowProblem};
 use merit_store::{
-    AuditEntry, ImportBatchRecord, ImportTx, RecordKind, Row, Store, StoredProblem, content_hash,
+    AuditEntry, FinishedImport, ImportBatchRecord, ImportTx, RecordKind, Row, Store, StoredProblem,
+    content_hash,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -48,6 +50,9 @@ pub struct ImportReport {
     /// Survey responses of this file whose contact is not (yet) in the
     /// store: kept, counted here, with the first few named in `notices`.
     pub unmatched_surveys: u64,
+    /// The report cache days this import changed, brought up to date after
+    /// it committed (`None`: deleted, if any, for reports to recompute).
+    pub cache_update: Option<CacheUpdate>,
 }
 
 impl ImportReport {
@@ -438,7 +443,9 @@ async fn import_file_at(
             ));
         }
     }
-    report.batch_id = finish_batch(tx, &request, &report, checksum, started_ms, clock).await?;
+    let finished = finish_batch(tx, &request, &report, checksum, started_ms, clock).await?;
+    report.batch_id = finished.record.id;
+    report.cache_update = update_cache(store, clock, request.tenant, finished).await;
     Ok(report)
 }
 
@@ -465,6 +472,26 @@ fn named_agent(
     Ok(record)
 }
 
+/// Brings the report cache days a committed import marked stale up to date
+/// (`report_cache`). The import stands if that fails: the days stay out of
+/// reports' reach until a report recomputes them.
+async fn update_cache(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: TenantId,
+    finished: FinishedImport,
+) -> Option<CacheUpdate> {
+    let added = finished.added_contacts?;
+    let batch = finished.record.id;
+    match report_cache::update_after_import(store, clock, tenant, batch, &added).await {
+        Ok(update) => Some(update),
+        Err(e) => {
+            tracing::warn!("the report cache was not brought up to date after batch {batch}: {e}");
+            None
+        }
+    }
+}
+
 /// Audits the batch, records it and commits the import.
 async fn finish_batch(
     mut tx: ImportTx,
@@ -473,7 +500,7 @@ async fn finish_batch(
     checksum: String,
     started_ms: i64,
     clock: &dyn Clock,
-) -> Result<i64, ServiceError> {
+) -> Result<FinishedImport, ServiceError> {
     tx.append_audit(&[batch_audit(request, report, tx.batch_id(), clock.now_ms())])
         .await?;
     let problems: Vec<StoredProblem> = report
@@ -487,7 +514,7 @@ async fn finish_batch(
         })
         .collect();
     tx.keep_problems(&problems).await?;
-    let batch = tx
+    Ok(tx
         .finish(batch_record(
             request,
             report,
@@ -495,8 +522,7 @@ async fn finish_batch(
             started_ms,
             clock.now_ms(),
         ))
-        .await?;
-    Ok(batch.id)
+        .await?)
 }
 
 /// The audit entry of an import of records: who loaded which file with what counts.
@@ -659,7 +685,9 @@ async fn import_organisation(
     if let Some(name) = request.display_name {
         relabel(&mut report, &file, name);
     }
-    report.batch_id = finish_batch(tx, &request, &report, checksum, started_ms, clock).await?;
+    let finished = finish_batch(tx, &request, &report, checksum, started_ms, clock).await?;
+    report.batch_id = finished.record.id;
+    report.cache_update = update_cache(store, clock, request.tenant, finished).await;
     Ok(report)
 }
 

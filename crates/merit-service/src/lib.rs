@@ -17,6 +17,7 @@ pub mod pay_what_if;
 pub mod quality;
 pub mod quality_insights;
 pub mod quality_sampling;
+pub mod report_cache;
 pub mod reports;
 
 /// The source of the current time, injected so tests and simulations control it.

@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Every definition by name, each with all its versions.
 pub type Definitions = BTreeMap<String, DefinitionHistory>;
 
-async fn centre_zone(store: &Store, tenant: TenantId) -> Result<TimeZone, ServiceError> {
+pub(crate) async fn centre_zone(store: &Store, tenant: TenantId) -> Result<TimeZone, ServiceError> {
     crate::time_zone(&store.centre(tenant).await?.1)
 }
 
@@ -408,6 +408,24 @@ impl Loaded {
     }
 }
 
+/// The UTC times whose contacts can fall on local days `from` to `to`
+/// (two days either side for time zones), and `window_days` after for
+/// FCR's look-ahead.
+pub(crate) fn rows_window(
+    (from, to): (Date, Date),
+    window_days: i64,
+) -> Result<(i64, i64), ServiceError> {
+    let utc_ms = |field: &'static str, day: Result<Date, jiff::Error>| {
+        day.and_then(|d| d.to_zoned(TimeZone::UTC))
+            .map(|z| z.timestamp().as_millisecond())
+            .map_err(|e| invalid(field, e.to_string()))
+    };
+    Ok((
+        utc_ms("from", from.checked_sub(2.days()))?,
+        utc_ms("to", to.checked_add((2 + window_days).days()))?,
+    ))
+}
+
 /// Loads the rows behind local days `rows` (`None`: no rows, only the
 /// organisation, when every figure comes from the cache).
 async fn load(
@@ -435,22 +453,7 @@ async fn load(
         .unwrap_or(0);
     let workforce = versions().any(|v| v.kpi.from_agent_days());
     let fcr = versions().any(|v| v.kpi == Kpi::FcrRepeat);
-    let start_ms = from
-        .checked_sub(2.days())
-        .map(|d| {
-            d.to_zoned(TimeZone::UTC)
-                .map(|z| z.timestamp().as_millisecond())
-        })
-        .map_err(|e| invalid("from", e.to_string()))?
-        .map_err(|e| invalid("from", e.to_string()))?;
-    let end_ms = to
-        .checked_add((2 + window_days).days())
-        .map(|d| {
-            d.to_zoned(TimeZone::UTC)
-                .map(|z| z.timestamp().as_millisecond())
-        })
-        .map_err(|e| invalid("to", e.to_string()))?
-        .map_err(|e| invalid("to", e.to_string()))?;
+    let (start_ms, end_ms) = rows_window((from, to), window_days)?;
     // Contacts and survey answers read side by side; answers only when a
     // survey KPI needs them.
     let surveys_needed = versions().any(|v| v.kpi.from_surveys());

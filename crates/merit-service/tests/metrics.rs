@@ -19,7 +19,7 @@ use merit_domain::metrics::{Report, TargetScope, Zone};
 use merit_import::native::NativeWriter;
 use merit_import::{ImportFormat, ImportKind};
 use merit_service::FixedClock;
-use merit_service::import::{ImportRequest, import_file};
+use merit_service::import::{ImportReport, ImportRequest, import_file};
 use merit_service::metrics::{
     NewVersion, ReportRequest, Selected, SetTarget, kpi_report, kpi_report_traced, new_version,
     set_target,
@@ -270,7 +270,12 @@ fn simulate_files(config: &ScenarioConfig, dir: &Path) -> Collected {
 }
 
 /// Imports one native file; no row may be refused.
-async fn import_path(store: &Store, clock: &FixedClock, kind: ImportKind, path: &Path) {
+async fn import_path(
+    store: &Store,
+    clock: &FixedClock,
+    kind: ImportKind,
+    path: &Path,
+) -> ImportReport {
     let request = ImportRequest {
         tenant: DEFAULT_TENANT,
         actor: "test",
@@ -283,10 +288,9 @@ async fn import_path(store: &Store, clock: &FixedClock, kind: ImportKind, path: 
         path,
         progress: &|_| {},
     };
-    assert_eq!(
-        import_file(store, clock, request).await.unwrap().rejected,
-        0
-    );
+    let report = import_file(store, clock, request).await.unwrap();
+    assert_eq!(report.rejected, 0);
+    report
 }
 
 async fn import_files(store: &Store, clock: &FixedClock, dir: &Path) {
@@ -567,7 +571,7 @@ fn write_contacts(path: &Path, contacts: &[Contact], keep: impl Fn(&Contact) -> 
 }
 
 #[tokio::test]
-async fn a_day_added_recomputes_only_the_days_it_can_change_and_matches_a_full_recompute() {
+async fn a_day_added_updates_only_the_cached_days_it_can_change_and_matches_a_full_recompute() {
     let config = ScenarioConfig {
         days: 16,
         agents: 24,
@@ -581,10 +585,11 @@ async fn a_day_added_recomputes_only_the_days_it_can_change_and_matches_a_full_r
             .checked_add(jiff::Span::new().days(n - 1))
             .unwrap()
     };
-    let (first_14, day_15, all_15) = (
+    let (first_14, day_15, all_15, revised) = (
         dir.path().join("1-14"),
         dir.path().join("15"),
         dir.path().join("1-15"),
+        dir.path().join("revised"),
     );
     write_contacts(&first_14, &collected.contacts, |c| {
         local_day(c.arrival_ms) <= day(14)
@@ -634,13 +639,17 @@ async fn a_day_added_recomputes_only_the_days_it_can_change_and_matches_a_full_r
     // Invalidated by the added day (docs/metrics.md): its contacts' UTC
     // days and 2 days either side for time zones, and for FCR also the
     // 7-day window before them.
-    let earliest_new = collected
+    let earliest = collected
         .contacts
         .iter()
         .filter(|c| local_day(c.arrival_ms) == day(15))
-        .map(|c| c.arrival_ms)
-        .min()
+        .min_by_key(|c| c.arrival_ms)
         .unwrap();
+    let earliest_new = earliest.arrival_ms;
+    // A revision of that contact (another wrap-up code).
+    let mut revision = earliest.clone();
+    revision.wrap_up_code = Some("revised".into());
+    write_contacts(&revised, std::slice::from_ref(&revision), |_| true);
     let utc_day = jiff::Timestamp::from_millisecond(earliest_new)
         .unwrap()
         .to_zoned(TimeZone::UTC)
@@ -683,11 +692,31 @@ async fn a_day_added_recomputes_only_the_days_it_can_change_and_matches_a_full_r
         // Nothing new: every day from the cache.
         let (_, again) = traced(&store, &request(vec![Dimension::Agent])).await;
         assert!(again.is_empty());
-        // Day 15 arrives; importing it twice changes nothing the second time.
-        import_path(&store, &clock, ImportKind::Contacts, &day_15).await;
-        import_path(&store, &clock, ImportKind::Contacts, &day_15).await;
+        // Day 15 arrives: the cached days it changes are brought up to
+        // date as it is imported, every one of them among those it can
+        // change; the day itself for every definition, and for FCR earlier
+        // days too (earlier contacts of its customers became repeats).
+        let added = import_path(&store, &clock, ImportKind::Contacts, &day_15).await;
+        let update = added
+            .cache_update
+            .expect("the cache was brought up to date");
+        assert_eq!(update.dropped, 0);
+        let updated = days_computed(&update.updated);
+        assert_eq!(
+            updated.keys().collect::<Vec<_>>(),
+            stale.keys().collect::<Vec<_>>()
+        );
+        for (definition, days) in &updated {
+            assert!(days.is_subset(&stale[definition]), "{definition}: {days:?}");
+            assert!(days.contains(&day(15)), "{definition}: {days:?}");
+        }
+        assert!(updated["fcr_repeat"].len() > updated["aht"].len());
+        // Importing it twice changes nothing the second time.
+        let again = import_path(&store, &clock, ImportKind::Contacts, &day_15).await;
+        assert_eq!((again.inserted, again.cache_update), (0, None));
+        // Every day is read from the cache.
         let (by_agent, incremental) = traced(&store, &request(vec![Dimension::Agent])).await;
-        assert_eq!(days_computed(&incremental), stale);
+        assert!(incremental.is_empty(), "{incremental:?}");
         let (by_queue, _) = traced(
             &store,
             &request(vec![Dimension::Queue, Dimension::Interval(30)]),
@@ -709,6 +738,21 @@ async fn a_day_added_recomputes_only_the_days_it_can_change_and_matches_a_full_r
         assert_eq!(
             by_queue,
             kpi_report(&fresh, &clock, DEFAULT_TENANT, &full_by_queue)
+                .await
+                .unwrap()
+        );
+        // A revision changes a contact already counted: the days it can
+        // change are deleted and recomputed by the next report, to the
+        // figures of a store that got the revision too.
+        for target in [&store, &fresh] {
+            let report = import_path(target, &clock, ImportKind::Contacts, &revised).await;
+            assert_eq!((report.updated, report.cache_update), (1, None));
+        }
+        let (revised_by_agent, recomputed) = traced(&store, &request(vec![Dimension::Agent])).await;
+        assert_eq!(days_computed(&recomputed), stale);
+        assert_eq!(
+            revised_by_agent,
+            kpi_report(&fresh, &clock, DEFAULT_TENANT, &full_by_agent)
                 .await
                 .unwrap()
         );

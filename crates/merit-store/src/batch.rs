@@ -323,8 +323,33 @@ pub struct ImportTx {
     changed_contacts: Option<(i64, i64)>,
     changed_surveys: Option<(i64, i64)>,
     pub(crate) organisation_changed: bool,
+    /// The contacts this import added, while it has only added contacts
+    /// (no revision) and no more than `ADDED_CONTACTS_HELD`: the report
+    /// cache days they can change are then marked stale instead of deleted
+    /// (`finish`). `None` once that no longer holds.
+    added_contacts: Option<Vec<AddedContact>>,
     /// Packed days to rewrite for what this import added and retired.
     pending_days: PendingDays,
+}
+
+/// The most added contacts an import names to the report cache's update;
+/// a larger import's days are deleted and recomputed by the next report.
+const ADDED_CONTACTS_HELD: usize = 100_000;
+
+/// A contact an import added, by identity, with its customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedContact {
+    pub source_system: String,
+    pub source_id: String,
+    pub customer_id: Option<String>,
+}
+
+/// A committed import: its record and, when it marked report cache days
+/// stale rather than deleting them, the contacts it added, for the service to bring those days up to date with
+/// `Store::stale_cached_days` and `Store::refresh_cached_days`.
+pub struct FinishedImport {
+    pub record: ImportBatchRecord,
+    pub added_contacts: Option<Vec<AddedContact>>,
 }
 
 /// Per stored identity: current revision, content hash, batch and time.
@@ -359,6 +384,7 @@ impl ImportTx {
             changed_contacts: None,
             changed_surveys: None,
             organisation_changed: false,
+            added_contacts: Some(Vec::new()),
             pending_days: PendingDays::default(),
         })
     }
@@ -422,6 +448,11 @@ impl ImportTx {
             RecordKind::Surveys => Some(&mut self.changed_surveys),
             _ => None,
         };
+        if kind == RecordKind::Contacts {
+            self.added_contacts = self.added_contacts.take().filter(|added| {
+                to_retire.is_empty() && added.len() + to_insert.len() <= ADDED_CONTACTS_HELD
+            });
+        }
         if let Some(range) = changed {
             for (row, _) in &to_insert {
                 let (from, to) = range.get_or_insert((row.time_ms, row.time_ms));
@@ -432,6 +463,13 @@ impl ImportTx {
         for ((row, _), &position) in to_insert.iter().zip(&inserted_at) {
             let key = (row.source_system.as_str(), row.source_id.as_str());
             let facts = std::mem::take(&mut packed[position]);
+            if let (Some(added), Packed::Contact(c)) = (&mut self.added_contacts, &facts) {
+                added.push(AddedContact {
+                    source_system: row.source_system.clone(),
+                    source_id: row.source_id.clone(),
+                    customer_id: c.customer_id.clone(),
+                });
+            }
             self.pending_days
                 .record(row, facts, retired_ms.get(&key).copied());
         }
@@ -697,7 +735,7 @@ impl ImportTx {
     }
 
     /// Records the batch and commits everything at once.
-    pub async fn finish(mut self, mut record: ImportBatchRecord) -> StoreResult<ImportBatchRecord> {
+    pub async fn finish(mut self, mut record: ImportBatchRecord) -> StoreResult<FinishedImport> {
         record.id = self.batch_id;
         let sql = "INSERT INTO import_batches (tenant_id, id, kind, file_name, checksum, actor, started_ms, finished_ms,
                    n_inserted, n_updated, n_unchanged, n_rejected) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
@@ -724,17 +762,65 @@ impl ImportTx {
         on_tx!(&mut self.tx, |tx| run!(tx));
         self.pending_days.flush(&mut self.tx, self.tenant).await?;
         self.invalidate_cache().await?;
+        let added_contacts = self.added_contacts.take();
         on_tx!(self.tx, |tx| tx.commit().await?);
-        Ok(record)
+        Ok(FinishedImport {
+            record,
+            added_contacts,
+        })
+    }
+
+    /// Whether a stored survey response names one of `contacts` (by source
+    /// id): its answers then move to that contact's day.
+    async fn responses_name(&mut self, contacts: &[AddedContact]) -> StoreResult<bool> {
+        let ids: Vec<&str> = contacts.iter().map(|c| c.source_id.as_str()).collect();
+        Ok(match &mut self.tx {
+            Tx::Sqlite(tx) => {
+                let sql = "SELECT EXISTS (SELECT 1 FROM survey_responses WHERE tenant_id = $1 AND is_current
+                           AND contact_source_id IN (SELECT value FROM json_each($2)))";
+                sqlx::query_scalar(sql)
+                    .bind(self.tenant)
+                    .bind(serde_json::to_string(&ids).unwrap_or_default())
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+            Tx::Postgres(tx) => {
+                let sql = "SELECT EXISTS (SELECT 1 FROM survey_responses WHERE tenant_id = $1 AND is_current
+                           AND contact_source_id = ANY($2))";
+                sqlx::query_scalar(sql)
+                    .bind(self.tenant)
+                    .bind(&ids)
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+        })
     }
 
     /// Deletes the report cache days this import can change: for contacts,
     /// their own days, and for FCR definitions the windows before them (a
     /// new contact can make an earlier one a repeat); for survey responses,
     /// the survey definitions' 31 days before them (answers count on their
-    /// contact's day); two days either side for time zones. A changed organisation (teams, sites) clears it.
+    /// contact's day); two days either side for time zones. A changed
+    /// organisation (teams, sites) clears it. An import that only added
+    /// contacts, none of them named by a stored survey response, marks those
+    /// days stale with its batch instead (`FinishedImport`); days an earlier
+    /// import left marked are deleted then.
     async fn invalidate_cache(&mut self) -> StoreResult<()> {
         let tenant = self.tenant;
+        let added = self.added_contacts.take();
+        let mark = match &added {
+            Some(added) if self.changed_contacts.is_some() && self.changed_surveys.is_none() => {
+                !self.organisation_changed && !self.responses_name(added).await?
+            }
+            _ => false,
+        };
+        if mark {
+            self.added_contacts = added;
+            let sql = "DELETE FROM kpi_cache WHERE tenant_id = $1 AND stale_batch IS NOT NULL";
+            on_tx!(&mut self.tx, |tx| {
+                sqlx::query(sql).bind(tenant).execute(&mut **tx).await?;
+            });
+        }
         if self.organisation_changed {
             let sql = "DELETE FROM kpi_cache WHERE tenant_id = $1";
             on_tx!(&mut self.tx, |tx| {
@@ -777,16 +863,25 @@ impl ImportTx {
                     .unwrap_or_default()
             };
             let (first, last) = (day(from_ms, -lookback_days - 2), day(to_ms, 2));
-            let sql = format!(
-                "DELETE FROM kpi_cache WHERE tenant_id = $1 AND day >= $2 AND day <= $3 AND definition IN ({definitions})"
+            let days = format!(
+                "tenant_id = $1 AND day >= $2 AND day <= $3 AND definition IN ({definitions})"
             );
+            let sql = match mark {
+                true => format!("UPDATE kpi_cache SET stale_batch = $4 WHERE {days}"),
+                false => format!("DELETE FROM kpi_cache WHERE {days}"),
+            };
+            let batch = self.batch_id;
             on_tx!(&mut self.tx, |tx| {
-                sqlx::query(AssertSqlSafe(sql.as_str()))
+                let query = sqlx::query(AssertSqlSafe(sql.as_str()))
                     .bind(tenant)
                     .bind(&first)
-                    .bind(&last)
-                    .execute(&mut **tx)
-                    .await?;
+                    .bind(&last);
+                match mark {
+                    true => query.bind(batch),
+                    false => query,
+                }
+                .execute(&mut **tx)
+                .await?;
             });
         }
         Ok(())

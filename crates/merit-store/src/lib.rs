@@ -12,7 +12,7 @@ pub use imports::{SavedMapping, StoredProblem};
 pub use notifications::{NewNotification, NotificationRecord};
 mod metrics;
 mod notifications;
-pub use metrics::{AnswerDays, SurveyAnswers};
+pub use metrics::{AnswerDays, StaleCachedDay, SurveyAnswers};
 mod organisation;
 mod overview;
 mod packed_days;
@@ -28,7 +28,9 @@ pub use quality::{
 };
 mod rows;
 
-pub use batch::{ChunkOutcome, ImportBatchRecord, ImportTx, RecordKind};
+pub use batch::{
+    AddedContact, ChunkOutcome, FinishedImport, ImportBatchRecord, ImportTx, RecordKind,
+};
 pub use overview::HourlyCount;
 pub use rows::{Row, Value, content_hash};
 

@@ -274,6 +274,19 @@ impl Store {
         window: (i64, i64),
         with_customers: bool,
     ) -> StoreResult<ContactTable> {
+        self.contact_table_where(tenant, window, with_customers, |_, _| true)
+            .await
+    }
+
+    /// `contact_table`, only the contacts `keep(customer id, source id)`
+    /// accepts.
+    pub async fn contact_table_where(
+        &self,
+        tenant: TenantId,
+        window: (i64, i64),
+        with_customers: bool,
+        keep: impl Fn(Option<&str>, &str) -> bool + Sync,
+    ) -> StoreResult<ContactTable> {
         let days = self
             .packed_days(CONTACT_DAYS, tenant, packed_day_range(window))
             .await?;
@@ -293,7 +306,7 @@ impl Store {
             let mut table = ContactTable::default();
             table.reserve(room);
             for (day, _, bytes) in share {
-                packed::append_contacts(bytes, window, with_customers, &mut table)
+                packed::append_contacts_where(bytes, window, with_customers, &keep, &mut table)
                     .map_err(|e| invalid_day(CONTACT_DAYS, *day, e))?;
             }
             Ok(table)
@@ -622,7 +635,7 @@ impl Store {
     ) -> StoreResult<Vec<(jiff::civil::Date, Vec<u8>)>> {
         let sql = "SELECT day, aggregates FROM kpi_cache
                    WHERE tenant_id = $1 AND definition = $2 AND version = $3 AND projection = $4
-                     AND day >= $5 AND day <= $6";
+                     AND day >= $5 AND day <= $6 AND stale_batch IS NULL";
         let rows: Vec<(String, Vec<u8>)> = on_store!(self, |pool| sqlx::query_as(sql)
             .bind(tenant)
             .bind(definition)
@@ -654,7 +667,8 @@ impl Store {
         let sql = "INSERT INTO kpi_cache (tenant_id, definition, version, projection, day, computed_ms, aggregates)
                    VALUES ($1, $2, $3, $4, $5, $6, $7)
                    ON CONFLICT (tenant_id, definition, version, projection, day)
-                   DO UPDATE SET computed_ms = excluded.computed_ms, aggregates = excluded.aggregates";
+                   DO UPDATE SET computed_ms = excluded.computed_ms, aggregates = excluded.aggregates,
+                                 stale_batch = NULL";
         on_store!(self, |pool| {
             let mut tx = pool.begin().await?;
             for (day, bytes) in days {
@@ -673,4 +687,100 @@ impl Store {
         });
         Ok(())
     }
+
+    /// The cached days import batch `batch` marked stale (see
+    /// `ImportTx::finish`).
+    pub async fn stale_cached_days(
+        &self,
+        tenant: TenantId,
+        batch: i64,
+    ) -> StoreResult<Vec<StaleCachedDay>> {
+        let sql = "SELECT definition, version, projection, day, aggregates FROM kpi_cache
+                   WHERE tenant_id = $1 AND stale_batch = $2";
+        let rows: Vec<(String, i64, String, String, Vec<u8>)> =
+            on_store!(self, |pool| sqlx::query_as(sql)
+                .bind(tenant)
+                .bind(batch)
+                .fetch_all(pool)
+                .await?);
+        rows.into_iter()
+            .map(|(definition, version, projection, day, aggregates)| {
+                Ok(StaleCachedDay {
+                    day: day
+                        .parse()
+                        .map_err(|_| StoreError::Invalid(format!("kpi_cache: bad day {day:?}")))?,
+                    definition,
+                    version,
+                    projection,
+                    aggregates,
+                })
+            })
+            .collect()
+    }
+
+    /// Brings the days `batch` marked stale up to date, in one transaction:
+    /// `replaced` get new aggregates, `dropped` are deleted (a report
+    /// recomputes them), the others are kept as they are. A day no longer
+    /// marked by `batch` (a later import took it) is left alone.
+    pub async fn refresh_cached_days(
+        &self,
+        tenant: TenantId,
+        batch: i64,
+        replaced: &[(&StaleCachedDay, Vec<u8>)],
+        dropped: &[&StaleCachedDay],
+        computed_ms: i64,
+    ) -> StoreResult<()> {
+        const DAY: &str = "tenant_id = $1 AND stale_batch = $2 AND definition = $3 AND version = $4
+                           AND projection = $5 AND day = $6";
+        let replace = format!(
+            "UPDATE kpi_cache SET aggregates = $7, computed_ms = $8, stale_batch = NULL WHERE {DAY}"
+        );
+        let drop = format!("DELETE FROM kpi_cache WHERE {DAY}");
+        let keep =
+            "UPDATE kpi_cache SET stale_batch = NULL WHERE tenant_id = $1 AND stale_batch = $2";
+        on_store!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for (d, bytes) in replaced {
+                sqlx::query(AssertSqlSafe(replace.as_str()))
+                    .bind(tenant)
+                    .bind(batch)
+                    .bind(&d.definition)
+                    .bind(d.version)
+                    .bind(&d.projection)
+                    .bind(d.day.to_string())
+                    .bind(bytes)
+                    .bind(computed_ms)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for d in dropped {
+                sqlx::query(AssertSqlSafe(drop.as_str()))
+                    .bind(tenant)
+                    .bind(batch)
+                    .bind(&d.definition)
+                    .bind(d.version)
+                    .bind(&d.projection)
+                    .bind(d.day.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(keep)
+                .bind(tenant)
+                .bind(batch)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}
+
+/// A cached day an import marked stale, as stored.
+#[derive(Debug, Clone)]
+pub struct StaleCachedDay {
+    pub definition: String,
+    pub version: i64,
+    pub projection: String,
+    pub day: jiff::civil::Date,
+    pub aggregates: Vec<u8>,
 }

@@ -530,6 +530,15 @@ async fn import_files(
                     report.rejected,
                     report.batch_id
                 );
+                if let Some(update) = &report.cache_update {
+                    println!(
+                        "report cache: {} definition days brought up to date, {} dropped, in {:.1} ms ({} contacts worked out again)",
+                        update.updated.len(),
+                        update.dropped,
+                        update.elapsed.as_secs_f64() * 1000.0,
+                        update.touched_contacts
+                    );
+                }
             }
             Err(e) => {
                 eprintln!("error: {e}");

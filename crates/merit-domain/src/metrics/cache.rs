@@ -115,6 +115,89 @@ impl CachedDay {
     }
 }
 
+/// A cache entry's cell with its texts: the same cell in two days whose
+/// names are coded apart.
+type CellKey<'a> = (i64, Option<&'a str>, Option<&'a str>, u8, Option<&'a str>);
+
+impl CachedDay {
+    fn name(&self, code: u32) -> Option<&str> {
+        self.names.get(code as usize).map(String::as_str)
+    }
+
+    fn cell(&self, e: &CacheEntry) -> CellKey<'_> {
+        (
+            e.interval,
+            self.name(e.agent),
+            self.name(e.queue),
+            channel_code(e.channel),
+            self.name(e.contact_type),
+        )
+    }
+
+    fn sums(&self) -> std::collections::BTreeMap<CellKey<'_>, (i64, i64, i64)> {
+        self.entries
+            .iter()
+            .map(|e| (self.cell(e), (e.numerator, e.denominator, e.window_end_ms)))
+            .collect()
+    }
+
+    /// Whether `other` holds the same sums in the same cells, however
+    /// either codes its names and orders its entries.
+    pub fn same_sums(&self, other: &CachedDay) -> bool {
+        self.sums() == other.sums()
+    }
+
+    /// These aggregates with `before` taken out and `after` put in, cell by
+    /// cell: the day after some of its contacts changed, given what those
+    /// contacts gave before and give now. A window end is the latest of
+    /// this day's and `after`'s (a contact's window never moves). `None`
+    /// when `before` holds a cell this day does not (they do not belong
+    /// together).
+    pub fn with_difference(&self, before: &CachedDay, after: &CachedDay) -> Option<CachedDay> {
+        let mut cells: std::collections::BTreeMap<CellKey<'_>, CacheEntry> =
+            self.entries.iter().map(|e| (self.cell(e), *e)).collect();
+        for e in &before.entries {
+            let sum = cells.get_mut(&before.cell(e))?;
+            sum.numerator -= e.numerator;
+            sum.denominator -= e.denominator;
+        }
+        for e in &after.entries {
+            let sum = cells.entry(after.cell(e)).or_insert(CacheEntry {
+                numerator: 0,
+                denominator: 0,
+                window_end_ms: 0,
+                ..*e
+            });
+            sum.numerator += e.numerator;
+            sum.denominator += e.denominator;
+            sum.window_end_ms = sum.window_end_ms.max(e.window_end_ms);
+        }
+        // The names coded afresh, in order of first use.
+        fn code<'a>(
+            names: &mut Vec<String>,
+            codes: &mut std::collections::HashMap<&'a str, u32>,
+            name: Option<&'a str>,
+        ) -> u32 {
+            let Some(name) = name else { return NO_NAME };
+            *codes.entry(name).or_insert_with(|| {
+                names.push(name.to_owned());
+                (names.len() - 1) as u32
+            })
+        }
+        let (mut names, mut codes) = (Vec::new(), Default::default());
+        let entries = cells
+            .into_iter()
+            .map(|((_, agent, queue, _, contact_type), e)| CacheEntry {
+                agent: code(&mut names, &mut codes, agent),
+                queue: code(&mut names, &mut codes, queue),
+                contact_type: code(&mut names, &mut codes, contact_type),
+                ..e
+            })
+            .collect();
+        Some(CachedDay { names, entries })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +233,65 @@ mod tests {
         assert_eq!(CachedDay::decode(&bytes), Some(day));
         assert_eq!(CachedDay::decode(&bytes[..bytes.len() - 1]), None);
         assert_eq!(CachedDay::decode(b"not a cache"), None);
+    }
+    fn entry(agent: u32, numerator: i64, denominator: i64, window_end_ms: i64) -> CacheEntry {
+        CacheEntry {
+            interval: 10,
+            agent,
+            queue: NO_NAME,
+            channel: Some(Channel::VoiceInbound),
+            contact_type: NO_NAME,
+            numerator,
+            denominator,
+            window_end_ms,
+        }
+    }
+
+    #[test]
+    fn a_difference_is_applied_cell_by_cell_whatever_the_names_codes() {
+        // ag1 5/8 and ag2 1/2; two of ag1's contacts (2/2) become 1/2,
+        // and a first contact of ag3 adds 1/1.
+        let day = CachedDay {
+            names: vec!["ag1".into(), "ag2".into()],
+            entries: vec![entry(0, 5, 8, 100), entry(1, 1, 2, 50)],
+        };
+        let before = CachedDay {
+            names: vec!["ag1".into()],
+            entries: vec![entry(0, 2, 2, 90)],
+        };
+        let after = CachedDay {
+            names: vec!["ag3".into(), "ag1".into()],
+            entries: vec![entry(0, 1, 1, 70), entry(1, 1, 2, 120)],
+        };
+        let updated = day.with_difference(&before, &after).unwrap();
+        let by_agent: Vec<(&str, i64, i64, i64)> = updated
+            .entries
+            .iter()
+            .map(|e| {
+                let name = updated.names[e.agent as usize].as_str();
+                (name, e.numerator, e.denominator, e.window_end_ms)
+            })
+            .collect();
+        assert_eq!(
+            by_agent,
+            vec![("ag1", 4, 8, 120), ("ag2", 1, 2, 50), ("ag3", 1, 1, 70)]
+        );
+        assert!(!updated.same_sums(&day));
+        // What went out coming back in: the same sums, coded otherwise.
+        let recoded = CachedDay {
+            names: vec!["ag2".into(), "ag1".into()],
+            entries: vec![entry(1, 5, 8, 100), entry(0, 1, 2, 50)],
+        };
+        assert!(
+            day.with_difference(&before, &before)
+                .unwrap()
+                .same_sums(&recoded)
+        );
+        // A cell taken out that the day does not hold: they do not belong together.
+        let stranger = CachedDay {
+            names: vec!["ag9".into()],
+            entries: vec![entry(0, 1, 1, 0)],
+        };
+        assert_eq!(day.with_difference(&stranger, &after), None);
     }
 }

@@ -1427,6 +1427,32 @@ impl Projection {
             kept
         }
     }
+
+    /// The projection `name` gave this name (`None` for other text).
+    pub fn parse(name: &str) -> Option<Self> {
+        let (kept, agent_zones) = match name.strip_suffix("@agent_zones") {
+            Some(kept) => (kept, true),
+            None => (name, false),
+        };
+        let mut p = Projection {
+            agent_zones,
+            ..Projection::default()
+        };
+        if kept != "day" {
+            for attribute in kept.split(',') {
+                let flag = match attribute {
+                    "agent" => &mut p.agent,
+                    "queue" => &mut p.queue,
+                    "interval" => &mut p.interval,
+                    "channel" => &mut p.channel,
+                    "contact_type" => &mut p.contact_type,
+                    _ => return None,
+                };
+                *flag = true;
+            }
+        }
+        (p.name() == name).then_some(p)
+    }
 }
 
 /// A dictionary that finds text by its address first: a frame's names
@@ -1674,6 +1700,32 @@ pub fn from_rows(frame: &Frame, jobs: &[RowJob], projection: Projection) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_projection_is_read_back_from_its_name_and_only_from_it() {
+        for bits in 0..64u32 {
+            let on = |k: u32| bits & (1 << k) != 0;
+            let p = Projection {
+                agent: on(0),
+                queue: on(1),
+                interval: on(2),
+                channel: on(3),
+                contact_type: on(4),
+                agent_zones: on(5),
+            };
+            assert_eq!(Projection::parse(&p.name()), Some(p), "{}", p.name());
+        }
+        for other in [
+            "queue,agent",
+            "agent,agent",
+            "agent,team",
+            "",
+            "day,agent",
+            "agent@zones",
+        ] {
+            assert_eq!(Projection::parse(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn hour_offsets_agree_with_each_instant_looked_up_across_dst_changes() {

@@ -577,14 +577,32 @@ struct TableCodes {
 /// matches on them); otherwise they are left empty.
 pub fn append_contacts(
     bytes: &[u8],
+    window: (i64, i64),
+    with_customers: bool,
+    table: &mut ContactTable,
+) -> Result<(), PackedError> {
+    append_contacts_where(bytes, window, with_customers, |_, _| true, table)
+}
+
+/// `append_contacts`, only the contacts `keep(customer id, source id)`
+/// accepts.
+pub fn append_contacts_where(
+    bytes: &[u8],
     (from_ms, to_ms): (i64, i64),
     with_customers: bool,
+    keep: impl Fn(Option<&str>, &str) -> bool,
     table: &mut ContactTable,
 ) -> Result<(), PackedError> {
     let mut codes: Option<TableCodes> = None;
     let mut rows = StoredContacts::new(bytes)?;
     while let Some(c) = rows.next_row()? {
-        if c.view.arrival_ms < from_ms || c.view.arrival_ms >= to_ms {
+        if c.view.arrival_ms < from_ms
+            || c.view.arrival_ms >= to_ms
+            || !keep(
+                c.view.text[INLINE[1]],
+                c.view.text[INLINE[0]].unwrap_or_default(),
+            )
+        {
             continue;
         }
         let names = &rows.names;

@@ -39,9 +39,9 @@ pub struct CacheUpdate {
 }
 
 /// Brings the cache days import `batch` marked stale up to date, `added`
-/// being the contacts it added. A day that
-/// cannot be (its definition or projection is unknown, an added contact
-/// is not found) is deleted instead, for the next report to recompute.
+/// being the contacts it added. A day that cannot be (its definition or
+/// projection is unknown, an added contact is not among the rows read) is
+/// deleted instead, for the next report to recompute.
 pub async fn update_after_import(
     store: &Store,
     clock: &dyn Clock,

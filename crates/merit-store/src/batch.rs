@@ -345,8 +345,9 @@ pub struct AddedContact {
 }
 
 /// A committed import: its record and, when it marked report cache days
-/// stale rather than deleting them, the contacts it added, for the service to bring those days up to date with
-/// `Store::stale_cached_days` and `Store::refresh_cached_days`.
+/// stale rather than deleting them, the contacts it added, for the service
+/// to bring those days up to date (`Store::stale_cached_days`,
+/// `Store::refresh_cached_days`).
 pub struct FinishedImport {
     pub record: ImportBatchRecord,
     pub added_contacts: Option<Vec<AddedContact>>,

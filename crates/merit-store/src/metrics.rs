@@ -740,29 +740,25 @@ impl Store {
             "UPDATE kpi_cache SET stale_batch = NULL WHERE tenant_id = $1 AND stale_batch = $2";
         on_store!(self, |pool| {
             let mut tx = pool.begin().await?;
-            for (d, bytes) in replaced {
-                sqlx::query(AssertSqlSafe(replace.as_str()))
+            let days = replaced.iter().map(|(d, bytes)| (*d, Some(bytes)));
+            for (d, bytes) in days.chain(dropped.iter().map(|d| (*d, None))) {
+                let sql = match bytes {
+                    Some(_) => replace.as_str(),
+                    None => drop.as_str(),
+                };
+                let query = sqlx::query(AssertSqlSafe(sql))
                     .bind(tenant)
                     .bind(batch)
                     .bind(&d.definition)
                     .bind(d.version)
                     .bind(&d.projection)
-                    .bind(d.day.to_string())
-                    .bind(bytes)
-                    .bind(computed_ms)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for d in dropped {
-                sqlx::query(AssertSqlSafe(drop.as_str()))
-                    .bind(tenant)
-                    .bind(batch)
-                    .bind(&d.definition)
-                    .bind(d.version)
-                    .bind(&d.projection)
-                    .bind(d.day.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                    .bind(d.day.to_string());
+                match bytes {
+                    Some(bytes) => query.bind(bytes).bind(computed_ms),
+                    None => query,
+                }
+                .execute(&mut *tx)
+                .await?;
             }
             sqlx::query(keep)
                 .bind(tenant)

@@ -409,12 +409,18 @@ impl Loaded {
 }
 
 /// The UTC times whose contacts can fall on local days `from` to `to`
-/// (two days either side for time zones), and `window_days` after for
-/// FCR's look-ahead.
-pub(crate) fn rows_window(
+/// (two days either side for time zones), and after them the longest FCR
+/// window among `versions` for FCR's look-ahead.
+pub(crate) fn rows_window<'v>(
     (from, to): (Date, Date),
-    window_days: i64,
+    versions: impl IntoIterator<Item = &'v DefinitionVersion>,
 ) -> Result<(i64, i64), ServiceError> {
+    let window_days = versions
+        .into_iter()
+        .filter(|v| v.kpi == Kpi::FcrRepeat)
+        .map(|v| v.options.fcr_window_days)
+        .max()
+        .unwrap_or(0);
     let utc_ms = |field: &'static str, day: Result<Date, jiff::Error>| {
         day.and_then(|d| d.to_zoned(TimeZone::UTC))
             .map(|z| z.timestamp().as_millisecond())
@@ -445,15 +451,9 @@ async fn load(
         });
     };
     let versions = || chosen.iter().flat_map(|(h, _)| &h.versions);
-    // Rows after the period only for FCR's look-ahead.
-    let window_days = versions()
-        .filter(|v| v.kpi == Kpi::FcrRepeat)
-        .map(|v| v.options.fcr_window_days)
-        .max()
-        .unwrap_or(0);
     let workforce = versions().any(|v| v.kpi.from_agent_days());
     let fcr = versions().any(|v| v.kpi == Kpi::FcrRepeat);
-    let (start_ms, end_ms) = rows_window((from, to), window_days)?;
+    let (start_ms, end_ms) = rows_window((from, to), versions())?;
     // Contacts and survey answers read side by side; answers only when a
     // survey KPI needs them.
     let surveys_needed = versions().any(|v| v.kpi.from_surveys());

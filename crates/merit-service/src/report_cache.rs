@@ -10,7 +10,7 @@
 //! marks days stale this way only when no stored response names an added
 //! contact, so every answer stays on the day it was on.
 
-use crate::metrics::{centre_zone, definitions, rows_window};
+use crate::metrics::{Definitions, centre_zone, definitions, rows_window};
 use crate::{Clock, ServiceError};
 use jiff::civil::Date;
 use merit_domain::TenantId;
@@ -58,18 +58,12 @@ pub async fn update_after_import(
         return Ok(CacheUpdate::default());
     };
     let all = definitions(store, clock, tenant).await?;
-    let window_days = stale
-        .iter()
-        .filter_map(|d| {
-            all.get(&d.definition)?
-                .versions
-                .iter()
-                .find(|v| v.version == d.version)
-        })
-        .filter(|v| v.kpi == Kpi::FcrRepeat)
-        .map(|v| v.options.fcr_window_days)
-        .max()
-        .unwrap_or(0);
+    let stale_versions = stale.iter().filter_map(|d| {
+        all.get(&d.definition)?
+            .versions
+            .iter()
+            .find(|v| v.version == d.version)
+    });
     // The touched contacts as they are now: the added ones and every
     // contact of their customers, in the order a report reads them.
     let customers: FastSet<&str> = added
@@ -80,7 +74,7 @@ pub async fn update_after_import(
     let after = store
         .contact_table_where(
             tenant,
-            rows_window((first, last), window_days)?,
+            rows_window((first, last), stale_versions)?,
             true,
             |customer, id| {
                 customer.is_some_and(|c| customers.contains(c)) || added_ids.contains(id)
@@ -92,38 +86,58 @@ pub async fn update_after_import(
         .iter()
         .map(|c| (c.source_system.as_str(), c.source_id.as_str()))
         .collect();
-    let mut is_added = vec![false; after.len()];
-    for row in after.rows_of(&wanted) {
-        match row {
-            Some(i) => is_added[i] = true,
-            // Not in the rows read: nothing can be worked out.
-            None => {
-                let dropped: Vec<&StaleCachedDay> = stale.iter().collect();
-                store
-                    .refresh_cached_days(tenant, batch, &[], &dropped, clock.now_ms())
-                    .await?;
-                return Ok(CacheUpdate {
-                    dropped: dropped.len(),
-                    elapsed: started.elapsed(),
-                    ..CacheUpdate::default()
-                });
-            }
+    let ((replaced, dropped, updated), touched_contacts) = match after
+        .rows_of(&wanted)
+        .into_iter()
+        .collect::<Option<Vec<usize>>>()
+    {
+        Some(added_rows) => {
+            let organisation = store.load_organisation(tenant).await?;
+            let org = OrgView::new(&organisation, centre_zone(store, tenant).await?);
+            let days = differences(&after, &added_rows, &stale, &all, &org, clock.now_ms());
+            (days, after.len())
         }
-    }
+        // An added contact not in the rows read: nothing can be worked out.
+        None => ((Vec::new(), stale.iter().collect(), BTreeSet::new()), 0),
+    };
+    store
+        .refresh_cached_days(tenant, batch, &replaced, &dropped, clock.now_ms())
+        .await?;
+    Ok(CacheUpdate {
+        updated: updated.into_iter().collect(),
+        dropped: dropped.len(),
+        touched_contacts,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// What the stale days become: (replaced with new aggregates, dropped,
+/// the (definition, day) pairs replaced).
+type Differences<'s> = (
+    Vec<(&'s StaleCachedDay, Vec<u8>)>,
+    Vec<&'s StaleCachedDay>,
+    BTreeSet<(String, Date)>,
+);
+
+/// Works out each stale day anew from the touched contacts `after` (read
+/// as they are now), `added_rows` being the added ones among them.
+fn differences<'s>(
+    after: &ContactTable,
+    added_rows: &[usize],
+    stale: &'s [StaleCachedDay],
+    all: &Definitions,
+    org: &OrgView,
+    as_of_ms: i64,
+) -> Differences<'s> {
     // As they were: the same rows without the added ones; and the added ones.
+    let mut is_added = vec![false; after.len()];
+    for &i in added_rows {
+        is_added[i] = true;
+    }
     let before = after.select(&is_added.iter().map(|added| !added).collect::<Vec<_>>());
     let added_only = after.select(&is_added);
-    tracing::debug!(
-        "cache update: {} stale days, {} touched contacts by {:?}",
-        stale.len(),
-        after.len(),
-        started.elapsed()
-    );
-    let organisation = store.load_organisation(tenant).await?;
-    let org = OrgView::new(&organisation, centre_zone(store, tenant).await?);
-    let as_of_ms = clock.now_ms();
     let mut by_projection: BTreeMap<&str, Vec<&StaleCachedDay>> = BTreeMap::new();
-    for day in &stale {
+    for day in stale {
         by_projection.entry(&day.projection).or_default().push(day);
     }
     let (mut replaced, mut dropped) = (Vec::new(), Vec::new());
@@ -157,8 +171,8 @@ pub async fn update_after_import(
             jobs.push((history, Some(day.version), Default::default()));
         }
         let period = (
-            days.iter().map(|d| d.day).min().unwrap_or(first),
-            days.iter().map(|d| d.day).max().unwrap_or(last),
+            days.iter().map(|d| d.day).min().unwrap_or(Date::MIN),
+            days.iter().map(|d| d.day).max().unwrap_or(Date::MAX),
         );
         let rule = match projection.agent_zones {
             true => ZoneRule::Agent,
@@ -168,15 +182,14 @@ pub async fn update_after_import(
             if jobs.is_empty() {
                 return Vec::new();
             }
-            let frame = Frame::in_zones(rows, &[], &org, period, as_of_ms, rule);
+            let frame = Frame::in_zones(rows, &[], org, period, as_of_ms, rule);
             from_rows(&frame, jobs, projection)
         };
         let repeat = (
             aggregates(&before, &repeat_jobs),
-            aggregates(&after, &repeat_jobs),
+            aggregates(after, &repeat_jobs),
         );
         let own = aggregates(&added_only, &own_jobs);
-        tracing::debug!("cache update: {name} computed by {:?}", started.elapsed());
         let nothing = FromRows::Days(Default::default());
         let gave_and_give = |(repeat_job, k): (bool, usize)| match repeat_job {
             true => (&repeat.0[k], &repeat.1[k]),
@@ -212,13 +225,5 @@ pub async fn update_after_import(
             }
         }
     }
-    store
-        .refresh_cached_days(tenant, batch, &replaced, &dropped, clock.now_ms())
-        .await?;
-    Ok(CacheUpdate {
-        updated: updated.into_iter().collect(),
-        dropped: dropped.len(),
-        touched_contacts: after.len(),
-        elapsed: started.elapsed(),
-    })
+    (replaced, dropped, updated)
 }

@@ -646,12 +646,7 @@ impl Store {
             .fetch_all(pool)
             .await?);
         rows.into_iter()
-            .map(|(day, bytes)| {
-                let day = day
-                    .parse()
-                    .map_err(|_| StoreError::Invalid(format!("kpi_cache: bad day {day:?}")))?;
-                Ok((day, bytes))
-            })
+            .map(|(day, bytes)| Ok((cache_day(&day)?, bytes)))
             .collect()
     }
 
@@ -706,9 +701,7 @@ impl Store {
         rows.into_iter()
             .map(|(definition, version, projection, day, aggregates)| {
                 Ok(StaleCachedDay {
-                    day: day
-                        .parse()
-                        .map_err(|_| StoreError::Invalid(format!("kpi_cache: bad day {day:?}")))?,
+                    day: cache_day(&day)?,
                     definition,
                     version,
                     projection,
@@ -769,6 +762,12 @@ impl Store {
         });
         Ok(())
     }
+}
+
+/// A `kpi_cache` day as stored (ISO text).
+fn cache_day(day: &str) -> StoreResult<jiff::civil::Date> {
+    day.parse()
+        .map_err(|_| StoreError::Invalid(format!("kpi_cache: bad day {day:?}")))
 }
 
 /// A cached day an import marked stale, as stored.

@@ -408,6 +408,18 @@ impl Loaded {
     }
 }
 
+/// The longest FCR window among `versions` (0 without FCR by repeat contact).
+pub(crate) fn longest_fcr_window_days<'v>(
+    versions: impl IntoIterator<Item = &'v DefinitionVersion>,
+) -> i64 {
+    versions
+        .into_iter()
+        .filter(|v| v.kpi == Kpi::FcrRepeat)
+        .map(|v| v.options.fcr_window_days)
+        .max()
+        .unwrap_or(0)
+}
+
 /// The UTC times whose contacts can fall on local days `from` to `to`
 /// (two days either side for time zones), and after them the longest FCR
 /// window among `versions` for FCR's look-ahead.
@@ -415,12 +427,7 @@ pub(crate) fn rows_window<'v>(
     (from, to): (Date, Date),
     versions: impl IntoIterator<Item = &'v DefinitionVersion>,
 ) -> Result<(i64, i64), ServiceError> {
-    let window_days = versions
-        .into_iter()
-        .filter(|v| v.kpi == Kpi::FcrRepeat)
-        .map(|v| v.options.fcr_window_days)
-        .max()
-        .unwrap_or(0);
+    let window_days = longest_fcr_window_days(versions);
     let utc_ms = |field: &'static str, day: Result<Date, jiff::Error>| {
         day.and_then(|d| d.to_zoned(TimeZone::UTC))
             .map(|z| z.timestamp().as_millisecond())

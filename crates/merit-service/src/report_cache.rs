@@ -10,12 +10,13 @@
 //! marks days stale this way only when no stored response names an added
 //! contact, so every answer stays on the day it was on.
 
-use crate::metrics::{Definitions, centre_zone, definitions, rows_window};
+use crate::metrics::{Definitions, centre_zone, definitions, longest_fcr_window_days, rows_window};
 use crate::{Clock, ServiceError};
 use jiff::civil::Date;
 use merit_domain::TenantId;
 use merit_domain::metrics::cache::CachedDay;
 use merit_domain::metrics::compute::{FromRows, Projection, RowJob, from_rows};
+use merit_domain::metrics::cores::on_cores;
 use merit_domain::metrics::fast_hash::FastSet;
 use merit_domain::metrics::{ContactTable, Frame, Kpi, OrgView, ZoneRule};
 use merit_store::{AddedContact, StaleCachedDay, Store};
@@ -58,28 +59,50 @@ pub async fn update_after_import(
         return Ok(CacheUpdate::default());
     };
     let all = definitions(store, clock, tenant).await?;
-    let stale_versions = stale.iter().filter_map(|d| {
-        all.get(&d.definition)?
-            .versions
+    let stale_versions: Vec<_> = stale
+        .iter()
+        .filter_map(|d| {
+            all.get(&d.definition)?
+                .versions
+                .iter()
+                .find(|v| v.version == d.version)
+        })
+        .collect();
+    // Within the stale days' rows, only contacts within reach of an added
+    // one can give another verdict or be needed for one: those ending at
+    // most an FCR window before an added arrival (two days more for long
+    // contacts), and those arriving at most a window after an added end.
+    let reach_ms = (2 + longest_fcr_window_days(stale_versions.iter().copied())) * 86_400_000;
+    let (from_ms, to_ms) = rows_window((first, last), stale_versions)?;
+    let window = (
+        added
             .iter()
-            .find(|v| v.version == d.version)
-    });
+            .map(|c| c.arrival_ms.saturating_sub(reach_ms))
+            .min()
+            .map_or(from_ms, |ms| ms.max(from_ms)),
+        added
+            .iter()
+            .map(|c| c.end_ms.saturating_add(reach_ms))
+            .max()
+            .map_or(to_ms, |ms| ms.min(to_ms)),
+    );
     // The touched contacts as they are now: the added ones and every
     // contact of their customers, in the order a report reads them.
     let customers: FastSet<&str> = added
         .iter()
         .filter_map(|c| c.customer_id.as_deref())
         .collect();
-    let added_ids: FastSet<&str> = added.iter().map(|c| c.source_id.as_str()).collect();
+    // Added contacts with a customer are found by it; the others by id.
+    let added_ids: FastSet<&str> = added
+        .iter()
+        .filter(|c| c.customer_id.is_none())
+        .map(|c| c.source_id.as_str())
+        .collect();
     let after = store
-        .contact_table_where(
-            tenant,
-            rows_window((first, last), stale_versions)?,
-            true,
-            |customer, id| {
-                customer.is_some_and(|c| customers.contains(c)) || added_ids.contains(id)
-            },
-        )
+        .contact_table_where(tenant, window, true, |customer, id| match customer {
+            Some(c) => customers.contains(c),
+            None => !added_ids.is_empty() && added_ids.contains(id),
+        })
         .await?;
     tracing::debug!("cache update: loaded by {:?}", started.elapsed());
     let wanted: Vec<(&str, &str)> = added
@@ -95,6 +118,7 @@ pub async fn update_after_import(
             let organisation = store.load_organisation(tenant).await?;
             let org = OrgView::new(&organisation, centre_zone(store, tenant).await?);
             let days = differences(&after, &added_rows, &stale, &all, &org, clock.now_ms());
+            tracing::debug!("cache update: worked out by {:?}", started.elapsed());
             (days, after.len())
         }
         // An added contact not in the rows read: nothing can be worked out.
@@ -111,6 +135,53 @@ pub async fn update_after_import(
     })
 }
 
+/// The stale days of one projection and the jobs that work them out: one
+/// per definition version they are under, FCR by repeat contact apart.
+struct Plan<'s> {
+    projection: Projection,
+    days: Vec<&'s StaleCachedDay>,
+    period: (Date, Date),
+    repeat_jobs: Vec<RowJob<'s>>,
+    own_jobs: Vec<RowJob<'s>>,
+    /// (definition, version) → (is a repeat job, its index).
+    job_of: HashMap<(&'s str, i64), (bool, usize)>,
+}
+
+impl<'s> Plan<'s> {
+    fn new(projection: Projection, days: Vec<&'s StaleCachedDay>, all: &'s Definitions) -> Self {
+        let (mut repeat_jobs, mut own_jobs): (Vec<RowJob>, Vec<RowJob>) = Default::default();
+        let mut job_of = HashMap::new();
+        for day in &days {
+            let key = (day.definition.as_str(), day.version);
+            let Some(history) = all.get(&day.definition) else {
+                continue;
+            };
+            if job_of.contains_key(&key) {
+                continue;
+            }
+            let repeat = history.versions.first().map(|v| v.kpi) == Some(Kpi::FcrRepeat);
+            let jobs = match repeat {
+                true => &mut repeat_jobs,
+                false => &mut own_jobs,
+            };
+            job_of.insert(key, (repeat, jobs.len()));
+            jobs.push((history, Some(day.version), Default::default()));
+        }
+        let period = (
+            days.iter().map(|d| d.day).min().unwrap_or(Date::MIN),
+            days.iter().map(|d| d.day).max().unwrap_or(Date::MAX),
+        );
+        Plan {
+            projection,
+            days,
+            period,
+            repeat_jobs,
+            own_jobs,
+            job_of,
+        }
+    }
+}
+
 /// What the stale days become: (replaced with new aggregates, dropped,
 /// the (definition, day) pairs replaced).
 type Differences<'s> = (
@@ -125,7 +196,7 @@ fn differences<'s>(
     after: &ContactTable,
     added_rows: &[usize],
     stale: &'s [StaleCachedDay],
-    all: &Definitions,
+    all: &'s Definitions,
     org: &OrgView,
     as_of_ms: i64,
 ) -> Differences<'s> {
@@ -141,63 +212,44 @@ fn differences<'s>(
         by_projection.entry(&day.projection).or_default().push(day);
     }
     let (mut replaced, mut dropped) = (Vec::new(), Vec::new());
-    let mut updated = BTreeSet::new();
+    let mut plans = Vec::new();
     for (name, days) in by_projection {
-        let Some(projection) = Projection::parse(name) else {
-            dropped.extend(days);
-            continue;
-        };
-        // One job per definition version the stale days are under. FCR by
-        // repeat contact is worked out over every touched contact, before
-        // and after; any other KPI's parts are each contact's own, so only
-        // the added contacts change it (the others give what they gave).
-        let (mut repeat_jobs, mut own_jobs): (Vec<RowJob>, Vec<RowJob>) = Default::default();
-        let mut job_of: HashMap<(&str, i64), (bool, usize)> = HashMap::new();
-        for day in &days {
-            let key = (day.definition.as_str(), day.version);
-            let Some(history) = all.get(&day.definition) else {
-                continue;
-            };
-            if job_of.contains_key(&key) {
-                continue;
-            }
-            let repeat = history.versions.first().map(|v| v.kpi) == Some(Kpi::FcrRepeat);
-            let jobs = if repeat {
-                &mut repeat_jobs
-            } else {
-                &mut own_jobs
-            };
-            job_of.insert(key, (repeat, jobs.len()));
-            jobs.push((history, Some(day.version), Default::default()));
+        match Projection::parse(name) {
+            Some(projection) => plans.push(Plan::new(projection, days, all)),
+            None => dropped.extend(days),
         }
-        let period = (
-            days.iter().map(|d| d.day).min().unwrap_or(Date::MIN),
-            days.iter().map(|d| d.day).max().unwrap_or(Date::MAX),
-        );
-        let rule = match projection.agent_zones {
+    }
+    // Every plan's three passes (FCR by repeat contact over the touched
+    // contacts before and after, the other KPIs over the added ones) on
+    // every core: FCR is one job of one pass and would keep a core idle.
+    let tables = [&before, after, &added_only];
+    let passes = on_cores(plans.len() * 3, |k| {
+        let (plan, pass) = (&plans[k / 3], k % 3);
+        let jobs = match pass {
+            2 => &plan.own_jobs,
+            _ => &plan.repeat_jobs,
+        };
+        if jobs.is_empty() {
+            return Vec::new();
+        }
+        let rule = match plan.projection.agent_zones {
             true => ZoneRule::Agent,
             false => ZoneRule::Queue,
         };
-        let aggregates = |rows: &ContactTable, jobs: &[RowJob]| -> Vec<FromRows> {
-            if jobs.is_empty() {
-                return Vec::new();
-            }
-            let frame = Frame::in_zones(rows, &[], org, period, as_of_ms, rule);
-            from_rows(&frame, jobs, projection)
-        };
-        let repeat = (
-            aggregates(&before, &repeat_jobs),
-            aggregates(after, &repeat_jobs),
-        );
-        let own = aggregates(&added_only, &own_jobs);
-        let nothing = FromRows::Days(Default::default());
+        let frame = Frame::in_zones(tables[pass], &[], org, plan.period, as_of_ms, rule);
+        from_rows(&frame, jobs, plan.projection)
+    });
+    let mut updated = BTreeSet::new();
+    let nothing = FromRows::Days(Default::default());
+    let empty = CachedDay::default();
+    for (plan, passes) in plans.iter().zip(passes.chunks(3)) {
         let gave_and_give = |(repeat_job, k): (bool, usize)| match repeat_job {
-            true => (&repeat.0[k], &repeat.1[k]),
-            false => (&nothing, &own[k]),
+            true => (&passes[0][k], &passes[1][k]),
+            false => (&nothing, &passes[2][k]),
         };
-        let empty = CachedDay::default();
-        for day in days {
-            let new_aggregates = job_of
+        for &day in &plan.days {
+            let new_aggregates = plan
+                .job_of
                 .get(&(day.definition.as_str(), day.version))
                 .and_then(|&job| match gave_and_give(job) {
                     (FromRows::Days(gave), FromRows::Days(give)) => Some((gave, give)),

@@ -336,12 +336,14 @@ pub struct ImportTx {
 /// a larger import's days are deleted and recomputed by the next report.
 const ADDED_CONTACTS_HELD: usize = 100_000;
 
-/// A contact an import added, by identity, with its customer.
+/// A contact an import added, by identity, with its customer and times.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddedContact {
     pub source_system: String,
     pub source_id: String,
     pub customer_id: Option<String>,
+    pub arrival_ms: i64,
+    pub end_ms: i64,
 }
 
 /// A committed import: its record and, when it marked report cache days
@@ -469,6 +471,8 @@ impl ImportTx {
                     source_system: row.source_system.clone(),
                     source_id: row.source_id.clone(),
                     customer_id: c.customer_id.clone(),
+                    arrival_ms: c.arrival_ms,
+                    end_ms: c.end_ms,
                 });
             }
             self.pending_days

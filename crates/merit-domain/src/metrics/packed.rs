@@ -153,6 +153,22 @@ impl<'a> Reader<'a> {
             .map_err(|_| PackedError("text is not UTF-8"))
     }
 
+    /// Steps over `n` (at least one) numbers without decoding them: each
+    /// ends at its first byte under 0x80.
+    fn skip_numbers(&mut self, n: usize) -> Result<(), PackedError> {
+        let mut left = n;
+        for (k, &byte) in self.bytes.iter().enumerate() {
+            if byte < 0x80 {
+                left -= 1;
+                if left == 0 {
+                    self.bytes = &self.bytes[k + 1..];
+                    return Ok(());
+                }
+            }
+        }
+        Err(PackedError("truncated number"))
+    }
+
     fn count(&mut self) -> Result<usize, PackedError> {
         let n = self.varint()?;
         // Every counted item takes at least one byte.
@@ -214,6 +230,9 @@ const CONTACT_TEXT: usize = 9;
 /// Columns nearly unique per row (source id, customer): written inline as
 /// length + 1 (0 for none) and the bytes, never in a dictionary.
 const INLINE: [usize; 2] = [1, 5];
+/// The numbers of a row after its arrival: end, wait, flags, talk, hold,
+/// after-call work, first response, resolution, sale.
+const NUMBERS_AFTER_ARRIVAL: usize = 9;
 
 fn contact_text(c: &ContactFacts) -> [Option<&str>; CONTACT_TEXT] {
     [
@@ -468,6 +487,17 @@ impl<'a> StoredContacts<'a> {
     }
 
     fn next_row(&mut self) -> Result<Option<PackedContact<'a>>, PackedError> {
+        // Every row wanted: none is stepped over.
+        Ok(self.next_row_if(|_, _| true)?.flatten())
+    }
+
+    /// The next row (`None` after the last); a row whose text and arrival
+    /// `wanted` refuses is stepped over without decoding its other numbers
+    /// (`Some(None)`).
+    fn next_row_if(
+        &mut self,
+        wanted: impl Fn(&[Option<&'a str>; CONTACT_TEXT], i64) -> bool,
+    ) -> Result<Option<Option<PackedContact<'a>>>, PackedError> {
         if self.remaining == 0 {
             return Ok(None);
         }
@@ -486,6 +516,10 @@ impl<'a> StoredContacts<'a> {
         }
         let arrival_ms = self.arrival_ms.wrapping_add(r.signed()?);
         self.arrival_ms = arrival_ms;
+        if !wanted(&text, arrival_ms) {
+            r.skip_numbers(NUMBERS_AFTER_ARRIVAL)?;
+            return Ok(Some(None));
+        }
         let relative = |v: Option<i64>| v.map(|t| arrival_ms.wrapping_add(t));
         let view = ContactView {
             text,
@@ -500,7 +534,7 @@ impl<'a> StoredContacts<'a> {
             resolution_ms: relative(r.optional()?),
             sale_minor: r.optional()?,
         };
-        Ok(Some(PackedContact { codes, view }))
+        Ok(Some(Some(PackedContact { codes, view })))
     }
 
     /// The contact with its dictionary text looked up.
@@ -595,16 +629,14 @@ pub fn append_contacts_where(
 ) -> Result<(), PackedError> {
     let mut codes: Option<TableCodes> = None;
     let mut rows = StoredContacts::new(bytes)?;
-    while let Some(c) = rows.next_row()? {
-        if c.view.arrival_ms < from_ms
-            || c.view.arrival_ms >= to_ms
-            || !keep(
-                c.view.text[INLINE[1]],
-                c.view.text[INLINE[0]].unwrap_or_default(),
-            )
-        {
+    let wanted = |text: &[Option<&str>; CONTACT_TEXT], arrival_ms: i64| {
+        (from_ms..to_ms).contains(&arrival_ms)
+            && keep(text[INLINE[1]], text[INLINE[0]].unwrap_or_default())
+    };
+    while let Some(row) = rows.next_row_if(wanted)? {
+        let Some(c) = row else {
             continue;
-        }
+        };
         let names = &rows.names;
         let codes = match &mut codes {
             Some(codes) => codes,
@@ -933,6 +965,28 @@ mod tests {
         append_contacts(&bytes, window, true, &mut by_append).unwrap();
         assert_eq!(rows_of(&by_push), rows_of(&by_append));
         assert_eq!(rows_of(&by_append).len(), 3);
+        // A row refused by identity is stepped over: the rows after it keep
+        // their own arrival (stored relative to the row before).
+        let mut four = rows.clone();
+        four.push(contact("c4", 1_785_744_000_000 + 10_800_000));
+        let mut kept = ContactTable::default();
+        append_contacts_where(
+            &pack_contacts(&four),
+            (i64::MIN, i64::MAX),
+            true,
+            |_, id| id != "c3 é",
+            &mut kept,
+        )
+        .unwrap();
+        let refused = four.remove(2);
+        assert_eq!(refused.source_id, "c3 é");
+        assert_eq!(rows_of(&kept), four);
+        for len in 0..bytes.len() {
+            let mut table = ContactTable::default();
+            let refused =
+                append_contacts_where(&bytes[..len], (0, 1), true, |_, _| false, &mut table);
+            assert!(refused.is_err(), "prefix of {len} bytes, every row refused");
+        }
         // Without customers, customer and wrap-up code stay empty.
         let mut lean = ContactTable::default();
         append_contacts(&bytes, (i64::MIN, i64::MAX), false, &mut lean).unwrap();

@@ -101,7 +101,7 @@ pub async fn update_after_import(
     let after = store
         .contact_table_where(tenant, window, true, |customer, id| match customer {
             Some(c) => customers.contains(c),
-            None => !added_ids.is_empty() && added_ids.contains(id),
+            None => added_ids.contains(id),
         })
         .await?;
     tracing::debug!("cache update: loaded by {:?}", started.elapsed());
@@ -222,13 +222,14 @@ fn differences<'s>(
     // Every plan's three passes (FCR by repeat contact over the touched
     // contacts before and after, the other KPIs over the added ones) on
     // every core: FCR is one job of one pass and would keep a core idle.
-    let tables = [&before, after, &added_only];
-    let passes = on_cores(plans.len() * 3, |k| {
-        let (plan, pass) = (&plans[k / 3], k % 3);
-        let jobs = match pass {
-            2 => &plan.own_jobs,
-            _ => &plan.repeat_jobs,
-        };
+    const PASSES: usize = 3;
+    let passes = on_cores(plans.len() * PASSES, |k| {
+        let plan = &plans[k / PASSES];
+        let (rows, jobs) = [
+            (&before, &plan.repeat_jobs),
+            (after, &plan.repeat_jobs),
+            (&added_only, &plan.own_jobs),
+        ][k % PASSES];
         if jobs.is_empty() {
             return Vec::new();
         }
@@ -236,13 +237,13 @@ fn differences<'s>(
             true => ZoneRule::Agent,
             false => ZoneRule::Queue,
         };
-        let frame = Frame::in_zones(tables[pass], &[], org, plan.period, as_of_ms, rule);
+        let frame = Frame::in_zones(rows, &[], org, plan.period, as_of_ms, rule);
         from_rows(&frame, jobs, plan.projection)
     });
     let mut updated = BTreeSet::new();
     let nothing = FromRows::Days(Default::default());
     let empty = CachedDay::default();
-    for (plan, passes) in plans.iter().zip(passes.chunks(3)) {
+    for (plan, passes) in plans.iter().zip(passes.chunks(PASSES)) {
         let gave_and_give = |(repeat_job, k): (bool, usize)| match repeat_job {
             true => (&passes[0][k], &passes[1][k]),
             false => (&nothing, &passes[2][k]),

@@ -686,7 +686,9 @@ async fn a_day_added_updates_only_the_cached_days_it_can_change_and_matches_a_fu
     {
         let org = dir.path().join(ImportKind::Organisation.as_str());
         import_path(&store, &clock, ImportKind::Organisation, &org).await;
-        import_path(&store, &clock, ImportKind::Contacts, &first_14).await;
+        // Nothing cached yet: no day to bring up to date.
+        let first_import = import_path(&store, &clock, ImportKind::Contacts, &first_14).await;
+        assert_eq!(first_import.cache_update, None);
         let (_, first) = traced(&store, &request(vec![Dimension::Agent])).await;
         assert_eq!(days_computed(&first), every_day);
         // Nothing new: every day from the cache.

@@ -15,9 +15,9 @@ use crate::{Clock, ServiceError};
 use jiff::civil::Date;
 use merit_domain::TenantId;
 use merit_domain::metrics::cache::CachedDay;
-use merit_domain::metrics::compute::{FromRows, Projection, RowJob, from_rows};
+use merit_domain::metrics::compute::{FromRows, Projection, RowJob, SharedVerdicts, from_rows};
 use merit_domain::metrics::cores::on_cores;
-use merit_domain::metrics::fast_hash::FastSet;
+use merit_domain::metrics::fast_hash::{FastSet, bytes_hash};
 use merit_domain::metrics::{ContactTable, Frame, Kpi, OrgView, ZoneRule};
 use merit_store::{AddedContact, StaleCachedDay, Store};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -58,6 +58,11 @@ pub async fn update_after_import(
     ) else {
         return Ok(CacheUpdate::default());
     };
+    tracing::debug!(
+        "cache update: {} stale days read by {:?}",
+        stale.len(),
+        started.elapsed()
+    );
     let all = definitions(store, clock, tenant).await?;
     let stale_versions: Vec<_> = stale
         .iter()
@@ -88,19 +93,24 @@ pub async fn update_after_import(
     );
     // The touched contacts as they are now: the added ones and every
     // contact of their customers, in the order a report reads them.
-    let customers: FastSet<&str> = added
-        .iter()
-        .filter_map(|c| c.customer_id.as_deref())
-        .collect();
+    // Customers are found by their ids' hashes (no id compared on each row
+    // read): a contact of another customer whose id shares a hash is read
+    // too and changes nothing, its parts being the same before and after.
+    let customers = HashFilter::new(
+        added
+            .iter()
+            .filter_map(|c| c.customer_id.as_deref())
+            .map(|id| bytes_hash(id.as_bytes())),
+    );
     // Added contacts with a customer are found by it; the others by id.
-    let added_ids: FastSet<&str> = added
+    let added_ids: FastSet<&[u8]> = added
         .iter()
         .filter(|c| c.customer_id.is_none())
-        .map(|c| c.source_id.as_str())
+        .map(|c| c.source_id.as_bytes())
         .collect();
     let after = store
         .contact_table_where(tenant, window, true, |customer, id| match customer {
-            Some(c) => customers.contains(c),
+            Some(c) => customers.contains(bytes_hash(c)),
             None => added_ids.contains(id),
         })
         .await?;
@@ -133,6 +143,41 @@ pub async fn update_after_import(
         touched_contacts,
         elapsed: started.elapsed(),
     })
+}
+
+/// A set of hashes with a bitmap in front, for a set probed by many more
+/// rows than it holds: a row whose hash's bit is clear (most of them) is
+/// refused by one load, without a probe of the set.
+struct HashFilter {
+    bits: Vec<u64>,
+    set: FastSet<u64>,
+}
+
+impl HashFilter {
+    /// Bits in the bitmap (128 KiB, within a core's cache), by a hash's top bits.
+    const BITS_LOG2: u32 = 20;
+
+    fn new(hashes: impl Iterator<Item = u64>) -> Self {
+        let mut filter = HashFilter {
+            bits: vec![0; 1 << (Self::BITS_LOG2 - 6)],
+            set: FastSet::default(),
+        };
+        for hash in hashes {
+            let bit = Self::bit(hash);
+            filter.bits[bit >> 6] |= 1 << (bit & 63);
+            filter.set.insert(hash);
+        }
+        filter
+    }
+
+    fn bit(hash: u64) -> usize {
+        (hash >> (64 - Self::BITS_LOG2)) as usize
+    }
+
+    fn contains(&self, hash: u64) -> bool {
+        let bit = Self::bit(hash);
+        self.bits[bit >> 6] & (1 << (bit & 63)) != 0 && self.set.contains(&hash)
+    }
 }
 
 /// The stale days of one projection and the jobs that work them out: one
@@ -223,6 +268,8 @@ fn differences<'s>(
     // contacts before and after, the other KPIs over the added ones) on
     // every core: FCR is one job of one pass and would keep a core idle.
     const PASSES: usize = 3;
+    // FCR verdicts are worked out once per table, whichever plan asks first.
+    let verdicts: [SharedVerdicts; PASSES] = Default::default();
     let passes = on_cores(plans.len() * PASSES, |k| {
         let plan = &plans[k / PASSES];
         let (rows, jobs) = [
@@ -237,7 +284,8 @@ fn differences<'s>(
             true => ZoneRule::Agent,
             false => ZoneRule::Queue,
         };
-        let frame = Frame::in_zones(rows, &[], org, plan.period, as_of_ms, rule);
+        let frame = Frame::in_zones(rows, &[], org, plan.period, as_of_ms, rule)
+            .sharing_verdicts(&verdicts[k % PASSES]);
         from_rows(&frame, jobs, plan.projection)
     });
     let mut updated = BTreeSet::new();
@@ -279,4 +327,23 @@ fn differences<'s>(
         }
     }
     (replaced, dropped, updated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_filter_holds_exactly_its_hashes() {
+        let held: Vec<u64> = (0..5_000u64)
+            .map(|i| bytes_hash(format!("cust{i:07}").as_bytes()))
+            .collect();
+        let filter = HashFilter::new(held.iter().copied());
+        assert!(held.iter().all(|&h| filter.contains(h)));
+        // Other customers' hashes, and hashes sharing a held one's bit (its
+        // top 20 bits) but not held, are refused.
+        let others = (5_000..50_000u64).map(|i| bytes_hash(format!("cust{i:07}").as_bytes()));
+        assert_eq!(others.filter(|&h| filter.contains(h)).count(), 0);
+        assert!(!filter.contains(held[0] ^ 1));
+    }
 }

@@ -279,13 +279,13 @@ impl Store {
     }
 
     /// `contact_table`, only the contacts `keep(customer id, source id)`
-    /// accepts.
+    /// accepts (given as stored bytes: `packed::append_contacts_where`).
     pub async fn contact_table_where(
         &self,
         tenant: TenantId,
         window: (i64, i64),
         with_customers: bool,
-        keep: impl Fn(Option<&str>, &str) -> bool + Sync,
+        keep: impl Fn(Option<&[u8]>, &[u8]) -> bool + Sync,
     ) -> StoreResult<ContactTable> {
         let days = self
             .packed_days(CONTACT_DAYS, tenant, packed_day_range(window))

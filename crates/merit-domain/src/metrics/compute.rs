@@ -17,6 +17,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// What a report groups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -197,7 +198,22 @@ pub struct Frame<'a> {
     /// "Now" for the report: versions recorded later are ignored, FCR windows
     /// not closed by then are provisional, cancellations after it not seen.
     pub as_of_ms: i64,
+    /// FCR verdicts shared with the other frames on the same table.
+    shared_verdicts: Option<&'a SharedVerdicts>,
 }
+
+/// Per-contact FCR verdicts (`fcr_verdicts`).
+type Verdicts = Vec<(Option<bool>, bool)>;
+
+/// The FCR verdicts of one table, worked out once per set of FCR options
+/// for every frame built on that table (one per zone rule): they depend on
+/// the contacts and "now", not on how a frame groups them.
+#[derive(Default)]
+pub struct SharedVerdicts(std::sync::Mutex<HashMap<VerdictsKey, Arc<Verdicts>>>);
+
+/// What FCR verdicts depend on besides the contacts: window days, transfer
+/// grace seconds, matching rule, and "now".
+type VerdictsKey = (i64, i64, FcrMatch, i64);
 
 /// Local day and local wall-clock ms of an instant in a zone.
 fn local(zone: &TimeZone, utc_ms: i64) -> (Date, i64) {
@@ -366,7 +382,31 @@ impl<'a> Frame<'a> {
             from,
             to,
             as_of_ms,
+            shared_verdicts: None,
         }
+    }
+
+    /// This frame, its FCR verdicts taken from (or left in) `shared`, which
+    /// every frame using it must build on the same table.
+    pub fn sharing_verdicts(mut self, shared: &'a SharedVerdicts) -> Self {
+        self.shared_verdicts = Some(shared);
+        self
+    }
+
+    fn fcr_verdicts(&self, o: &KpiOptions) -> Arc<Verdicts> {
+        let work = || Arc::new(fcr_verdicts(self.table, o, self.as_of_ms));
+        let Some(shared) = self.shared_verdicts else {
+            return work();
+        };
+        let key = (
+            o.fcr_window_days,
+            o.transfer_grace_s,
+            o.fcr_match,
+            self.as_of_ms,
+        );
+        // Held while working: a second frame asking waits for the first's verdicts.
+        let mut verdicts = shared.0.lock().unwrap_or_else(|e| e.into_inner());
+        verdicts.entry(key).or_insert_with(work).clone()
     }
 
     /// Adds one cached day of a definition version; returns its parts.
@@ -584,7 +624,7 @@ impl<'h> Versions<'h, '_> {
 /// Per-contact FCR verdicts under one set of options: `Some(true)` resolved
 /// (no repeat), `Some(false)` repeated, `None` not counted; and whether the
 /// window was still open at `as_of_ms`.
-fn fcr_verdicts(t: &ContactTable, o: &KpiOptions, as_of_ms: i64) -> Vec<(Option<bool>, bool)> {
+fn fcr_verdicts(t: &ContactTable, o: &KpiOptions, as_of_ms: i64) -> Verdicts {
     let window_ms = o.fcr_window_days * 86_400_000;
     let grace_ms = o.transfer_grace_s * 1000;
     // Each customer's contacts together, in order of arrival.
@@ -1038,14 +1078,14 @@ fn each_part(
         return;
     }
     let t = frame.table;
-    let mut fcr: HashMap<i64, Vec<(Option<bool>, bool)>> = HashMap::default();
+    let mut fcr: HashMap<i64, Arc<Verdicts>> = HashMap::default();
     for i in 0..t.len() {
         let day = frame.local_day[i];
         let Some(v) = versions.on(day) else { continue };
         let part = if kpi == Kpi::FcrRepeat {
             let verdicts = fcr
                 .entry(v.version)
-                .or_insert_with(|| fcr_verdicts(t, &v.options, frame.as_of_ms));
+                .or_insert_with(|| frame.fcr_verdicts(&v.options));
             verdicts[i].0.map(|resolved| (resolved as i64, 1))
         } else {
             contact_part(kpi, &v.options, t, i)

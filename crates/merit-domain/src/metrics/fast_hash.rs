@@ -60,6 +60,14 @@ impl Hasher for FastHasher {
     }
 }
 
+/// The hash of some bytes (a text's): what the engine's tables keep per row
+/// to group and find texts without comparing them.
+pub fn bytes_hash(bytes: &[u8]) -> u64 {
+    let mut hasher = FastHasher::default();
+    hasher.write(bytes);
+    hasher.finish()
+}
+
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 pub type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
 

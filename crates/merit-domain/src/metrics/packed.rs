@@ -137,8 +137,9 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// Inline text: length + 1 (0 for none), then the bytes.
-    fn inline(&mut self) -> Result<Option<&'a str>, PackedError> {
+    /// Inline text: length + 1 (0 for none), then the bytes, not yet
+    /// checked to be UTF-8 (`text`).
+    fn inline(&mut self) -> Result<Option<&'a [u8]>, PackedError> {
         let Some(len) = self.varint()?.checked_sub(1) else {
             return Ok(None);
         };
@@ -148,9 +149,7 @@ impl<'a> Reader<'a> {
             .ok_or(PackedError("text longer than the record"))?;
         let (text, rest) = self.bytes.split_at(len);
         self.bytes = rest;
-        std::str::from_utf8(text)
-            .map(Some)
-            .map_err(|_| PackedError("text is not UTF-8"))
+        Ok(Some(text))
     }
 
     /// Steps over `n` (at least one) numbers without decoding them: each
@@ -199,6 +198,10 @@ impl<'a> Reader<'a> {
 }
 
 /// A dictionary code read back: `None` for 0, the name otherwise.
+fn text_of(bytes: &[u8]) -> Result<&str, PackedError> {
+    std::str::from_utf8(bytes).map_err(|_| PackedError("text is not UTF-8"))
+}
+
 fn lookup<'a>(names: &[&'a str], code: u64) -> Result<Option<&'a str>, PackedError> {
     match code {
         0 => Ok(None),
@@ -488,15 +491,15 @@ impl<'a> StoredContacts<'a> {
 
     fn next_row(&mut self) -> Result<Option<PackedContact<'a>>, PackedError> {
         // Every row wanted: none is stepped over.
-        Ok(self.next_row_if(|_, _| true)?.flatten())
+        Ok(self.next_row_if(|_, _, _| true)?.flatten())
     }
 
-    /// The next row (`None` after the last); a row whose text and arrival
-    /// `wanted` refuses is stepped over without decoding its other numbers
-    /// (`Some(None)`).
+    /// The next row (`None` after the last); a row that `wanted(customer,
+    /// source id, arrival)` refuses is stepped over without decoding its
+    /// other numbers or checking its text (`Some(None)`).
     fn next_row_if(
         &mut self,
-        wanted: impl Fn(&[Option<&'a str>; CONTACT_TEXT], i64) -> bool,
+        wanted: impl Fn(Option<&[u8]>, &[u8], i64) -> bool,
     ) -> Result<Option<Option<PackedContact<'a>>>, PackedError> {
         if self.remaining == 0 {
             return Ok(None);
@@ -504,21 +507,25 @@ impl<'a> StoredContacts<'a> {
         self.remaining -= 1;
         let r = &mut self.reader;
         let mut codes = [0u64; CONTACT_TEXT];
-        let mut text = [None; CONTACT_TEXT];
+        let mut inline = [None; CONTACT_TEXT];
         for (k, code) in codes.iter_mut().enumerate() {
             match INLINE.contains(&k) {
-                true => text[k] = r.inline()?,
+                true => inline[k] = r.inline()?,
                 false => *code = r.varint()?,
             }
         }
-        if text[INLINE[0]].is_none() {
+        let Some(id) = inline[INLINE[0]] else {
             return Err(PackedError("missing required text"));
-        }
+        };
         let arrival_ms = self.arrival_ms.wrapping_add(r.signed()?);
         self.arrival_ms = arrival_ms;
-        if !wanted(&text, arrival_ms) {
+        if !wanted(inline[INLINE[1]], id, arrival_ms) {
             r.skip_numbers(NUMBERS_AFTER_ARRIVAL)?;
             return Ok(Some(None));
+        }
+        let mut text = [None; CONTACT_TEXT];
+        for k in INLINE {
+            text[k] = inline[k].map(text_of).transpose()?;
         }
         let relative = |v: Option<i64>| v.map(|t| arrival_ms.wrapping_add(t));
         let view = ContactView {
@@ -619,19 +626,19 @@ pub fn append_contacts(
 }
 
 /// `append_contacts`, only the contacts `keep(customer id, source id)`
-/// accepts.
+/// accepts, given as they are stored (UTF-8 bytes; checked only for the
+/// rows kept).
 pub fn append_contacts_where(
     bytes: &[u8],
     (from_ms, to_ms): (i64, i64),
     with_customers: bool,
-    keep: impl Fn(Option<&str>, &str) -> bool,
+    keep: impl Fn(Option<&[u8]>, &[u8]) -> bool,
     table: &mut ContactTable,
 ) -> Result<(), PackedError> {
     let mut codes: Option<TableCodes> = None;
     let mut rows = StoredContacts::new(bytes)?;
-    let wanted = |text: &[Option<&str>; CONTACT_TEXT], arrival_ms: i64| {
-        (from_ms..to_ms).contains(&arrival_ms)
-            && keep(text[INLINE[1]], text[INLINE[0]].unwrap_or_default())
+    let wanted = |customer: Option<&[u8]>, id: &[u8], arrival_ms: i64| {
+        (from_ms..to_ms).contains(&arrival_ms) && keep(customer, id)
     };
     while let Some(row) = rows.next_row_if(wanted)? {
         let Some(c) = row else {
@@ -974,7 +981,7 @@ mod tests {
             &pack_contacts(&four),
             (i64::MIN, i64::MAX),
             true,
-            |_, id| id != "c3 é",
+            |_, id| id != "c3 é".as_bytes(),
             &mut kept,
         )
         .unwrap();

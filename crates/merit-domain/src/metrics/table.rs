@@ -4,9 +4,8 @@
 use crate::UtcMs;
 use crate::contact::{Contact, Outcome};
 use crate::metrics::cores;
-use crate::metrics::fast_hash::{FastHasher, FastMap};
+use crate::metrics::fast_hash::{FastMap, bytes_hash};
 use crate::organisation::Channel;
-use std::hash::Hasher;
 
 /// Interned text: each distinct value gets a small index; `NONE` stands for
 /// "empty". Values are found by their hash (one allocation per distinct
@@ -20,9 +19,7 @@ pub struct Dict {
 }
 
 fn text_hash(text: &str) -> u64 {
-    let mut hasher = FastHasher::default();
-    hasher.write(text.as_bytes());
-    hasher.finish()
+    bytes_hash(text.as_bytes())
 }
 
 impl Dict {

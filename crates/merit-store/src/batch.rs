@@ -858,7 +858,7 @@ impl ImportTx {
             (self.changed_contacts, fcr_window_days, FCR),
             (self.changed_surveys, 31, SURVEYS),
         ];
-        let mut marked = 0;
+        let mut days_touched = 0;
         for (range, lookback_days, definitions) in ranges {
             let Some((from_ms, to_ms)) = range else {
                 continue;
@@ -877,7 +877,7 @@ impl ImportTx {
                 false => format!("DELETE FROM kpi_cache WHERE {days}"),
             };
             let batch = self.batch_id;
-            marked += on_tx!(&mut self.tx, |tx| {
+            days_touched += on_tx!(&mut self.tx, |tx| {
                 let query = sqlx::query(AssertSqlSafe(sql.as_str()))
                     .bind(tenant)
                     .bind(&first)
@@ -892,7 +892,7 @@ impl ImportTx {
             });
         }
         // No cached day marked: nothing for the service to bring up to date.
-        if marked == 0 {
+        if mark && days_touched == 0 {
             self.added_contacts = None;
         }
         Ok(())

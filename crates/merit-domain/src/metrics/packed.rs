@@ -138,7 +138,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Inline text: length + 1 (0 for none), then the bytes, not yet
-    /// checked to be UTF-8 (`text`).
+    /// checked to be UTF-8 (`text_of`).
     fn inline(&mut self) -> Result<Option<&'a [u8]>, PackedError> {
         let Some(len) = self.varint()?.checked_sub(1) else {
             return Ok(None);
@@ -197,11 +197,12 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A dictionary code read back: `None` for 0, the name otherwise.
+/// Inline text's bytes as text.
 fn text_of(bytes: &[u8]) -> Result<&str, PackedError> {
     std::str::from_utf8(bytes).map_err(|_| PackedError("text is not UTF-8"))
 }
 
+/// A dictionary code read back: `None` for 0, the name otherwise.
 fn lookup<'a>(names: &[&'a str], code: u64) -> Result<Option<&'a str>, PackedError> {
     match code {
         0 => Ok(None),

@@ -211,9 +211,13 @@ type Verdicts = Vec<(Option<bool>, bool)>;
 #[derive(Default)]
 pub struct SharedVerdicts(std::sync::Mutex<HashMap<VerdictsKey, Arc<Verdicts>>>);
 
-/// What FCR verdicts depend on besides the contacts: window days, transfer
-/// grace seconds, matching rule, and "now".
+/// What FCR verdicts depend on besides the contacts (`fcr_verdicts` reads
+/// nothing else): window days, transfer grace seconds, matching rule, "now".
 type VerdictsKey = (i64, i64, FcrMatch, i64);
+
+fn verdicts_key(o: &KpiOptions, as_of_ms: i64) -> VerdictsKey {
+    (o.fcr_window_days, o.transfer_grace_s, o.fcr_match, as_of_ms)
+}
 
 /// Local day and local wall-clock ms of an instant in a zone.
 fn local(zone: &TimeZone, utc_ms: i64) -> (Date, i64) {
@@ -394,16 +398,11 @@ impl<'a> Frame<'a> {
     }
 
     fn fcr_verdicts(&self, o: &KpiOptions) -> Arc<Verdicts> {
-        let work = || Arc::new(fcr_verdicts(self.table, o, self.as_of_ms));
+        let key = verdicts_key(o, self.as_of_ms);
+        let work = || Arc::new(fcr_verdicts(self.table, key));
         let Some(shared) = self.shared_verdicts else {
             return work();
         };
-        let key = (
-            o.fcr_window_days,
-            o.transfer_grace_s,
-            o.fcr_match,
-            self.as_of_ms,
-        );
         // Held while working: a second frame asking waits for the first's verdicts.
         let mut verdicts = shared.0.lock().unwrap_or_else(|e| e.into_inner());
         verdicts.entry(key).or_insert_with(work).clone()
@@ -624,9 +623,12 @@ impl<'h> Versions<'h, '_> {
 /// Per-contact FCR verdicts under one set of options: `Some(true)` resolved
 /// (no repeat), `Some(false)` repeated, `None` not counted; and whether the
 /// window was still open at `as_of_ms`.
-fn fcr_verdicts(t: &ContactTable, o: &KpiOptions, as_of_ms: i64) -> Verdicts {
-    let window_ms = o.fcr_window_days * 86_400_000;
-    let grace_ms = o.transfer_grace_s * 1000;
+fn fcr_verdicts(
+    t: &ContactTable,
+    (window_days, grace_s, fcr_match, as_of_ms): VerdictsKey,
+) -> Verdicts {
+    let window_ms = window_days * 86_400_000;
+    let grace_ms = grace_s * 1000;
     // Each customer's contacts together, in order of arrival.
     let by_customer = t.customer.grouped(&t.arrival_ms);
     let mut verdicts = vec![(None, false); t.len()];
@@ -640,7 +642,7 @@ fn fcr_verdicts(t: &ContactTable, o: &KpiOptions, as_of_ms: i64) -> Verdicts {
             .take_while(|&&(j, same_customer)| same_customer && t.arrival_ms[j] <= window_end)
             .map(|&(j, _)| j)
             .filter(|&j| !(t.transferred[i] && t.arrival_ms[j] - t.end_ms[i] <= grace_ms))
-            .any(|j| match o.fcr_match {
+            .any(|j| match fcr_match {
                 FcrMatch::AnyContact => true,
                 FcrMatch::SameContactType => t.contact_type[j] == t.contact_type[i],
                 FcrMatch::SameWrapUp => t.wrap_up[j] == t.wrap_up[i],

@@ -1,5 +1,6 @@
-//! Checks of the workspace's shape: the dependency rules of ENGINEERING.md
-//! and matching migration file names in both dialects. Run by `cargo test`.
+//! Checks of the workspace's shape: the dependency rules of ENGINEERING.md,
+//! matching migration file names in both dialects, and `unsafe` allowed in
+//! one file only. Run by `cargo test`.
 
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,6 +79,31 @@ fn reachable(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> BTreeSet
     seen
 }
 
+/// The only file that may allow `unsafe_code` (denied workspace-wide): the
+/// SQLite bulk insert adopts sqlx's connection handle there.
+pub const UNSAFE_ALLOWED_IN: &str = "crates/merit-store/src/sqlite_bulk.rs";
+
+/// Rust files under `dir` (skipping `target`) that allow `unsafe_code`.
+fn files_allowing_unsafe(root: &Path, dir: &Path, found: &mut Vec<String>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if path
+                .file_name()
+                .is_some_and(|n| n != "target" && n != ".git")
+            {
+                files_allowing_unsafe(root, &path, found)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "rs")
+            && std::fs::read_to_string(&path)?.contains(concat!("allow(", "unsafe_code)"))
+        {
+            let relative = path.strip_prefix(root).unwrap_or(&path);
+            found.push(relative.to_string_lossy().into_owned());
+        }
+    }
+    Ok(())
+}
+
 fn migration_names(dir: &Path) -> Result<BTreeSet<String>> {
     std::fs::read_dir(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
@@ -107,6 +133,17 @@ pub fn check(root: &Path) -> Result<()> {
             "migration folders differ: sqlite {sqlite:?}, postgres {postgres:?}"
         ));
     }
+    let mut allowing_unsafe = Vec::new();
+    for dir in ["crates", "xtask"] {
+        files_allowing_unsafe(root, &root.join(dir), &mut allowing_unsafe)?;
+    }
+    for file in allowing_unsafe {
+        if file != UNSAFE_ALLOWED_IN {
+            broken.push(format!(
+                "{file} allows unsafe code (only {UNSAFE_ALLOWED_IN} may)"
+            ));
+        }
+    }
     if !broken.is_empty() {
         bail!("tidy: {}", broken.join("; "));
     }
@@ -121,6 +158,27 @@ mod tests {
     fn workspace_follows_the_dependency_rules_and_migrations_match() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         check(root).unwrap();
+    }
+
+    #[test]
+    fn a_file_allowing_unsafe_code_is_found() {
+        let root = tempfile_dir();
+        let nested = root.join("crates/some-crate/src");
+        std::fs::create_dir_all(&nested).unwrap();
+        std::fs::write(nested.join("ok.rs"), "fn f() {}").unwrap();
+        let allowing = concat!("#[allow(", "unsafe_code)]\nfn f() {}");
+        std::fs::write(nested.join("raw.rs"), allowing).unwrap();
+        let mut found = Vec::new();
+        files_allowing_unsafe(&root, &root.join("crates"), &mut found).unwrap();
+        assert_eq!(found, ["crates/some-crate/src/raw.rs"]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// A fresh folder under the system's temporary directory.
+    fn tempfile_dir() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("merit-tidy-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
     }
 
     #[test]

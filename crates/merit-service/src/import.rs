@@ -21,7 +21,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// Rows written per chunk: bounds memory whatever the file size.
-const CHUNK_ROWS: usize = 5_000;
+const CHUNK_ROWS: usize = 1_000;
 /// Row problems kept for display; the count covers all of them.
 const KEPT_PROBLEMS: usize = 1_000;
 /// Distinct unknown ids listed per kind of reference.
@@ -201,26 +201,26 @@ fn parse_in_background(
             match item {
                 Err(problem) => chunk.problems.push(problem),
                 Ok((line, record)) => {
-                    let (kind, row) = match &record {
+                    let (kind, row) = match record {
                         NativeRecord::Contact(c) => {
                             unknown.note(c.queue_id.as_deref(), c.agent_id.as_deref());
-                            (RecordKind::Contacts, Row::from_contact(c))
+                            (RecordKind::Contacts, Row::from_contact(*c))
                         }
                         NativeRecord::State(system, s) => {
                             unknown.note(None, Some(&s.agent_id));
-                            (RecordKind::AgentStates, Row::from_state(system, s))
+                            (RecordKind::AgentStates, Row::from_state(&system, &s))
                         }
                         NativeRecord::Schedule(system, s) => {
                             unknown.note(None, Some(&s.agent_id));
-                            (RecordKind::Schedules, Row::from_schedule(system, s))
+                            (RecordKind::Schedules, Row::from_schedule(&system, &s))
                         }
                         NativeRecord::Absence(system, a) => {
                             unknown.note(None, Some(&a.agent_id));
-                            (RecordKind::Absences, Row::from_absence(system, a))
+                            (RecordKind::Absences, Row::from_absence(&system, &a))
                         }
                         NativeRecord::Survey(s) => {
                             unknown.note(None, s.agent_id.as_deref());
-                            (RecordKind::Surveys, Row::from_survey(s))
+                            (RecordKind::Surveys, Row::from_survey(&s))
                         }
                         NativeRecord::Organisation(_) => continue,
                     };

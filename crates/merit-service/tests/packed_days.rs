@@ -130,7 +130,12 @@ async fn packed_days_hold_exactly_the_current_rows_after_revisions() {
     let collected = simulated();
     let first_day = utc_day(collected.contacts[0].arrival_ms);
     for store in stores::stores("packed_days").await {
-        let contacts: Vec<Row> = collected.contacts.iter().map(Row::from_contact).collect();
+        let contacts: Vec<Row> = collected
+            .contacts
+            .iter()
+            .cloned()
+            .map(Row::from_contact)
+            .collect();
         let surveys: Vec<Row> = collected.surveys.iter().map(Row::from_survey).collect();
         import(&store, contacts, surveys).await;
         assert_packed_days_match_rows(&store, first_day..first_day + 5).await;
@@ -150,7 +155,7 @@ async fn packed_days_hold_exactly_the_current_rows_after_revisions() {
             } else {
                 continue;
             }
-            revised.push(Row::from_contact(&c));
+            revised.push(Row::from_contact(c));
         }
         let mut revised_surveys = Vec::new();
         for (i, s) in collected.surveys.iter().enumerate() {
@@ -201,7 +206,12 @@ async fn migrate_packs_the_days_of_rows_that_predate_packed_days_and_a_damaged_d
     let collected = simulated();
     let first_day = utc_day(collected.contacts[0].arrival_ms);
     for store in stores::stores("packed_migrate").await {
-        let contacts: Vec<Row> = collected.contacts.iter().map(Row::from_contact).collect();
+        let contacts: Vec<Row> = collected
+            .contacts
+            .iter()
+            .cloned()
+            .map(Row::from_contact)
+            .collect();
         let surveys: Vec<Row> = collected.surveys.iter().map(Row::from_survey).collect();
         import(&store, contacts, surveys).await;
         // As a database of the release before packed days: rows only, and

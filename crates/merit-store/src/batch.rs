@@ -141,24 +141,38 @@ impl Row {
         self
     }
 
-    pub fn from_contact(c: &Contact) -> Row {
+    /// The contact's row; its texts move into the row's values (the packed
+    /// day's facts keep their own copies).
+    pub fn from_contact(c: Contact) -> Row {
+        let facts = ContactFacts::from_contact(&c);
         let holds: Vec<[i64; 2]> = c.holds.iter().map(|h| [h.start_ms, h.end_ms]).collect();
         let transfers: Vec<(i64, &str)> = c
             .transfers
             .iter()
             .map(|t| (t.at_ms, t.target.as_str()))
             .collect();
+        let holds_json = serde_json::to_string(&holds).unwrap_or_default();
+        let transfers_json = serde_json::to_string(&transfers).unwrap_or_default();
+        let (hold_ms, n_transfers) = (c.hold_ms(), c.transfers.len() as i64);
+        let (sale_minor, sale_currency, sale_cancelled_ms) = match c.sale {
+            Some(sale) => (
+                Some(sale.value.amount_minor),
+                Some(sale.value.currency),
+                sale.cancelled_at_ms,
+            ),
+            None => (None, None, None),
+        };
         Row {
-            source_system: c.source_system.clone(),
-            source_id: c.source_id.clone(),
+            source_system: c.source_system,
+            source_id: c.source_id,
             time_ms: c.arrival_ms,
             content_hash: 0,
             values: vec![
                 c.channel.as_str().into(),
-                c.queue_id.clone().into(),
-                c.contact_type.clone().into(),
-                c.customer_id.clone().into(),
-                c.agent_id.clone().into(),
+                c.queue_id.into(),
+                c.contact_type.into(),
+                c.customer_id.into(),
+                c.agent_id.into(),
                 c.menu_exit_ms.into(),
                 c.queue_entry_ms.into(),
                 c.queue_exit_ms.into(),
@@ -166,20 +180,20 @@ impl Row {
                 c.end_ms.into(),
                 c.after_work_end_ms.into(),
                 c.outcome.as_str().into(),
-                serde_json::to_string(&holds).unwrap_or_default().into(),
-                c.hold_ms().into(),
-                serde_json::to_string(&transfers).unwrap_or_default().into(),
-                (c.transfers.len() as i64).into(),
-                c.wrap_up_code.clone().into(),
-                c.recording_url.clone().into(),
+                holds_json.into(),
+                hold_ms.into(),
+                transfers_json.into(),
+                n_transfers.into(),
+                c.wrap_up_code.into(),
+                c.recording_url.into(),
                 c.first_response_ms.into(),
                 c.resolution_ms.into(),
-                c.sale.as_ref().map(|s| s.value.amount_minor).into(),
-                c.sale.as_ref().map(|s| s.value.currency.clone()).into(),
-                c.sale.as_ref().and_then(|s| s.cancelled_at_ms).into(),
+                sale_minor.into(),
+                sale_currency.into(),
+                sale_cancelled_ms.into(),
             ],
             children: vec![],
-            packed: Packed::Contact(Box::new(ContactFacts::from_contact(c))),
+            packed: Packed::Contact(Box::new(facts)),
         }
         .hashed()
     }
@@ -611,8 +625,8 @@ impl ImportTx {
         Ok(())
     }
 
-    /// Multi-row INSERTs on SQLite (as many rows per statement as the bind
-    /// limit allows); COPY on PostgreSQL.
+    /// One prepared INSERT bound row by row on SQLite (`sqlite_bulk`); COPY
+    /// on PostgreSQL.
     async fn bulk_insert(
         &mut self,
         table: &str,
@@ -621,37 +635,13 @@ impl ImportTx {
     ) -> StoreResult<()> {
         match &mut self.tx {
             Tx::Sqlite(tx) => {
-                // Anonymous `?` parameters: sqlx looks `$N` names up one by one,
-                // which is quadratic in the number of parameters of a statement.
-                let per_statement = (30_000 / columns.len()).clamp(1, 500);
-                let row_placeholders = format!("({})", vec!["?"; columns.len()].join(","));
-                let insert = |n_rows: usize| {
-                    format!(
-                        "INSERT INTO {table} ({}) VALUES {}",
-                        columns.join(", "),
-                        vec![row_placeholders.as_str(); n_rows].join(",")
-                    )
-                };
-                // Every statement but the last has the same text: build it once.
-                let full_sql = insert(per_statement);
-                let last_sql = insert(rows.len() % per_statement);
-                for part in rows.chunks(per_statement) {
-                    let sql = if part.len() == per_statement {
-                        &full_sql
-                    } else {
-                        &last_sql
-                    };
-                    let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
-                    for value in part.iter().flat_map(|row| row.values()) {
-                        query = match value {
-                            Value::Null => query.bind(None::<i64>),
-                            Value::Int(v) => query.bind(*v),
-                            Value::Text(v) => query.bind(v.as_str()),
-                            Value::Bool(v) => query.bind(*v),
-                        };
-                    }
-                    query.execute(&mut **tx).await?;
-                }
+                crate::sqlite_bulk::insert_rows(
+                    tx,
+                    table,
+                    columns,
+                    rows.iter().map(OutRow::values),
+                )
+                .await?;
             }
             Tx::Postgres(tx) => {
                 let statement = format!(

@@ -27,6 +27,7 @@ pub use quality::{
     EvaluationVersionRecord, FormRecord, FormVersionRecord, QuotaRecord, WorkItemRecord,
 };
 mod rows;
+mod sqlite_bulk;
 
 pub use batch::{
     AddedContact, ChunkOutcome, FinishedImport, ImportBatchRecord, ImportTx, RecordKind,
@@ -47,6 +48,8 @@ use std::time::Duration;
 pub enum StoreError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]

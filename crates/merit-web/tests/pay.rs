@@ -150,7 +150,7 @@ async fn centre(store: &Store) {
     import(
         store,
         RecordKind::Contacts,
-        contacts.iter().map(Row::from_contact).collect(),
+        contacts.into_iter().map(Row::from_contact).collect(),
     )
     .await;
     // Monday 10 August, 08:00 to 17:00 in Berlin.
@@ -484,7 +484,7 @@ async fn a_month_is_run_reviewed_approved_exported_disputed_and_corrected() {
         import(
             &centre.store,
             RecordKind::Contacts,
-            vec![Row::from_contact(&contact(
+            vec![Row::from_contact(contact(
                 "a1-late".into(),
                 "a1",
                 AUG_4_MS + 8 * HOUR_MS,

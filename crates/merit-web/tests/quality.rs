@@ -767,7 +767,7 @@ async fn calls_with_surveys(store: &Store, satisfaction: [i32; 5]) {
                 arrival_ms,
             )
         };
-        contacts.push(merit_store::Row::from_contact(&contact));
+        contacts.push(merit_store::Row::from_contact(contact));
         surveys.push(merit_store::Row::from_survey(&SurveyResponse {
             source_system: "test".into(),
             source_id: format!("s{}", n + 1),

@@ -228,7 +228,7 @@ pub async fn add_organisation(store: &Store) {
                     arrival_ms,
                 )
             };
-            merit_store::Row::from_contact(&contact)
+            merit_store::Row::from_contact(contact)
         })
         .collect();
     let mut tx = merit_store::ImportTx::begin(store, DEFAULT_TENANT)
@@ -251,6 +251,7 @@ pub async fn load_simulation(
     let mut rows: Vec<merit_store::Row> = collected
         .contacts
         .iter()
+        .cloned()
         .map(merit_store::Row::from_contact)
         .collect();
     let mut tx = merit_store::ImportTx::begin(store, DEFAULT_TENANT)

@@ -249,10 +249,9 @@ fn problem(field: &str, reason: impl Into<String>) -> (String, String) {
 
 impl Fields {
     fn get(&self, name: &str) -> Option<&str> {
-        let n_names = self.names.len();
-        let start = self.next_index.get();
-        let index = (start..start + n_names)
-            .map(|i| i % n_names)
+        let start = self.next_index.get().min(self.names.len());
+        let index = (start..self.names.len())
+            .chain(0..start)
             .find(|&i| self.names[i] == name)?;
         self.next_index.set(index + 1);
         let range = self.ranges.get(index)?.clone()?;
@@ -355,42 +354,44 @@ fn parse_transfers(f: &Fields) -> FieldResult<Vec<Transfer>> {
         .collect()
 }
 
-fn contact(f: &Fields) -> FieldResult<Contact> {
-    let sale = match f.get("sale_value") {
-        None => None,
-        Some(value) => {
-            let currency = f.required("sale_currency")?;
-            let money =
-                Money::parse(value, &currency).map_err(|e| problem("sale_value", e.to_string()))?;
-            Some(Sale {
-                value: money,
-                cancelled_at_ms: f.time("sale_cancelled")?,
-            })
-        }
+/// A sales contact's sale: its value, currency and cancellation.
+fn sale(f: &Fields) -> FieldResult<Option<Sale>> {
+    let Some(value) = f.get("sale_value") else {
+        return Ok(None);
     };
+    let currency = f.required("sale_currency")?;
+    let money = Money::parse(value, &currency).map_err(|e| problem("sale_value", e.to_string()))?;
+    Ok(Some(Sale {
+        value: money,
+        cancelled_at_ms: f.time("sale_cancelled")?,
+    }))
+}
+
+fn contact(f: &Fields) -> FieldResult<Contact> {
+    // Fields in column order (`columns`): each look-up then starts at its own field.
     let contact = Contact {
-        source_system: f.source_system(),
         source_id: f.required("source_id")?,
         channel: f.choice("channel", Channel::parse, &Channel::ALL, Channel::as_str)?,
+        arrival_ms: f.required_time("arrival")?,
+        end_ms: f.required_time("end")?,
+        outcome: f.choice("outcome", Outcome::parse, &Outcome::ALL, Outcome::as_str)?,
+        source_system: f.source_system(),
         queue_id: f.text("queue_id"),
         contact_type: f.text("contact_type"),
         customer_id: f.text("customer_id"),
         agent_id: f.text("agent_id"),
-        arrival_ms: f.required_time("arrival")?,
         menu_exit_ms: f.time("menu_exit")?,
         queue_entry_ms: f.time("queue_entry")?,
         queue_exit_ms: f.time("queue_exit")?,
         answer_ms: f.time("answer")?,
+        after_work_end_ms: f.time("after_work_end")?,
         holds: parse_holds(f)?,
         transfers: parse_transfers(f)?,
-        end_ms: f.required_time("end")?,
-        after_work_end_ms: f.time("after_work_end")?,
-        outcome: f.choice("outcome", Outcome::parse, &Outcome::ALL, Outcome::as_str)?,
         wrap_up_code: f.text("wrap_up_code"),
         recording_url: f.text("recording_url"),
         first_response_ms: f.time("first_response")?,
         resolution_ms: f.time("resolution")?,
-        sale,
+        sale: sale(f)?,
     };
     contact.validate().map_err(|e| problem(e.field, e.reason))?;
     Ok(contact)

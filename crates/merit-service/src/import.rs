@@ -162,6 +162,12 @@ fn parse_in_background(
     path: std::path::PathBuf,
 ) -> (mpsc::Receiver<Chunk>, tokio::task::JoinHandle<ReaderEnd>) {
     let (sender, receiver) = mpsc::channel(1);
+    // The checksum reads the file a second time on a thread of its own, from
+    // the start: taken after the last row, it kept the writer waiting.
+    let summing = std::thread::spawn({
+        let path = path.clone();
+        move || checksum(&path)
+    });
     let handle = tokio::task::spawn_blocking(move || {
         let empty = || Chunk {
             rows: Vec::with_capacity(CHUNK_ROWS),
@@ -239,7 +245,6 @@ fn parse_in_background(
         }
         chunk.n_read = n_read;
         let _ = sender.blocking_send(chunk);
-        // The checksum is taken here, off the writer's path, while the last chunk is written.
         let (carried_over, unfinished) = reader.carry_over();
         ReaderEnd {
             created_agents: agent_names.map(|n| n.created).unwrap_or_default(),
@@ -248,7 +253,9 @@ fn parse_in_background(
             warnings: reader.warnings(),
             carried_over,
             unfinished,
-            checksum: checksum(&path),
+            checksum: summing
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the checksum stopped"))),
         }
     });
     (receiver, handle)

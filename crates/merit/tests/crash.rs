@@ -11,7 +11,8 @@ use std::process::{Command, Stdio};
 
 const MERIT: &str = env!("CARGO_BIN_EXE_merit");
 
-fn import(db: &Path, file: &Path) -> String {
+/// An import run to its end: (what it printed, how many progress lines).
+fn import(db: &Path, file: &Path) -> (String, usize) {
     let output = Command::new(MERIT)
         .args(["import", "contacts", "--db"])
         .arg(db)
@@ -23,7 +24,14 @@ fn import(db: &Path, file: &Path) -> String {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let n_progress = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|line| line.starts_with("progress:"))
+        .count();
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        n_progress,
+    )
 }
 
 async fn stored(db: &Path) -> (i64, usize) {
@@ -54,14 +62,17 @@ async fn a_killed_import_leaves_nothing_and_a_rerun_completes_it() {
     assert!(n_rows > 30_000, "{n_rows}");
 
     let clean_db = dir.path().join("clean.db");
-    let clean = import(&clean_db, &contacts);
+    let (clean, n_progress) = import(&clean_db, &contacts);
+    assert!(n_progress > 20, "{n_progress} progress lines");
     assert_eq!(stored(&clean_db).await, (n_rows, 1));
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20);
     for attempt in 0..20 {
         let db = dir.path().join(format!("killed-{attempt}.db"));
-        // Kill after a random number of progress lines (0 = as soon as it starts).
-        let kill_after = rng.random_range(0..(n_rows / 5_000) as usize);
+        // Kill after a random number of progress lines (0 = as soon as it
+        // starts), anywhere in the file but its last two chunks (so the kill
+        // lands before the commit): a clean import printed `n_progress`.
+        let kill_after = rng.random_range(0..n_progress - 2);
         let mut child = Command::new(MERIT)
             .args(["import", "contacts", "--db"])
             .arg(&db)
@@ -92,7 +103,7 @@ async fn a_killed_import_leaves_nothing_and_a_rerun_completes_it() {
                 "attempt {attempt}: a partial batch after a kill at {kill_after}"
             );
         }
-        let rerun = import(&db, &contacts);
+        let (rerun, _) = import(&db, &contacts);
         assert_eq!(
             rerun.replace(db.to_str().unwrap(), ""),
             clean.replace(clean_db.to_str().unwrap(), "")

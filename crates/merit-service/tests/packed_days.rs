@@ -42,6 +42,13 @@ async fn import(store: &Store, mut contacts: Vec<Row>, mut surveys: Vec<Row>) {
     finish(tx).await;
 }
 
+/// Imports every simulated contact and survey response.
+async fn import_simulated(store: &Store, collected: &Collected) {
+    let contacts = collected.contacts.iter().cloned().map(Row::from_contact);
+    let surveys = collected.surveys.iter().map(Row::from_survey);
+    import(store, contacts.collect(), surveys.collect()).await;
+}
+
 async fn finish(tx: ImportTx) {
     tx.finish(ImportBatchRecord {
         id: 0,
@@ -130,14 +137,7 @@ async fn packed_days_hold_exactly_the_current_rows_after_revisions() {
     let collected = simulated();
     let first_day = utc_day(collected.contacts[0].arrival_ms);
     for store in stores::stores("packed_days").await {
-        let contacts: Vec<Row> = collected
-            .contacts
-            .iter()
-            .cloned()
-            .map(Row::from_contact)
-            .collect();
-        let surveys: Vec<Row> = collected.surveys.iter().map(Row::from_survey).collect();
-        import(&store, contacts, surveys).await;
+        import_simulated(&store, &collected).await;
         assert_packed_days_match_rows(&store, first_day..first_day + 5).await;
 
         // Revisions: every 10th contact moves to the day before, every 7th
@@ -206,14 +206,7 @@ async fn migrate_packs_the_days_of_rows_that_predate_packed_days_and_a_damaged_d
     let collected = simulated();
     let first_day = utc_day(collected.contacts[0].arrival_ms);
     for store in stores::stores("packed_migrate").await {
-        let contacts: Vec<Row> = collected
-            .contacts
-            .iter()
-            .cloned()
-            .map(Row::from_contact)
-            .collect();
-        let surveys: Vec<Row> = collected.surveys.iter().map(Row::from_survey).collect();
-        import(&store, contacts, surveys).await;
+        import_simulated(&store, &collected).await;
         // As a database of the release before packed days: rows only, and
         // the tenant on the list migration 0012 makes.
         store.execute_raw("DELETE FROM contact_days").await.unwrap();

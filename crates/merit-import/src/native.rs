@@ -249,7 +249,7 @@ fn problem(field: &str, reason: impl Into<String>) -> (String, String) {
 
 impl Fields {
     fn get(&self, name: &str) -> Option<&str> {
-        let start = self.next_index.get().min(self.names.len());
+        let start = self.next_index.get();
         let index = (start..self.names.len())
             .chain(0..start)
             .find(|&i| self.names[i] == name)?;

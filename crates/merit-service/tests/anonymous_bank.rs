@@ -80,6 +80,7 @@ async fn import_bank(
         display_name: None,
         path,
         progress: &|_| {},
+        alone: false,
     };
     import_file(store, &CLOCK, request).await
 }

@@ -28,6 +28,16 @@ async fn import(
     kind: ImportKind,
     path: &Path,
 ) -> Result<ImportReport, merit_service::ServiceError> {
+    import_as(store, kind, path, false).await
+}
+
+/// `import`, as a batch run (`alone`: the command line's) or not.
+async fn import_as(
+    store: &Store,
+    kind: ImportKind,
+    path: &Path,
+    alone: bool,
+) -> Result<ImportReport, merit_service::ServiceError> {
     let request = ImportRequest {
         tenant: DEFAULT_TENANT,
         actor: "test",
@@ -39,6 +49,7 @@ async fn import(
         display_name: None,
         path,
         progress: &|_| {},
+        alone,
     };
     import_file(store, &FixedClock(1_000), request).await
 }
@@ -519,5 +530,91 @@ async fn an_audit_entry_written_during_an_open_import_takes_the_next_number() {
             .map(|e| e.action)
             .collect();
         assert_eq!(actions, ["import", "mapping"]);
+    }
+}
+
+/// The journal mode a new connection finds in a SQLite file's header.
+async fn journal_mode(db: &Path) -> String {
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(db);
+    let mut connection = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options)
+        .await
+        .unwrap();
+    sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_batch_run_takes_a_sqlite_file_only_when_alone_and_gives_it_back_as_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("alone.db");
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    store.migrate().await.unwrap();
+    assert_eq!(journal_mode(&db).await, "wal");
+
+    // Alone with the file: written with a rollback journal while the import
+    // is open, WAL again once it has committed.
+    let path = write(&dir, "contacts.csv", two_contacts().as_bytes());
+    let import = merit_store::ImportTx::begin_alone(&store, DEFAULT_TENANT)
+        .await
+        .unwrap();
+    assert!(import.took_file());
+    assert_eq!(journal_mode(&db).await, "delete");
+    drop(import); // A failed import: nothing is stored, and the next opening sets WAL again.
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    assert_eq!(journal_mode(&db).await, "wal");
+    let report = import_as(&store, ImportKind::Contacts, &path, true)
+        .await
+        .unwrap();
+    assert_eq!((report.inserted, report.rejected), (2, 0));
+    assert_eq!(journal_mode(&db).await, "wal");
+
+    // Another connection has the file open (a server, say): the import
+    // leaves it in WAL and writes the same rows.
+    let other = Store::open(db.to_str().unwrap()).await.unwrap();
+    assert_eq!(
+        other
+            .count_current(DEFAULT_TENANT, RecordKind::Contacts)
+            .await
+            .unwrap(),
+        2
+    );
+    let import = merit_store::ImportTx::begin_alone(&store, DEFAULT_TENANT)
+        .await
+        .unwrap();
+    assert!(!import.took_file());
+    drop(import);
+    let changed = two_contacts().replace("c1,", "c3,");
+    let path = write(&dir, "contacts2.csv", changed.as_bytes());
+    let report = import_as(&store, ImportKind::Contacts, &path, true)
+        .await
+        .unwrap();
+    assert_eq!((report.inserted, report.unchanged), (1, 1));
+    assert_eq!(journal_mode(&db).await, "wal");
+    assert_eq!(
+        other
+            .count_current(DEFAULT_TENANT, RecordKind::Contacts)
+            .await
+            .unwrap(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_batch_records_the_files_sha256() {
+    for store in stores::stores("checksum").await {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "contacts.csv", two_contacts().as_bytes());
+        import(&store, ImportKind::Contacts, &path).await.unwrap();
+        // coreutils' sha256sum: a second implementation of the digest.
+        let sha256sum = std::process::Command::new("sha256sum")
+            .arg(&path)
+            .output()
+            .expect("sha256sum (coreutils) runs");
+        let printed = String::from_utf8(sha256sum.stdout).unwrap();
+        let digest = printed.split_whitespace().next().unwrap();
+        let batches = store.import_batches(DEFAULT_TENANT).await.unwrap();
+        assert_eq!(batches[0].checksum, format!("sha256:{digest}"));
     }
 }

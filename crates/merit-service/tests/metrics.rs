@@ -287,6 +287,7 @@ async fn import_path(
         display_name: None,
         path,
         progress: &|_| {},
+        alone: false,
     };
     let report = import_file(store, clock, request).await.unwrap();
     assert_eq!(report.rejected, 0);

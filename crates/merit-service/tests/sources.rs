@@ -48,6 +48,7 @@ async fn import(
         display_name: None,
         path,
         progress: &|_| {},
+        alone: false,
     };
     import_file(store, &CLOCK, request).await.unwrap()
 }
@@ -707,6 +708,7 @@ async fn agent_names_are_matched_or_created_as_the_mapping_says() {
             display_name: None,
             path: &write(dir.path(), "calls.csv", SPREADSHEET),
             progress: &|_| {},
+            alone: false,
         };
         let error = import_file(&store, &CLOCK, request).await.unwrap_err();
         assert!(

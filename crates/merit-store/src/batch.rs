@@ -4,14 +4,16 @@
 //! id within the same batch (refused, for the caller to report).
 
 use crate::packed_days::{Packed, PendingDays};
-use crate::rows::{Row, Value, content_hash, push_copy_field};
+use crate::rows::{Row, Value, ValueRef, content_hash, push_copy_field};
 use crate::{AuditEntry, Store, StoreError, StoreResult, on_store, on_tx};
 use merit_domain::TenantId;
 use merit_domain::activity::{Absence, AgentStateEvent, ScheduleSegment};
 use merit_domain::contact::Contact;
 use merit_domain::metrics::ContactFacts;
+use merit_domain::metrics::fast_hash::FastSet;
 use merit_domain::metrics::packed::AnswerFacts;
 use merit_domain::survey::SurveyResponse;
+use sqlx::sqlite::SqlitePool;
 use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
 use std::collections::HashMap;
 
@@ -103,15 +105,19 @@ impl RecordKind {
 const CHILD_TABLE: &str = "survey_answers";
 const CHILD_COLUMNS: [&str; 4] = ["question_id", "scale", "value", "answer_text"];
 
-/// A row to write: its own leading values (keys, revision) and the record's columns, borrowed.
-struct OutRow<'a> {
-    prefix: Vec<Value>,
+/// A row to write, borrowed: its leading values (keys, revision) and the
+/// record's columns.
+struct OutRow<'a, const N: usize> {
+    prefix: [ValueRef<'a>; N],
     rest: &'a [Value],
 }
 
-impl OutRow<'_> {
-    fn values(&self) -> impl Iterator<Item = &Value> {
-        self.prefix.iter().chain(self.rest)
+impl<'a, const N: usize> OutRow<'a, N> {
+    fn values(&self) -> impl Iterator<Item = ValueRef<'a>> + '_ {
+        self.prefix
+            .iter()
+            .copied()
+            .chain(self.rest.iter().map(Value::borrowed))
     }
 }
 
@@ -344,6 +350,10 @@ pub struct ImportTx {
     added_contacts: Option<Vec<AddedContact>>,
     /// Packed days to rewrite for what this import added and retired.
     pending_days: PendingDays,
+    /// The SQLite file this import took for itself (`begin_alone`), to give
+    /// back when it commits. An import that fails leaves it to the next
+    /// opening of the store, which sets WAL again.
+    taken_file: Option<SqlitePool>,
 }
 
 /// The most added contacts an import names to the report cache's update;
@@ -369,8 +379,9 @@ pub struct FinishedImport {
     pub added_contacts: Option<Vec<AddedContact>>,
 }
 
-/// Per stored identity: current revision, content hash, batch and time.
-type Existing = HashMap<(String, String), (i64, i64, i64, i64)>;
+/// Per stored identity, by source system then source id (so that a row's
+/// own texts can probe it): current revision, content hash, batch and time.
+type Existing = HashMap<String, HashMap<String, (i64, i64, i64, i64)>>;
 
 /// Opens a write transaction; on SQLite with BEGIN IMMEDIATE, taking the
 /// write lock now, so two writers queue instead of failing later.
@@ -383,8 +394,29 @@ pub(crate) async fn begin_write(store: &Store) -> StoreResult<Tx> {
 
 impl ImportTx {
     pub async fn begin(store: &Store, tenant: TenantId) -> StoreResult<ImportTx> {
+        let tx = begin_write(store).await?;
+        ImportTx::begin_on(tx, tenant, None).await
+    }
+
+    /// Like `begin`, for a batch run that may keep others out of the store
+    /// while it writes (the command line's import): on SQLite, when no other
+    /// connection has the file open, the batch is written with a rollback
+    /// journal instead of WAL (`sqlite_alone`), and the file is WAL again
+    /// once it has committed. Whoever opens the store meanwhile waits.
+    pub async fn begin_alone(store: &Store, tenant: TenantId) -> StoreResult<ImportTx> {
+        let Store::Sqlite(pool) = store else {
+            return ImportTx::begin(store, tenant).await;
+        };
+        let (tx, taken) = crate::sqlite_alone::begin(pool).await?;
+        ImportTx::begin_on(Tx::Sqlite(tx), tenant, taken.then(|| pool.clone())).await
+    }
+
+    async fn begin_on(
+        mut tx: Tx,
+        tenant: TenantId,
+        taken_file: Option<SqlitePool>,
+    ) -> StoreResult<ImportTx> {
         let next_id = "SELECT COALESCE(MAX(id), 0) + 1 FROM import_batches WHERE tenant_id = $1";
-        let mut tx = begin_write(store).await?;
         if let Tx::Postgres(tx) = &mut tx {
             sqlx::query("LOCK TABLE import_batches IN EXCLUSIVE MODE")
                 .execute(&mut **tx)
@@ -403,6 +435,7 @@ impl ImportTx {
             organisation_changed: false,
             added_contacts: Some(Vec::new()),
             pending_days: PendingDays::default(),
+            taken_file,
         })
     }
 
@@ -414,6 +447,11 @@ impl ImportTx {
 
     pub fn batch_id(&self) -> i64 {
         self.batch_id
+    }
+
+    /// Whether this import took the SQLite file for itself (`begin_alone`).
+    pub fn took_file(&self) -> bool {
+        self.taken_file.is_some()
     }
 
     /// Writes a chunk of rows of one kind. What a row adds to its packed
@@ -430,18 +468,20 @@ impl ImportTx {
         let rows = &*rows;
         let existing = self.existing(kind, rows).await?;
         let mut outcome = ChunkOutcome::default();
-        let mut seen_in_chunk: HashMap<(&str, &str), ()> = HashMap::new();
+        let mut seen_in_chunk: FastSet<(&str, &str)> = FastSet::default();
+        seen_in_chunk.reserve(rows.len());
         let mut to_insert: Vec<(&Row, i64)> = Vec::new();
         let mut inserted_at: Vec<usize> = Vec::new();
         let mut to_retire: Vec<(&Row, i64)> = Vec::new();
         let mut retired_ms: HashMap<(&str, &str), i64> = HashMap::new();
         for (position, row) in rows.iter().enumerate() {
             let key = (row.source_system.as_str(), row.source_id.as_str());
-            if seen_in_chunk.insert(key, ()).is_some() {
+            if !seen_in_chunk.insert(key) {
                 outcome.duplicates.push(position);
                 continue;
             }
-            match existing.get(&(row.source_system.clone(), row.source_id.clone())) {
+            let stored = existing.get(key.0).and_then(|by_id| by_id.get(key.1));
+            match stored {
                 Some(&(_, _, batch, _)) if batch == self.batch_id => {
                     outcome.duplicates.push(position)
                 }
@@ -531,12 +571,14 @@ impl ImportTx {
                     .await?
             }
         };
-        Ok(found
-            .into_iter()
-            .map(|(system, id, revision, hash, batch, time_ms)| {
-                ((system, id), (revision, hash, batch, time_ms))
-            })
-            .collect())
+        let mut existing = Existing::new();
+        for (system, id, revision, hash, batch, time_ms) in found {
+            existing
+                .entry(system)
+                .or_default()
+                .insert(id, (revision, hash, batch, time_ms));
+        }
+        Ok(existing)
     }
 
     async fn retire(&mut self, kind: RecordKind, rows: &[(&Row, i64)]) -> StoreResult<()> {
@@ -578,18 +620,18 @@ impl ImportTx {
         ];
         columns.extend_from_slice(kind.columns());
         let (tenant, batch_id) = (self.tenant, self.batch_id);
-        let full_rows: Vec<OutRow> = rows
+        let full_rows: Vec<OutRow<8>> = rows
             .iter()
             .map(|(row, revision)| OutRow {
-                prefix: vec![
-                    Value::Int(tenant),
-                    Value::Int(row.time_ms),
-                    Value::Text(row.source_system.clone()),
-                    Value::Text(row.source_id.clone()),
-                    Value::Int(*revision),
-                    Value::Bool(true),
-                    Value::Int(batch_id),
-                    Value::Int(row.content_hash),
+                prefix: [
+                    ValueRef::Int(tenant),
+                    ValueRef::Int(row.time_ms),
+                    ValueRef::Text(&row.source_system),
+                    ValueRef::Text(&row.source_id),
+                    ValueRef::Int(*revision),
+                    ValueRef::Bool(true),
+                    ValueRef::Int(batch_id),
+                    ValueRef::Int(row.content_hash),
                 ],
                 rest: &row.values,
             })
@@ -603,16 +645,16 @@ impl ImportTx {
             "revision",
         ];
         child_columns.extend_from_slice(&CHILD_COLUMNS);
-        let child_rows: Vec<OutRow> = rows
+        let child_rows: Vec<OutRow<5>> = rows
             .iter()
             .flat_map(|(row, revision)| {
                 row.children.iter().map(move |child| OutRow {
-                    prefix: vec![
-                        Value::Int(tenant),
-                        Value::Int(row.time_ms),
-                        Value::Text(row.source_system.clone()),
-                        Value::Text(row.source_id.clone()),
-                        Value::Int(*revision),
+                    prefix: [
+                        ValueRef::Int(tenant),
+                        ValueRef::Int(row.time_ms),
+                        ValueRef::Text(&row.source_system),
+                        ValueRef::Text(&row.source_id),
+                        ValueRef::Int(*revision),
                     ],
                     rest: child,
                 })
@@ -627,11 +669,11 @@ impl ImportTx {
 
     /// One prepared INSERT bound row by row on SQLite (`sqlite_bulk`); COPY
     /// on PostgreSQL.
-    async fn bulk_insert(
+    async fn bulk_insert<const N: usize>(
         &mut self,
         table: &str,
         columns: &[&str],
-        rows: &[OutRow<'_>],
+        rows: &[OutRow<'_, N>],
     ) -> StoreResult<()> {
         match &mut self.tx {
             Tx::Sqlite(tx) => {
@@ -759,6 +801,9 @@ impl ImportTx {
         self.invalidate_cache().await?;
         let added_contacts = self.added_contacts.take();
         on_tx!(self.tx, |tx| tx.commit().await?);
+        if let Some(pool) = &self.taken_file {
+            crate::sqlite_alone::give_back(pool).await?;
+        }
         Ok(FinishedImport {
             record,
             added_contacts,

@@ -27,6 +27,7 @@ pub use quality::{
     EvaluationVersionRecord, FormRecord, FormVersionRecord, QuotaRecord, WorkItemRecord,
 };
 mod rows;
+mod sqlite_alone;
 mod sqlite_bulk;
 
 pub use batch::{
@@ -59,6 +60,11 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How long a SQLite connection waits for another's lock before failing.
+pub(crate) const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
+/// How much of a SQLite file a connection reads through a memory map.
+pub(crate) const SQLITE_MMAP_SIZE_BYTES: u64 = 2_147_418_112;
 
 /// Runs the same code on whichever backend a `Store` holds: sqlx has no
 /// driver for both, so each arm is compiled once per backend.
@@ -160,10 +166,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(Duration::from_millis(SQLITE_BUSY_TIMEOUT_MS))
             // Reports read hundreds of thousands of rows: map the file
             // instead of a read call per page, and sort in memory.
-            .pragma("mmap_size", "2147418112")
+            .pragma("mmap_size", SQLITE_MMAP_SIZE_BYTES.to_string())
             .pragma("temp_store", "memory");
         // An in-memory database lives in one connection; keep exactly one.
         let max = if target == ":memory:" { 1 } else { 4 };

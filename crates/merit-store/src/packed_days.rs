@@ -197,21 +197,21 @@ async fn rewrite_day<T: DayRecord>(
     .bind(day)
     .fetch_optional(&mut **conn)
     .await?);
-    let DayChange {
-        mut put,
-        mut retired,
-    } = change;
-    for record in &put {
-        let (system, id) = record.identity();
-        retired
-            .entry(system.to_owned())
-            .or_default()
-            .insert(id.to_owned());
-    }
+    let DayChange { mut put, retired } = change;
     T::sort(&mut put);
-    let keep = |system: &str, id: &str| !retired.get(system).is_some_and(|ids| ids.contains(id));
+    // A stored record gives way to a retirement and to a new record of the
+    // same identity; a day not stored yet has nothing to give way.
+    let put_identities: HashSet<(&str, &str)> = match stored {
+        Some(_) => put.iter().map(T::identity).collect(),
+        None => HashSet::new(),
+    };
+    let keep = |system: &str, id: &str| {
+        !put_identities.contains(&(system, id))
+            && !retired.get(system).is_some_and(|ids| ids.contains(id))
+    };
     let (bytes, n_rows) =
         T::merged(stored.as_deref(), keep, &put).map_err(|e| invalid_day(T::TABLE, day, e))?;
+    drop(put_identities);
     // A large day is held once while it is written, not three times.
     drop((stored, put, retired));
     write_day(tx, (tenant, day), T::TABLE, (bytes, n_rows)).await

@@ -10,6 +10,27 @@ pub enum Value {
     Bool(bool),
 }
 
+/// A column value as written: borrowed from a row, so that a row's keys
+/// and texts are bound where they are instead of copied.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    Null,
+    Int(i64),
+    Text(&'a str),
+    Bool(bool),
+}
+
+impl Value {
+    pub fn borrowed(&self) -> ValueRef<'_> {
+        match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(v) => ValueRef::Int(*v),
+            Value::Text(text) => ValueRef::Text(text),
+            Value::Bool(v) => ValueRef::Bool(*v),
+        }
+    }
+}
+
 impl From<i64> for Value {
     fn from(v: i64) -> Self {
         Value::Int(v)
@@ -59,12 +80,12 @@ pub fn content_hash(canonical: &[u8]) -> i64 {
 /// Appends one field in PostgreSQL's COPY csv format: NULL is an unquoted
 /// empty field, text is always quoted so an empty string stays a string.
 /// (A general CSV writer cannot tell NULL from "", which COPY must.)
-pub fn push_copy_field(out: &mut Vec<u8>, value: &Value) {
+pub fn push_copy_field(out: &mut Vec<u8>, value: ValueRef) {
     match value {
-        Value::Null => {}
-        Value::Int(v) => out.extend_from_slice(v.to_string().as_bytes()),
-        Value::Bool(v) => out.extend_from_slice(if *v { b"t" } else { b"f" }),
-        Value::Text(text) => {
+        ValueRef::Null => {}
+        ValueRef::Int(v) => out.extend_from_slice(v.to_string().as_bytes()),
+        ValueRef::Bool(v) => out.extend_from_slice(if v { b"t" } else { b"f" }),
+        ValueRef::Text(text) => {
             out.push(b'"');
             for &byte in text.as_bytes() {
                 if byte == b'"' {

@@ -7,7 +7,7 @@
 //! length of one call (checked by `xtask tidy`).
 
 use crate::StoreResult;
-use crate::rows::Value;
+use crate::rows::ValueRef;
 use sqlx::{Sqlite, Transaction};
 
 /// Inserts `rows` (each yielding its values in `columns` order) into
@@ -20,7 +20,7 @@ pub(crate) async fn insert_rows<'v, R, V>(
 ) -> StoreResult<()>
 where
     R: IntoIterator<Item = V>,
-    V: IntoIterator<Item = &'v Value>,
+    V: IntoIterator<Item = ValueRef<'v>>,
 {
     let mut handle = tx.lock_handle().await?;
     let raw = handle.as_raw_handle();
@@ -44,7 +44,7 @@ fn insert_on<'v, R, V>(
 ) -> rusqlite::Result<()>
 where
     R: IntoIterator<Item = V>,
-    V: IntoIterator<Item = &'v Value>,
+    V: IntoIterator<Item = ValueRef<'v>>,
 {
     let sql = format!(
         "INSERT INTO {table} ({}) VALUES ({})",
@@ -56,10 +56,10 @@ where
         for (i, value) in row.into_iter().enumerate() {
             let at = i + 1;
             match value {
-                Value::Null => statement.raw_bind_parameter(at, rusqlite::types::Null)?,
-                Value::Int(v) => statement.raw_bind_parameter(at, *v)?,
-                Value::Text(v) => statement.raw_bind_parameter(at, v.as_str())?,
-                Value::Bool(v) => statement.raw_bind_parameter(at, *v)?,
+                ValueRef::Null => statement.raw_bind_parameter(at, rusqlite::types::Null)?,
+                ValueRef::Int(v) => statement.raw_bind_parameter(at, v)?,
+                ValueRef::Text(v) => statement.raw_bind_parameter(at, v)?,
+                ValueRef::Bool(v) => statement.raw_bind_parameter(at, v)?,
             }
         }
         statement.raw_execute()?;

@@ -210,6 +210,7 @@ pub(crate) fn start(
             path: file.path(),
             display_name: Some(&plan.file_name),
             progress: &progress,
+            alone: false,
         };
         let outcome = imports::import(&state.store, state.clock.as_ref(), &caller, request)
             .await

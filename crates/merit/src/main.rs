@@ -491,6 +491,7 @@ async fn import_files(
             display_name: None,
             path,
             progress: &progress,
+            alone: true,
         };
         let cli = merit_service::access::Caller::command_line(DEFAULT_TENANT);
         let result = merit_service::imports::import(store, &SystemClock, &cli, request).await;

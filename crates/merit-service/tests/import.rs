@@ -539,10 +539,13 @@ async fn journal_mode(db: &Path) -> String {
     let mut connection = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options)
         .await
         .unwrap();
-    sqlx::query_scalar("PRAGMA journal_mode")
+    let mode = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut connection)
         .await
-        .unwrap()
+        .unwrap();
+    // Closed before the next step: an open connection keeps the file from being taken.
+    sqlx::Connection::close(connection).await.unwrap();
+    mode
 }
 
 #[tokio::test]
@@ -561,7 +564,9 @@ async fn a_batch_run_takes_a_sqlite_file_only_when_alone_and_gives_it_back_as_wa
         .unwrap();
     assert!(import.took_file());
     assert_eq!(journal_mode(&db).await, "delete");
-    drop(import); // A failed import: nothing is stored, and the next opening sets WAL again.
+    // A failed import: nothing is stored, and the next opening sets WAL again.
+    drop(import);
+    store.close().await;
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
     assert_eq!(journal_mode(&db).await, "wal");
     let report = import_as(&store, ImportKind::Contacts, &path, true)
@@ -616,5 +621,51 @@ async fn a_batch_records_the_files_sha256() {
         let digest = printed.split_whitespace().next().unwrap();
         let batches = store.import_batches(DEFAULT_TENANT).await.unwrap();
         assert_eq!(batches[0].checksum, format!("sha256:{digest}"));
+    }
+}
+
+#[tokio::test]
+async fn an_id_repeated_chunks_later_in_a_first_load_is_reported_once_and_not_stored() {
+    for store in stores::stores("first_load_repeat").await {
+        let dir = tempfile::tempdir().unwrap();
+        // 2,500 contacts, more than one chunk (1,000 rows); the 2,301st
+        // line repeats c5 with another arrival, two chunks after c5.
+        let mut csv = format!("{HEADER}\n");
+        for i in 1..=2_500 {
+            let minute = i % 60;
+            csv.push_str(&format!(
+                "c{i},voice_inbound,2026-08-03T08:{minute:02}:00Z,2026-08-03T08:{minute:02}:30Z,queue_abandon,billing,,2026-08-03T08:{minute:02}:05Z,,\n"
+            ));
+            if i == 2_299 {
+                csv.push_str("c5,voice_inbound,2026-08-04T09:00:00Z,2026-08-04T09:00:30Z,queue_abandon,billing,,2026-08-04T09:00:05Z,,\n");
+            }
+        }
+        let path = write(&dir, "contacts.csv", csv.as_bytes());
+        let report = import(&store, ImportKind::Contacts, &path).await.unwrap();
+        assert_eq!(
+            (report.inserted, report.rejected),
+            (2_500, 1),
+            "{}",
+            store.backend_name()
+        );
+        assert_eq!(report.problems.len(), 1);
+        assert_eq!(
+            (report.problems[0].line, report.problems[0].field.as_str()),
+            (2_301, "source_id")
+        );
+        assert_eq!(
+            store
+                .count_current(DEFAULT_TENANT, RecordKind::Contacts)
+                .await
+                .unwrap(),
+            2_500
+        );
+        // The packed days hold the same 2,500 (none on the repeat's day).
+        let august = (1_785_542_400_000, 1_788_220_800_000);
+        let packed = store
+            .contact_table(DEFAULT_TENANT, august, false)
+            .await
+            .unwrap();
+        assert_eq!(packed.len(), 2_500);
     }
 }

@@ -102,6 +102,9 @@ impl RecordKind {
     }
 }
 
+/// The unique identity of a contact revision (index `contacts_identity`).
+const IDENTITY: &str = "tenant_id, source_id, source_system, revision";
+
 const CHILD_TABLE: &str = "survey_answers";
 const CHILD_COLUMNS: [&str; 4] = ["question_id", "scale", "value", "answer_text"];
 
@@ -350,6 +353,8 @@ pub struct ImportTx {
     added_contacts: Option<Vec<AddedContact>>,
     /// Packed days to rewrite for what this import added and retired.
     pending_days: PendingDays,
+    /// Whether this is the first load of the tenant's contacts (`first_load`), once known.
+    first_contacts_load: Option<bool>,
     /// The SQLite file this import took for itself (`begin_alone`), to give
     /// back when it commits. An import that fails leaves it to the next
     /// opening of the store, which sets WAL again.
@@ -435,6 +440,7 @@ impl ImportTx {
             organisation_changed: false,
             added_contacts: Some(Vec::new()),
             pending_days: PendingDays::default(),
+            first_contacts_load: None,
             taken_file,
         })
     }
@@ -466,7 +472,11 @@ impl ImportTx {
             .map(|r| std::mem::take(&mut r.packed))
             .collect();
         let rows = &*rows;
-        let existing = self.existing(kind, rows).await?;
+        let first_load = self.first_load(kind).await?;
+        let existing = match first_load {
+            true => Existing::new(),
+            false => self.existing(kind, rows).await?,
+        };
         let mut outcome = ChunkOutcome::default();
         let mut seen_in_chunk: FastSet<(&str, &str)> = FastSet::default();
         seen_in_chunk.reserve(rows.len());
@@ -500,24 +510,30 @@ impl ImportTx {
                 }
             }
         }
-        let changed = match kind {
-            RecordKind::Contacts => Some(&mut self.changed_contacts),
-            RecordKind::Surveys => Some(&mut self.changed_surveys),
-            _ => None,
-        };
         if kind == RecordKind::Contacts {
             self.added_contacts = self.added_contacts.take().filter(|added| {
                 to_retire.is_empty() && added.len() + to_insert.len() <= ADDED_CONTACTS_HELD
             });
         }
-        if let Some(range) = changed {
-            for (row, _) in &to_insert {
+        self.retire(kind, &to_retire).await?;
+        let written = self.insert(kind, &to_insert, first_load).await?;
+        let mut changed = match kind {
+            RecordKind::Contacts => Some(&mut self.changed_contacts),
+            RecordKind::Surveys => Some(&mut self.changed_surveys),
+            _ => None,
+        };
+        for (((row, _), &position), written) in to_insert.iter().zip(&inserted_at).zip(written) {
+            if !written {
+                // A first load's repeat of an id from an earlier chunk.
+                outcome.duplicates.push(position);
+                outcome.inserted -= 1;
+                continue;
+            }
+            if let Some(range) = changed.as_deref_mut() {
                 let (from, to) = range.get_or_insert((row.time_ms, row.time_ms));
                 *from = (*from).min(row.time_ms);
                 *to = (*to).max(row.time_ms);
             }
-        }
-        for ((row, _), &position) in to_insert.iter().zip(&inserted_at) {
             let key = (row.source_system.as_str(), row.source_id.as_str());
             let facts = std::mem::take(&mut packed[position]);
             if let (Some(added), Packed::Contact(c)) = (&mut self.added_contacts, &facts) {
@@ -532,12 +548,35 @@ impl ImportTx {
             self.pending_days
                 .record(row, facts, retired_ms.get(&key).copied());
         }
-        self.retire(kind, &to_retire).await?;
-        self.insert(kind, &to_insert).await?;
         if self.pending_days.is_full() {
             self.pending_days.flush(&mut self.tx, self.tenant).await?;
         }
         Ok(outcome)
+    }
+
+    /// Whether this import is the first load of contacts for its tenant on
+    /// SQLite: the table held none of the tenant's rows when the import
+    /// began writing them (it holds the write lock, so nothing else adds
+    /// any). Then no stored identity needs looking up, and an id repeated
+    /// from an earlier chunk is caught by the unique identity index as the
+    /// row is written (`insert`).
+    async fn first_load(&mut self, kind: RecordKind) -> StoreResult<bool> {
+        let Tx::Sqlite(tx) = &mut self.tx else {
+            return Ok(false);
+        };
+        if kind != RecordKind::Contacts {
+            return Ok(false);
+        }
+        if let Some(first) = self.first_contacts_load {
+            return Ok(first);
+        }
+        let any: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM contacts WHERE tenant_id = $1)")
+                .bind(self.tenant)
+                .fetch_one(&mut **tx)
+                .await?;
+        self.first_contacts_load = Some(!any);
+        Ok(!any)
     }
 
     /// The current revision, hash and batch of each source id in `rows` that is already stored.
@@ -604,9 +643,17 @@ impl ImportTx {
         Ok(())
     }
 
-    async fn insert(&mut self, kind: RecordKind, rows: &[(&Row, i64)]) -> StoreResult<()> {
+    /// Writes `rows` and says which were written: all of them, except in a
+    /// first load (`first_load`), where a row whose identity is already
+    /// stored is left out instead.
+    async fn insert(
+        &mut self,
+        kind: RecordKind,
+        rows: &[(&Row, i64)],
+        first_load: bool,
+    ) -> StoreResult<Vec<bool>> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let mut columns = vec![
             "tenant_id",
@@ -636,7 +683,10 @@ impl ImportTx {
                 rest: &row.values,
             })
             .collect();
-        self.bulk_insert(kind.table(), &columns, &full_rows).await?;
+        let skip_stored = first_load.then_some(IDENTITY);
+        let written = self
+            .bulk_insert(kind.table(), &columns, &full_rows, skip_stored)
+            .await?;
         let mut child_columns = vec![
             "tenant_id",
             "answered_ms",
@@ -661,29 +711,32 @@ impl ImportTx {
             })
             .collect();
         if !child_rows.is_empty() {
-            self.bulk_insert(CHILD_TABLE, &child_columns, &child_rows)
+            self.bulk_insert(CHILD_TABLE, &child_columns, &child_rows, None)
                 .await?;
         }
-        Ok(())
+        Ok(written)
     }
 
-    /// One prepared INSERT bound row by row on SQLite (`sqlite_bulk`); COPY
-    /// on PostgreSQL.
+    /// One prepared INSERT bound row by row on SQLite (`sqlite_bulk`),
+    /// leaving out rows whose `skip_stored` key is stored when given; COPY
+    /// on PostgreSQL. Says which rows were written.
     async fn bulk_insert<const N: usize>(
         &mut self,
         table: &str,
         columns: &[&str],
         rows: &[OutRow<'_, N>],
-    ) -> StoreResult<()> {
+        skip_stored: Option<&str>,
+    ) -> StoreResult<Vec<bool>> {
         match &mut self.tx {
             Tx::Sqlite(tx) => {
-                crate::sqlite_bulk::insert_rows(
+                return crate::sqlite_bulk::insert_rows(
                     tx,
                     table,
                     columns,
                     rows.iter().map(OutRow::values),
+                    skip_stored,
                 )
-                .await?;
+                .await;
             }
             Tx::Postgres(tx) => {
                 let statement = format!(
@@ -705,7 +758,7 @@ impl ImportTx {
                 copy.finish().await?;
             }
         }
-        Ok(())
+        Ok(vec![true; rows.len()])
     }
 
     /// Appends audit entries inside the import's transaction.

@@ -11,13 +11,16 @@ use crate::rows::ValueRef;
 use sqlx::{Sqlite, Transaction};
 
 /// Inserts `rows` (each yielding its values in `columns` order) into
-/// `table`, inside the open transaction `tx`.
+/// `table`, inside the open transaction `tx`, and says which were written:
+/// with `skip_stored` (a unique key's columns), a row whose key is already
+/// stored is left out instead of failing the import.
 pub(crate) async fn insert_rows<'v, R, V>(
     tx: &mut Transaction<'static, Sqlite>,
     table: &str,
     columns: &[&str],
     rows: R,
-) -> StoreResult<()>
+    skip_stored: Option<&str>,
+) -> StoreResult<Vec<bool>>
 where
     R: IntoIterator<Item = V>,
     V: IntoIterator<Item = ValueRef<'v>>,
@@ -30,10 +33,10 @@ where
     // (with its statement, finalized on drop) is dropped before `handle`.
     #[allow(unsafe_code)]
     let connection = unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }?;
-    let inserted = insert_on(&connection, table, columns, rows);
+    let written = insert_on(&connection, table, columns, rows, skip_stored);
     drop(connection);
     drop(handle);
-    Ok(inserted?)
+    Ok(written?)
 }
 
 fn insert_on<'v, R, V>(
@@ -41,17 +44,22 @@ fn insert_on<'v, R, V>(
     table: &str,
     columns: &[&str],
     rows: R,
-) -> rusqlite::Result<()>
+    skip_stored: Option<&str>,
+) -> rusqlite::Result<Vec<bool>>
 where
     R: IntoIterator<Item = V>,
     V: IntoIterator<Item = ValueRef<'v>>,
 {
-    let sql = format!(
+    let mut sql = format!(
         "INSERT INTO {table} ({}) VALUES ({})",
         columns.join(", "),
         vec!["?"; columns.len()].join(", ")
     );
+    if let Some(key) = skip_stored {
+        sql.push_str(&format!(" ON CONFLICT ({key}) DO NOTHING"));
+    }
     let mut statement = connection.prepare(&sql)?;
+    let mut written = Vec::new();
     for row in rows {
         for (i, value) in row.into_iter().enumerate() {
             let at = i + 1;
@@ -62,7 +70,7 @@ where
                 ValueRef::Bool(v) => statement.raw_bind_parameter(at, v)?,
             }
         }
-        statement.raw_execute()?;
+        written.push(statement.raw_execute()? == 1);
     }
-    Ok(())
+    Ok(written)
 }

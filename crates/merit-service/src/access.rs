@@ -472,8 +472,7 @@ impl From<TokenRecord> for Token {
 }
 
 fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Creates an API token (administrators only): the token is returned once
@@ -495,13 +494,7 @@ pub async fn create_token(
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret)
         .map_err(|e| ServiceError::Io(std::io::Error::other(format!("no randomness: {e}"))))?;
-    let token = format!(
-        "merit_{}",
-        secret
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let token = format!("merit_{}", crate::hex(&secret));
     let mut record = TokenRecord {
         id: 0,
         name: name.trim().into(),

@@ -98,12 +98,7 @@ fn checksum(path: &Path) -> std::io::Result<String> {
         }
         hasher.update(&block[..n]);
     }
-    let hex: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok(format!("sha256:{hex}"))
+    Ok(format!("sha256:{}", crate::hex(&hasher.finalize())))
 }
 
 struct Unknown {

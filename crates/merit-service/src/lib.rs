@@ -35,6 +35,11 @@ impl Clock for FixedClock {
     }
 }
 
+/// Bytes (a digest, a secret) as lower-case hexadecimal.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A value refused, naming its field.
 pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> ServiceError {
     ServiceError::Invalid {

@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// mimalloc instead of the system allocator: an import builds and frees
-/// rows on one thread and frees them on another, where glibc's arenas spent
-/// a fifth of the import's time (docs/benchmarks.md).
+/// mimalloc instead of the system allocator: an import builds rows on one
+/// thread and writes them on another, where glibc's arenas spent a fifth of
+/// the import's time (docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -13,6 +13,7 @@ pub mod quality_evaluations;
 pub mod quality_form;
 mod text;
 mod toml_lines;
+mod utc_time;
 
 use native::NativeRecord;
 use std::collections::BTreeMap;

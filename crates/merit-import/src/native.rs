@@ -303,17 +303,12 @@ impl Fields {
 }
 
 fn parse_time(field: &str, value: &str) -> FieldResult<UtcMs> {
-    value
-        .parse::<Timestamp>()
-        .map(|t| t.as_millisecond())
-        .map_err(|_| {
-            problem(
-                field,
-                format!(
-                    "{value:?} is not an RFC 3339 time with an offset, e.g. 2026-08-03T08:15:00Z"
-                ),
-            )
-        })
+    crate::utc_time::rfc3339_ms(value).ok_or_else(|| {
+        problem(
+            field,
+            format!("{value:?} is not an RFC 3339 time with an offset, e.g. 2026-08-03T08:15:00Z"),
+        )
+    })
 }
 
 fn names_of<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<&'static str> {

@@ -478,15 +478,19 @@ impl ImportTx {
             false => self.existing(kind, rows).await?,
         };
         let mut outcome = ChunkOutcome::default();
+        // A first load's unique identity index catches a repeat within the
+        // chunk as it catches one from an earlier chunk (`insert`).
         let mut seen_in_chunk: FastSet<(&str, &str)> = FastSet::default();
-        seen_in_chunk.reserve(rows.len());
+        if !first_load {
+            seen_in_chunk.reserve(rows.len());
+        }
         let mut to_insert: Vec<(&Row, i64)> = Vec::new();
         let mut inserted_at: Vec<usize> = Vec::new();
         let mut to_retire: Vec<(&Row, i64)> = Vec::new();
         let mut retired_ms: HashMap<(&str, &str), i64> = HashMap::new();
         for (position, row) in rows.iter().enumerate() {
             let key = (row.source_system.as_str(), row.source_id.as_str());
-            if !seen_in_chunk.insert(key) {
+            if !first_load && !seen_in_chunk.insert(key) {
                 outcome.duplicates.push(position);
                 continue;
             }
@@ -524,7 +528,7 @@ impl ImportTx {
         };
         for (((row, _), &position), written) in to_insert.iter().zip(&inserted_at).zip(written) {
             if !written {
-                // A first load's repeat of an id from an earlier chunk.
+                // A first load's repeat of an id written before it.
                 outcome.duplicates.push(position);
                 outcome.inserted -= 1;
                 continue;
@@ -558,7 +562,7 @@ impl ImportTx {
     /// SQLite: the table held none of the tenant's rows when the import
     /// began writing them (it holds the write lock, so nothing else adds
     /// any). Then no stored identity needs looking up, and an id repeated
-    /// from an earlier chunk is caught by the unique identity index as the
+    /// anywhere in the file is caught by the unique identity index as the
     /// row is written (`insert`).
     async fn first_load(&mut self, kind: RecordKind) -> StoreResult<bool> {
         let Tx::Sqlite(tx) = &mut self.tx else {
@@ -850,7 +854,7 @@ impl ImportTx {
             };
         }
         on_tx!(&mut self.tx, |tx| run!(tx));
-        self.pending_days.flush(&mut self.tx, self.tenant).await?;
+        self.pending_days.finish(&mut self.tx, self.tenant).await?;
         self.invalidate_cache().await?;
         let added_contacts = self.added_contacts.take();
         on_tx!(self.tx, |tx| tx.commit().await?);

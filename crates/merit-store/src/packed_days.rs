@@ -120,7 +120,13 @@ pub(crate) struct PendingDays {
     answers: BTreeMap<i64, DayChange<AnswerFacts>>,
     held: usize,
     pub(crate) limit: usize,
+    /// The days the last flush is packing on a thread of its own while the
+    /// import writes on: stored by the next flush, or by `finish`.
+    packing: Option<tokio::task::JoinHandle<Vec<PackedDay>>>,
 }
+
+/// A day packed for its table: (table, day, bytes and record count).
+type PackedDay = (&'static str, i64, Result<(Vec<u8>, usize), PackedError>);
 
 impl Default for PendingDays {
     fn default() -> Self {
@@ -129,6 +135,7 @@ impl Default for PendingDays {
             answers: BTreeMap::new(),
             held: 0,
             limit: 50_000,
+            packing: None,
         }
     }
 }
@@ -165,38 +172,73 @@ impl PendingDays {
         }
     }
 
-    /// Rewrites every day with changes, inside the import's transaction.
+    /// Rewrites every day with changes, inside the import's transaction:
+    /// stores the days the previous flush packed, reads the days changed
+    /// since as they are stored now, and packs them on a thread of their
+    /// own (the import's writer is its bottleneck). The caller's last
+    /// flush is followed by `finish`.
     pub(crate) async fn flush(&mut self, tx: &mut Tx, tenant: TenantId) -> StoreResult<()> {
-        for (day, change) in std::mem::take(&mut self.contacts) {
-            rewrite_day(tx, tenant, day, change).await?;
-        }
-        for (day, change) in std::mem::take(&mut self.answers) {
-            rewrite_day(tx, tenant, day, change).await?;
-        }
+        self.store_packed(tx, tenant).await?;
+        let contacts = stored_with_changes(tx, tenant, std::mem::take(&mut self.contacts)).await?;
+        let answers = stored_with_changes(tx, tenant, std::mem::take(&mut self.answers)).await?;
         self.held = 0;
+        self.packing = Some(tokio::task::spawn_blocking(move || {
+            let contacts = contacts.into_iter().map(repacked);
+            contacts.chain(answers.into_iter().map(repacked)).collect()
+        }));
+        Ok(())
+    }
+
+    /// Stores the days the last flush packed.
+    pub(crate) async fn finish(&mut self, tx: &mut Tx, tenant: TenantId) -> StoreResult<()> {
+        self.flush(tx, tenant).await?;
+        self.store_packed(tx, tenant).await
+    }
+
+    async fn store_packed(&mut self, tx: &mut Tx, tenant: TenantId) -> StoreResult<()> {
+        let Some(packing) = self.packing.take() else {
+            return Ok(());
+        };
+        let days = packing
+            .await
+            .map_err(|e| StoreError::Invalid(format!("packing days stopped: {e}")))?;
+        for (table, day, packed) in days {
+            let packed = packed.map_err(|e| invalid_day(table, day, e))?;
+            write_day(tx, (tenant, day), table, packed).await?;
+        }
         Ok(())
     }
 }
 
-/// A day's records after a change: the stored ones not retired or
-/// replaced, and the new ones, in packed order.
-async fn rewrite_day<T: DayRecord>(
+/// Each changed day with its packed records as stored now (if any).
+async fn stored_with_changes<T: DayRecord>(
     tx: &mut Tx,
     tenant: TenantId,
-    day: i64,
-    change: DayChange<T>,
-) -> StoreResult<()> {
+    days: BTreeMap<i64, DayChange<T>>,
+) -> StoreResult<Vec<(i64, Option<Vec<u8>>, DayChange<T>)>> {
     let select = format!(
         "SELECT packed FROM {} WHERE tenant_id = $1 AND day = $2",
         T::TABLE
     );
-    let stored: Option<Vec<u8>> = on_tx!(tx, |conn| sqlx::query_scalar(sqlx::AssertSqlSafe(
-        select.as_str()
-    ))
-    .bind(tenant)
-    .bind(day)
-    .fetch_optional(&mut **conn)
-    .await?);
+    let mut out = Vec::with_capacity(days.len());
+    for (day, change) in days {
+        let stored: Option<Vec<u8>> = on_tx!(tx, |conn| sqlx::query_scalar(sqlx::AssertSqlSafe(
+            select.as_str()
+        ))
+        .bind(tenant)
+        .bind(day)
+        .fetch_optional(&mut **conn)
+        .await?);
+        out.push((day, stored, change));
+    }
+    Ok(out)
+}
+
+/// A day's records after a change: the stored ones not retired or
+/// replaced, and the new ones, in packed order.
+fn repacked<T: DayRecord>(
+    (day, stored, change): (i64, Option<Vec<u8>>, DayChange<T>),
+) -> PackedDay {
     let DayChange { mut put, retired } = change;
     T::sort(&mut put);
     // A stored record gives way to a retirement and to a new record of the
@@ -209,12 +251,7 @@ async fn rewrite_day<T: DayRecord>(
         !put_identities.contains(&(system, id))
             && !retired.get(system).is_some_and(|ids| ids.contains(id))
     };
-    let (bytes, n_rows) =
-        T::merged(stored.as_deref(), keep, &put).map_err(|e| invalid_day(T::TABLE, day, e))?;
-    drop(put_identities);
-    // A large day is held once while it is written, not three times.
-    drop((stored, put, retired));
-    write_day(tx, (tenant, day), T::TABLE, (bytes, n_rows)).await
+    (T::TABLE, day, T::merged(stored.as_deref(), keep, &put))
 }
 
 /// Stores a day's packed records (removes the day when there are none).

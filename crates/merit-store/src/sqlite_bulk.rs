@@ -1,14 +1,17 @@
 //! The SQLite arm of an import's bulk insert: each row bound straight into
-//! one prepared single-row INSERT through rusqlite, on the connection that
-//! holds the import's transaction. Through sqlx every bound value became a
-//! fresh `Arc<String>` and crossed to sqlx's worker thread; that, not
-//! SQLite, bounded the import rate (docs/benchmarks.md). This file holds the
-//! workspace's only `unsafe`: adopting sqlx's connection handle for the
-//! length of one call (checked by `xtask tidy`).
+//! one prepared single-row INSERT through SQLite's C interface (rusqlite's
+//! `ffi`), on the connection that holds the import's transaction. Through
+//! sqlx every bound value became a fresh `Arc<String>` and crossed to
+//! sqlx's worker thread; that, not SQLite, bounded the import rate
+//! (docs/benchmarks.md). This file holds the workspace's only `unsafe`:
+//! the statement on sqlx's connection handle, held for the length of one
+//! call (checked by `xtask tidy`).
 
 use crate::StoreResult;
 use crate::rows::ValueRef;
+use rusqlite::ffi;
 use sqlx::{Sqlite, Transaction};
+use std::ffi::{CStr, c_int};
 
 /// Inserts `rows` (each yielding its values in `columns` order) into
 /// `table`, inside the open transaction `tx`, and says which were written:
@@ -25,31 +28,6 @@ where
     R: IntoIterator<Item = V>,
     V: IntoIterator<Item = ValueRef<'v>>,
 {
-    let mut handle = tx.lock_handle().await?;
-    let raw = handle.as_raw_handle();
-    // SAFETY: `handle` locks sqlx's connection for as long as it lives, so
-    // nothing else uses the raw handle while `connection` does; a
-    // `Connection` made by `from_handle` never closes the handle, and it
-    // (with its statement, finalized on drop) is dropped before `handle`.
-    #[allow(unsafe_code)]
-    let connection = unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }?;
-    let written = insert_on(&connection, table, columns, rows, skip_stored);
-    drop(connection);
-    drop(handle);
-    Ok(written?)
-}
-
-fn insert_on<'v, R, V>(
-    connection: &rusqlite::Connection,
-    table: &str,
-    columns: &[&str],
-    rows: R,
-    skip_stored: Option<&str>,
-) -> rusqlite::Result<Vec<bool>>
-where
-    R: IntoIterator<Item = V>,
-    V: IntoIterator<Item = ValueRef<'v>>,
-{
     let mut sql = format!(
         "INSERT INTO {table} ({}) VALUES ({})",
         columns.join(", "),
@@ -58,19 +36,204 @@ where
     if let Some(key) = skip_stored {
         sql.push_str(&format!(" ON CONFLICT ({key}) DO NOTHING"));
     }
-    let mut statement = connection.prepare(&sql)?;
+    let mut handle = tx.lock_handle().await?;
+    // `handle` locks sqlx's connection for as long as it lives, so nothing
+    // else uses the raw handle meanwhile; the statement is finalized (when
+    // `insert` is dropped) before the lock is let go.
+    let insert = Insert::prepare(handle.as_raw_handle().as_ptr(), &sql)?;
     let mut written = Vec::new();
     for row in rows {
-        for (i, value) in row.into_iter().enumerate() {
-            let at = i + 1;
-            match value {
-                ValueRef::Null => statement.raw_bind_parameter(at, rusqlite::types::Null)?,
-                ValueRef::Int(v) => statement.raw_bind_parameter(at, v)?,
-                ValueRef::Text(v) => statement.raw_bind_parameter(at, v)?,
-                ValueRef::Bool(v) => statement.raw_bind_parameter(at, v)?,
-            }
-        }
-        written.push(statement.raw_execute()? == 1);
+        written.push(insert.run(row)?);
     }
+    drop(insert);
+    drop(handle);
     Ok(written)
+}
+
+/// A prepared single-row INSERT on a raw connection handle. Text is bound
+/// where it lies (`SQLITE_STATIC`), without the copy SQLite makes of text
+/// bound otherwise: every bound value outlives the statement (`'v` in
+/// `insert_rows`), which is finalized before the values could go.
+struct Insert {
+    connection: *mut ffi::sqlite3,
+    statement: *mut ffi::sqlite3_stmt,
+}
+
+impl Insert {
+    fn prepare(connection: *mut ffi::sqlite3, sql: &str) -> rusqlite::Result<Insert> {
+        let length = c_int::try_from(sql.len()).map_err(|_| failure(ffi::SQLITE_TOOBIG, None))?;
+        let mut statement = std::ptr::null_mut();
+        // SAFETY: `connection` is an open handle no one else uses while this
+        // runs; `sql` is valid for `length` bytes; on success SQLite sets
+        // `statement`, finalized by `Drop`.
+        #[allow(unsafe_code)]
+        let code = unsafe {
+            ffi::sqlite3_prepare_v2(
+                connection,
+                sql.as_ptr().cast(),
+                length,
+                &mut statement,
+                std::ptr::null_mut(),
+            )
+        };
+        let insert = Insert {
+            connection,
+            statement,
+        };
+        insert.check(code)?;
+        Ok(insert)
+    }
+
+    /// Binds one row's values and runs the statement; says whether it wrote
+    /// the row (an `ON CONFLICT DO NOTHING` may leave it out).
+    fn run<'v>(&self, row: impl IntoIterator<Item = ValueRef<'v>>) -> rusqlite::Result<bool> {
+        for (i, value) in row.into_iter().enumerate() {
+            let at = c_int::try_from(i + 1).map_err(|_| failure(ffi::SQLITE_RANGE, None))?;
+            let s = self.statement;
+            // SAFETY: `s` is a live statement of this connection; text is
+            // valid UTF-8 that outlives the statement (see `Insert`).
+            #[allow(unsafe_code)]
+            let code = unsafe {
+                match value {
+                    ValueRef::Null => ffi::sqlite3_bind_null(s, at),
+                    ValueRef::Int(v) => ffi::sqlite3_bind_int64(s, at, v),
+                    ValueRef::Bool(v) => ffi::sqlite3_bind_int64(s, at, i64::from(v)),
+                    ValueRef::Text(v) => ffi::sqlite3_bind_text64(
+                        s,
+                        at,
+                        v.as_ptr().cast(),
+                        v.len() as u64,
+                        ffi::SQLITE_STATIC(),
+                        ffi::SQLITE_UTF8 as u8,
+                    ),
+                }
+            };
+            self.check(code)?;
+        }
+        // SAFETY: as above; the statement is reset after each run, so the
+        // next binds find it ready.
+        #[allow(unsafe_code)]
+        let (code, changes) = unsafe {
+            let code = ffi::sqlite3_step(self.statement);
+            let changes = ffi::sqlite3_changes64(self.connection);
+            ffi::sqlite3_reset(self.statement);
+            (code, changes)
+        };
+        match code {
+            ffi::SQLITE_DONE => Ok(changes == 1),
+            code => self.check(code).and(Err(failure(ffi::SQLITE_MISUSE, None))),
+        }
+    }
+
+    /// `Ok` for SQLITE_OK, else the error with SQLite's message.
+    fn check(&self, code: c_int) -> rusqlite::Result<()> {
+        if code == ffi::SQLITE_OK {
+            return Ok(());
+        }
+        // SAFETY: the connection is open; SQLite's message is a C string
+        // valid until the next call on the connection, copied at once.
+        #[allow(unsafe_code)]
+        let message = unsafe {
+            let text = ffi::sqlite3_errmsg(self.connection);
+            (!text.is_null()).then(|| CStr::from_ptr(text).to_string_lossy().into_owned())
+        };
+        Err(failure(code, message))
+    }
+}
+
+impl Drop for Insert {
+    fn drop(&mut self) {
+        // SAFETY: the statement was prepared on this connection and is
+        // finalized once (finalizing a null statement does nothing).
+        #[allow(unsafe_code)]
+        unsafe {
+            ffi::sqlite3_finalize(self.statement);
+        }
+    }
+}
+
+fn failure(code: c_int, message: Option<String>) -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(ffi::Error::new(code), message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn table() -> Transaction<'static, Sqlite> {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (id TEXT PRIMARY KEY, n BIGINT NOT NULL, note TEXT)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.begin().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn rows_are_written_as_bound_and_a_stored_key_is_left_out() {
+        let mut tx = table().await;
+        let rows = [
+            [ValueRef::Text("a"), ValueRef::Int(1), ValueRef::Null],
+            [
+                ValueRef::Text("b"),
+                ValueRef::Bool(true),
+                ValueRef::Text("é ü"),
+            ],
+            [ValueRef::Text("a"), ValueRef::Int(3), ValueRef::Null],
+        ];
+        let written = insert_rows(&mut tx, "t", &["id", "n", "note"], rows, Some("id"))
+            .await
+            .unwrap();
+        assert_eq!(written, [true, true, false]);
+        let stored: Vec<(String, i64, Option<String>)> =
+            sqlx::query_as("SELECT id, n, note FROM t ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+        assert_eq!(
+            stored,
+            [
+                ("a".to_owned(), 1, None),
+                ("b".to_owned(), 1, Some("é ü".to_owned()))
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_row_fails_with_sqlites_message_and_the_connection_goes_on() {
+        let mut tx = table().await;
+        let rows = [[ValueRef::Text("a"), ValueRef::Null]];
+        let error = insert_rows(&mut tx, "t", &["id", "n"], rows, None)
+            .await
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("NOT NULL constraint failed: t.n"),
+            "{error}"
+        );
+        let error = insert_rows(
+            &mut tx,
+            "t",
+            &["id", "missing"],
+            [[ValueRef::Int(1); 2]],
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("no column named missing"),
+            "{error}"
+        );
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+        tx.rollback().await.unwrap();
+    }
 }

@@ -5,6 +5,7 @@ use crate::agent_names::AgentNames;
 use crate::report_cache::{self, CacheUpdate};
 use crate::{Clock, ServiceError};
 use merit_domain::TenantId;
+use merit_domain::metrics::fast_hash::{FastMap, FastSet};
 use merit_domain::organisation::{Agent, OrganisationRecord};
 use merit_import::asterisk_cdr::CdrLayout;
 use merit_import::mapped::Mapping;
@@ -101,11 +102,13 @@ fn checksum(path: &Path) -> std::io::Result<String> {
     Ok(format!("sha256:{}", crate::hex(&hasher.finalize())))
 }
 
+/// Queue and agent ids the organisation lacks, counted as rows name them
+/// (hashed: every row of a large import looks up two ids).
 struct Unknown {
-    known_queues: BTreeSet<String>,
-    known_agents: BTreeSet<String>,
-    queues: BTreeMap<String, u64>,
-    agents: BTreeMap<String, u64>,
+    known_queues: FastSet<String>,
+    known_agents: FastSet<String>,
+    queues: FastMap<String, u64>,
+    agents: FastMap<String, u64>,
 }
 
 impl Unknown {
@@ -115,8 +118,10 @@ impl Unknown {
     }
 
     fn notices(&self) -> Vec<String> {
-        let queues = self.queues.iter().map(|(id, n)| ("queue", id, n));
-        let agents = self.agents.iter().map(|(id, n)| ("agent", id, n));
+        let queues: BTreeMap<_, _> = self.queues.iter().collect();
+        let agents: BTreeMap<_, _> = self.agents.iter().collect();
+        let queues = queues.into_iter().map(|(id, n)| ("queue", id, n));
+        let agents = agents.into_iter().map(|(id, n)| ("agent", id, n));
         queues
             .chain(agents)
             .map(|(what, id, n)| format!("{what} {id:?} is not in the organisation ({n} rows kept; import the organisation to name it)"))
@@ -125,7 +130,7 @@ impl Unknown {
 }
 
 /// Counts a reference to an id the organisation lacks, listing at most `KEPT_UNKNOWN` ids.
-fn count_unknown(known: &BTreeSet<String>, counts: &mut BTreeMap<String, u64>, id: Option<&str>) {
+fn count_unknown(known: &FastSet<String>, counts: &mut FastMap<String, u64>, id: Option<&str>) {
     let Some(id) = id.filter(|id| !known.contains(*id)) else {
         return;
     };
@@ -337,8 +342,8 @@ async fn import_file_at(
     let unknown = Unknown {
         known_queues: organisation.queues.iter().map(|q| q.id.clone()).collect(),
         known_agents: organisation.agents.iter().map(|a| a.id.clone()).collect(),
-        queues: BTreeMap::new(),
-        agents: BTreeMap::new(),
+        queues: FastMap::default(),
+        agents: FastMap::default(),
     };
     let mut report = ImportReport {
         file: file.clone(),

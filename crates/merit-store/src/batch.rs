@@ -4,7 +4,7 @@
 //! id within the same batch (refused, for the caller to report).
 
 use crate::packed_days::{Packed, PendingDays};
-use crate::rows::{Row, Value, ValueRef, content_hash, push_copy_field};
+use crate::rows::{Fnv1a, Row, Value, ValueRef, push_copy_field};
 use crate::{AuditEntry, Store, StoreError, StoreResult, on_store, on_tx};
 use merit_domain::TenantId;
 use merit_domain::activity::{Absence, AgentStateEvent, ScheduleSegment};
@@ -129,24 +129,24 @@ impl Row {
     /// (with a type tag) and the child rows. Equal content gives an equal
     /// hash on every run and platform; it decides "unchanged" on re-import.
     fn hashed(mut self) -> Row {
-        let mut bytes = Vec::with_capacity(256);
-        bytes.extend_from_slice(&self.time_ms.to_le_bytes());
+        let mut hash = Fnv1a::new();
+        hash.write(&self.time_ms.to_le_bytes());
         for value in self.values.iter().chain(self.children.iter().flatten()) {
             match value {
-                Value::Null => bytes.push(0),
+                Value::Null => hash.write(&[0]),
                 Value::Int(v) => {
-                    bytes.push(1);
-                    bytes.extend_from_slice(&v.to_le_bytes());
+                    hash.write(&[1]);
+                    hash.write(&v.to_le_bytes());
                 }
-                Value::Bool(v) => bytes.extend_from_slice(&[2, u8::from(*v)]),
+                Value::Bool(v) => hash.write(&[2, u8::from(*v)]),
                 Value::Text(text) => {
-                    bytes.push(3);
-                    bytes.extend_from_slice(&(text.len() as u64).to_le_bytes());
-                    bytes.extend_from_slice(text.as_bytes());
+                    hash.write(&[3]);
+                    hash.write(&(text.len() as u64).to_le_bytes());
+                    hash.write(text.as_bytes());
                 }
             }
         }
-        self.content_hash = content_hash(&bytes);
+        self.content_hash = hash.finish();
         self
     }
 

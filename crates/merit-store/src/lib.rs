@@ -34,7 +34,7 @@ pub use batch::{
     AddedContact, ChunkOutcome, FinishedImport, ImportBatchRecord, ImportTx, RecordKind,
 };
 pub use overview::HourlyCount;
-pub use rows::{Row, Value, content_hash};
+pub use rows::{Row, Value};
 
 use merit_domain::TenantId;
 use sqlx::AssertSqlSafe;

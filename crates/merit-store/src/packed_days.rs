@@ -172,27 +172,48 @@ impl PendingDays {
         }
     }
 
-    /// Rewrites every day with changes, inside the import's transaction:
+    /// Rewrites the days with changes, inside the import's transaction:
     /// stores the days the previous flush packed, reads the days changed
     /// since as they are stored now, and packs them on a thread of their
-    /// own (the import's writer is its bottleneck). The caller's last
-    /// flush is followed by `finish`.
+    /// own (the import's writer is its bottleneck). The latest day with
+    /// contacts is held back while it holds under half the limit: a file
+    /// in time order is still adding to it, and packed now it would be
+    /// unpacked and packed again at the next flush.
     pub(crate) async fn flush(&mut self, tx: &mut Tx, tenant: TenantId) -> StoreResult<()> {
-        self.store_packed(tx, tenant).await?;
-        let contacts = stored_with_changes(tx, tenant, std::mem::take(&mut self.contacts)).await?;
-        let answers = stored_with_changes(tx, tenant, std::mem::take(&mut self.answers)).await?;
+        let latest = self.contacts.last_key_value();
+        let held_back = latest
+            .filter(|(_, change)| change.put.len() < self.limit / 2)
+            .map(|(&day, _)| day);
+        let mut contacts = std::mem::take(&mut self.contacts);
         self.held = 0;
+        if let Some(change) = held_back.and_then(|day| contacts.remove_entry(&day)) {
+            self.held = change.1.put.len();
+            self.contacts.extend([change]);
+        }
+        self.pack(tx, tenant, contacts).await
+    }
+
+    /// Rewrites every day with changes, at the end of the import.
+    pub(crate) async fn finish(&mut self, tx: &mut Tx, tenant: TenantId) -> StoreResult<()> {
+        let contacts = std::mem::take(&mut self.contacts);
+        self.pack(tx, tenant, contacts).await?;
+        self.store_packed(tx, tenant).await
+    }
+
+    async fn pack(
+        &mut self,
+        tx: &mut Tx,
+        tenant: TenantId,
+        contacts: BTreeMap<i64, DayChange<ContactFacts>>,
+    ) -> StoreResult<()> {
+        self.store_packed(tx, tenant).await?;
+        let contacts = stored_with_changes(tx, tenant, contacts).await?;
+        let answers = stored_with_changes(tx, tenant, std::mem::take(&mut self.answers)).await?;
         self.packing = Some(tokio::task::spawn_blocking(move || {
             let contacts = contacts.into_iter().map(repacked);
             contacts.chain(answers.into_iter().map(repacked)).collect()
         }));
         Ok(())
-    }
-
-    /// Stores the days the last flush packed.
-    pub(crate) async fn finish(&mut self, tx: &mut Tx, tenant: TenantId) -> StoreResult<()> {
-        self.flush(tx, tenant).await?;
-        self.store_packed(tx, tenant).await
     }
 
     async fn store_packed(&mut self, tx: &mut Tx, tenant: TenantId) -> StoreResult<()> {

@@ -132,14 +132,14 @@ impl Row {
         let mut hash = Fnv1a::new();
         hash.write(&self.time_ms.to_le_bytes());
         for value in self.values.iter().chain(self.children.iter().flatten()) {
-            match value {
-                Value::Null => hash.write(&[0]),
-                Value::Int(v) => {
+            match value.borrowed() {
+                ValueRef::Null => hash.write(&[0]),
+                ValueRef::Int(v) => {
                     hash.write(&[1]);
                     hash.write(&v.to_le_bytes());
                 }
-                Value::Bool(v) => hash.write(&[2, u8::from(*v)]),
-                Value::Text(text) => {
+                ValueRef::Bool(v) => hash.write(&[2, u8::from(v)]),
+                ValueRef::Text(text) => {
                     hash.write(&[3]);
                     hash.write(&(text.len() as u64).to_le_bytes());
                     hash.write(text.as_bytes());
@@ -160,8 +160,13 @@ impl Row {
             .iter()
             .map(|t| (t.at_ms, t.target.as_str()))
             .collect();
-        let holds_json = serde_json::to_string(&holds).unwrap_or_default();
-        let transfers_json = serde_json::to_string(&transfers).unwrap_or_default();
+        fn json_list<T: serde::Serialize>(list: &[T]) -> Value {
+            match list.is_empty() {
+                true => Value::Static("[]"),
+                false => Value::Text(serde_json::to_string(list).unwrap_or_default()),
+            }
+        }
+        let (holds_json, transfers_json) = (json_list(&holds), json_list(&transfers));
         let (hold_ms, n_transfers) = (c.hold_ms(), c.transfers.len() as i64);
         let (sale_minor, sale_currency, sale_cancelled_ms) = match c.sale {
             Some(sale) => (
@@ -189,9 +194,9 @@ impl Row {
                 c.end_ms.into(),
                 c.after_work_end_ms.into(),
                 c.outcome.as_str().into(),
-                holds_json.into(),
+                holds_json,
                 hold_ms.into(),
-                transfers_json.into(),
+                transfers_json,
                 n_transfers.into(),
                 c.wrap_up_code.into(),
                 c.recording_url.into(),
@@ -1006,5 +1011,64 @@ pub(crate) async fn list_batches(
 impl From<String> for StoreError {
     fn from(message: String) -> Self {
         StoreError::Invalid(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use merit_domain::contact::Outcome;
+    use merit_domain::organisation::Channel;
+
+    /// 64-bit FNV-1a over a whole byte string, written out here.
+    fn fnv1a(bytes: &[u8]) -> i64 {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for &byte in bytes {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        hash as i64
+    }
+
+    #[test]
+    fn a_contacts_content_hash_is_fnv1a_over_its_time_and_tagged_values() {
+        let contact = Contact {
+            source_system: "s".into(),
+            source_id: "c1".into(),
+            channel: Channel::Chat,
+            queue_id: Some("q".into()),
+            contact_type: None,
+            customer_id: None,
+            agent_id: None,
+            arrival_ms: 1_000,
+            menu_exit_ms: None,
+            queue_entry_ms: None,
+            queue_exit_ms: None,
+            answer_ms: None,
+            holds: vec![],
+            transfers: vec![],
+            end_ms: 2_000,
+            after_work_end_ms: None,
+            outcome: Outcome::Handled,
+            wrap_up_code: None,
+            recording_url: None,
+            first_response_ms: None,
+            resolution_ms: None,
+            sale: None,
+        };
+        // The arrival (8 bytes, little-endian), then the 23 columns in
+        // `RecordKind::columns` order, each tagged: 0 NULL; 1 and a number
+        // (8 bytes); 3, the length (8 bytes) and the UTF-8 text.
+        let text = |t: &str| [&[3u8][..], &(t.len() as u64).to_le_bytes(), t.as_bytes()].concat();
+        let int = |v: i64| [&[1u8][..], &v.to_le_bytes()].concat();
+        let null = || vec![0u8];
+        let columns = [
+            vec![text("chat"), text("q"), null(), null(), null()],
+            vec![null(), null(), null(), null(), int(2_000), null()],
+            vec![text("handled"), text("[]"), int(0), text("[]"), int(0)],
+            vec![null(), null(), null(), null(), null(), null(), null()],
+        ];
+        let mut bytes = 1_000i64.to_le_bytes().to_vec();
+        bytes.extend(columns.concat().concat());
+        assert_eq!(Row::from_contact(contact).content_hash, fnv1a(&bytes));
     }
 }

@@ -1,13 +1,22 @@
 //! Records as rows of plain values, so that one bulk writer per backend
 //! serves every record kind.
 
-/// One column value.
-#[derive(Debug, Clone, PartialEq)]
+/// One column value. Text a program names (an enum's name, an empty
+/// list) is `Static`: equal to, and written and hashed as, the same `Text`,
+/// without an allocation per row.
+#[derive(Debug, Clone)]
 pub enum Value {
     Null,
     Int(i64),
     Text(String),
+    Static(&'static str),
     Bool(bool),
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.borrowed() == other.borrowed()
+    }
 }
 
 /// A column value as written: borrowed from a row, so that a row's keys
@@ -26,6 +35,7 @@ impl Value {
             Value::Null => ValueRef::Null,
             Value::Int(v) => ValueRef::Int(*v),
             Value::Text(text) => ValueRef::Text(text),
+            Value::Static(text) => ValueRef::Text(text),
             Value::Bool(v) => ValueRef::Bool(*v),
         }
     }
@@ -36,9 +46,9 @@ impl From<i64> for Value {
         Value::Int(v)
     }
 }
-impl From<&str> for Value {
-    fn from(v: &str) -> Self {
-        Value::Text(v.to_owned())
+impl From<&'static str> for Value {
+    fn from(v: &'static str) -> Self {
+        Value::Static(v)
     }
 }
 impl From<String> for Value {

@@ -64,12 +64,12 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// How long a SQLite connection waits for another's lock before failing.
 pub(crate) const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
 /// How much of a SQLite file a connection reads through a memory map.
+pub(crate) const SQLITE_MMAP_SIZE_BYTES: u64 = 2_147_418_112;
 /// The page size a new SQLite file is created with (an existing file keeps
 /// its own): 16 KiB pages take a bulk import in about a tenth less time
 /// than SQLite's default 4 KiB (fewer pages to split, link and write), and
 /// a packed day spans fewer overflow pages.
 const SQLITE_PAGE_SIZE_BYTES: u32 = 16_384;
-pub(crate) const SQLITE_MMAP_SIZE_BYTES: u64 = 2_147_418_112;
 
 /// Runs the same code on whichever backend a `Store` holds: sqlx has no
 /// driver for both, so each arm is compiled once per backend.

@@ -1017,43 +1017,22 @@ impl From<String> for StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use merit_domain::contact::Outcome;
     use merit_domain::organisation::Channel;
 
-    /// 64-bit FNV-1a over a whole byte string, written out here.
+    /// FNV-1a over a whole byte string (`Fnv1a` is checked against the
+    /// published vectors in `rows`).
     fn fnv1a(bytes: &[u8]) -> i64 {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for &byte in bytes {
-            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-        hash as i64
+        let mut hash = Fnv1a::new();
+        hash.write(bytes);
+        hash.finish()
     }
 
     #[test]
     fn a_contacts_content_hash_is_fnv1a_over_its_time_and_tagged_values() {
         let contact = Contact {
-            source_system: "s".into(),
-            source_id: "c1".into(),
-            channel: Channel::Chat,
             queue_id: Some("q".into()),
-            contact_type: None,
-            customer_id: None,
-            agent_id: None,
-            arrival_ms: 1_000,
-            menu_exit_ms: None,
-            queue_entry_ms: None,
-            queue_exit_ms: None,
-            answer_ms: None,
-            holds: vec![],
-            transfers: vec![],
             end_ms: 2_000,
-            after_work_end_ms: None,
-            outcome: Outcome::Handled,
-            wrap_up_code: None,
-            recording_url: None,
-            first_response_ms: None,
-            resolution_ms: None,
-            sale: None,
+            ..Contact::arriving("s", "c1".into(), Channel::Chat, 1_000)
         };
         // The arrival (8 bytes, little-endian), then the 23 columns in
         // `RecordKind::columns` order, each tagged: 0 NULL; 1 and a number

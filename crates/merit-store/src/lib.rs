@@ -49,8 +49,10 @@ use std::time::Duration;
 pub enum StoreError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
-    #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// A failure SQLite reported to a call made through its C interface
+    /// (`sqlite_bulk`): its result code and message.
+    #[error("database: {message} (SQLite result code {code})")]
+    Sqlite { code: i32, message: String },
     #[error("migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]

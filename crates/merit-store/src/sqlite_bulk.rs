@@ -1,15 +1,15 @@
 //! The SQLite arm of an import's bulk insert: each row bound straight into
-//! one prepared single-row INSERT through SQLite's C interface (rusqlite's
-//! `ffi`), on the connection that holds the import's transaction. Through
+//! one prepared single-row INSERT through SQLite's C interface
+//! (`libsqlite3-sys`, which sqlx links), on the connection that holds the import's transaction. Through
 //! sqlx every bound value became a fresh `Arc<String>` and crossed to
 //! sqlx's worker thread; that, not SQLite, bounded the import rate
 //! (docs/benchmarks.md). This file holds the workspace's only `unsafe`:
 //! the statement on sqlx's connection handle, held for the length of one
 //! call (checked by `xtask tidy`).
 
-use crate::StoreResult;
 use crate::rows::ValueRef;
-use rusqlite::ffi;
+use crate::{StoreError, StoreResult};
+use libsqlite3_sys as ffi;
 use sqlx::{Sqlite, Transaction};
 use std::ffi::{CStr, c_int};
 
@@ -60,7 +60,7 @@ struct Insert {
 }
 
 impl Insert {
-    fn prepare(connection: *mut ffi::sqlite3, sql: &str) -> rusqlite::Result<Insert> {
+    fn prepare(connection: *mut ffi::sqlite3, sql: &str) -> StoreResult<Insert> {
         let length = c_int::try_from(sql.len()).map_err(|_| failure(ffi::SQLITE_TOOBIG, None))?;
         let mut statement = std::ptr::null_mut();
         // SAFETY: `connection` is an open handle no one else uses while this
@@ -86,7 +86,7 @@ impl Insert {
 
     /// Binds one row's values and runs the statement; says whether it wrote
     /// the row (an `ON CONFLICT DO NOTHING` may leave it out).
-    fn run<'v>(&self, row: impl IntoIterator<Item = ValueRef<'v>>) -> rusqlite::Result<bool> {
+    fn run<'v>(&self, row: impl IntoIterator<Item = ValueRef<'v>>) -> StoreResult<bool> {
         for (i, value) in row.into_iter().enumerate() {
             let at = c_int::try_from(i + 1).map_err(|_| failure(ffi::SQLITE_RANGE, None))?;
             let s = self.statement;
@@ -126,7 +126,7 @@ impl Insert {
     }
 
     /// `Ok` for SQLITE_OK, else the error with SQLite's message.
-    fn check(&self, code: c_int) -> rusqlite::Result<()> {
+    fn check(&self, code: c_int) -> StoreResult<()> {
         if code == ffi::SQLITE_OK {
             return Ok(());
         }
@@ -152,8 +152,22 @@ impl Drop for Insert {
     }
 }
 
-fn failure(code: c_int, message: Option<String>) -> rusqlite::Error {
-    rusqlite::Error::SqliteFailure(ffi::Error::new(code), message)
+fn failure(code: c_int, message: Option<String>) -> StoreError {
+    StoreError::Sqlite {
+        code,
+        message: message.unwrap_or_else(|| code_name(code)),
+    }
+}
+
+/// SQLite's English name for a result code.
+fn code_name(code: c_int) -> String {
+    // SAFETY: `sqlite3_errstr` returns a static C string for any code.
+    #[allow(unsafe_code)]
+    unsafe {
+        CStr::from_ptr(ffi::sqlite3_errstr(code))
+            .to_string_lossy()
+            .into_owned()
+    }
 }
 
 #[cfg(test)]

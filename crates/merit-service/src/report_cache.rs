@@ -158,9 +158,11 @@ impl HashFilter {
     const BITS_LOG2: u32 = 20;
 
     fn new(hashes: impl Iterator<Item = u64>) -> Self {
+        // Room for as many hashes as there may be (most are distinct).
+        let room = hashes.size_hint().1.unwrap_or(0);
         let mut filter = HashFilter {
             bits: vec![0; 1 << (Self::BITS_LOG2 - 6)],
-            set: FastSet::default(),
+            set: FastSet::with_capacity_and_hasher(room, Default::default()),
         };
         for hash in hashes {
             let bit = Self::bit(hash);
@@ -250,8 +252,11 @@ fn differences<'s>(
     for &i in added_rows {
         is_added[i] = true;
     }
-    let before = after.select(&is_added.iter().map(|added| !added).collect::<Vec<_>>());
-    let added_only = after.select(&is_added);
+    let is_not_added: Vec<bool> = is_added.iter().map(|added| !added).collect();
+    let [before, added_only]: [ContactTable; 2] =
+        on_cores(2, |k| after.select([&is_not_added, &is_added][k]))
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("on_cores gives one result per job"));
     let mut by_projection: BTreeMap<&str, Vec<&StaleCachedDay>> = BTreeMap::new();
     for day in stale {
         by_projection.entry(&day.projection).or_default().push(day);
@@ -288,42 +293,42 @@ fn differences<'s>(
             .sharing_verdicts(&verdicts[k % PASSES]);
         from_rows(&frame, jobs, plan.projection)
     });
-    let mut updated = BTreeSet::new();
     let nothing = FromRows::Days(Default::default());
     let empty = CachedDay::default();
-    for (plan, passes) in plans.iter().zip(passes.chunks(PASSES)) {
-        let gave_and_give = |(repeat_job, k): (bool, usize)| match repeat_job {
-            true => (&passes[0][k], &passes[1][k]),
-            false => (&nothing, &passes[2][k]),
+    let days: Vec<(&Plan, &[Vec<FromRows>], &StaleCachedDay)> = plans
+        .iter()
+        .zip(passes.chunks(PASSES))
+        .flat_map(|(plan, passes)| plan.days.iter().map(move |&day| (plan, passes, day)))
+        .collect();
+    // Each day decoded, changed and encoded again on every core.
+    let new_aggregates = on_cores(days.len(), |k| {
+        let (plan, passes, day) = days[k];
+        let (repeat_job, job) = *plan.job_of.get(&(day.definition.as_str(), day.version))?;
+        let (FromRows::Days(gave), FromRows::Days(give)) = (match repeat_job {
+            true => (&passes[0][job], &passes[1][job]),
+            false => (&nothing, &passes[2][job]),
+        }) else {
+            return None;
         };
-        for &day in &plan.days {
-            let new_aggregates = plan
-                .job_of
-                .get(&(day.definition.as_str(), day.version))
-                .and_then(|&job| match gave_and_give(job) {
-                    (FromRows::Days(gave), FromRows::Days(give)) => Some((gave, give)),
-                    _ => None,
-                })
-                .and_then(|(gave, give)| {
-                    let key = (day.version, day.day);
-                    let (gave, give) = (gave.get(&key), give.get(&key));
-                    if gave.is_none() && give.is_none() {
-                        return Some(None);
-                    }
-                    let cached = CachedDay::decode(&day.aggregates)?;
-                    let new =
-                        cached.with_difference(gave.unwrap_or(&empty), give.unwrap_or(&empty))?;
-                    Some((!new.same_sums(&cached)).then(|| new.encode()))
-                });
-            match new_aggregates {
-                // The touched contacts give this day what they gave: kept.
-                Some(None) => {}
-                Some(Some(bytes)) => {
-                    updated.insert((day.definition.clone(), day.day));
-                    replaced.push((day, bytes));
-                }
-                None => dropped.push(day),
+        let key = (day.version, day.day);
+        let (gave, give) = (gave.get(&key), give.get(&key));
+        if gave.is_none() && give.is_none() {
+            return Some(None);
+        }
+        let cached = CachedDay::decode(&day.aggregates)?;
+        let new = cached.with_difference(gave.unwrap_or(&empty), give.unwrap_or(&empty))?;
+        Some((!new.same_sums(&cached)).then(|| new.encode()))
+    });
+    let mut updated = BTreeSet::new();
+    for ((_, _, day), new_aggregates) in days.into_iter().zip(new_aggregates) {
+        match new_aggregates {
+            // The touched contacts give this day what they gave: kept.
+            Some(None) => {}
+            Some(Some(bytes)) => {
+                updated.insert((day.definition.clone(), day.day));
+                replaced.push((day, bytes));
             }
+            None => dropped.push(day),
         }
     }
     (replaced, dropped, updated)

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sqlx::AssertSqlSafe;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 const SELECT_DEFINITIONS: &str = "SELECT name, version, kpi, effective_from, options_json, recorded_ms, recorded_on, recorded_by, reason
     FROM kpi_definitions WHERE tenant_id = $1 ORDER BY name, version";
@@ -274,8 +275,16 @@ impl Store {
         window: (i64, i64),
         with_customers: bool,
     ) -> StoreResult<ContactTable> {
-        self.contact_table_where(tenant, window, with_customers, |_, _| true)
-            .await
+        let days = self
+            .packed_days(CONTACT_DAYS, tenant, packed_day_range(window))
+            .await?;
+        // Every row is decoded, so days cost about their rows: a run of
+        // days per core, each into a table of its own.
+        let runs = cores::over_shares(days.len(), |run| run);
+        decoded_in_runs(&days, &runs, |day, bytes, table| {
+            packed::append_contacts(bytes, window, with_customers, table)
+                .map_err(|e| invalid_day(CONTACT_DAYS, day, e))
+        })
     }
 
     /// `contact_table`, only the contacts `keep(customer id, source id)`
@@ -290,35 +299,14 @@ impl Store {
         let days = self
             .packed_days(CONTACT_DAYS, tenant, packed_day_range(window))
             .await?;
-        // The days decoded on every core, a run of days each into a table of
-        // its own; the tables are then appended in day order.
-        let rows: usize = days.iter().map(|(_, n, _)| *n as usize).sum();
-        let decoded = cores::over_shares(days.len(), |share| -> StoreResult<ContactTable> {
-            // The first share's table takes the others: room for every row.
-            let room = match share.start {
-                0 => rows,
-                _ => days[share.clone()]
-                    .iter()
-                    .map(|(_, n, _)| *n as usize)
-                    .sum(),
-            };
-            let share = &days[share];
-            let mut table = ContactTable::default();
-            table.reserve(room);
-            for (day, _, bytes) in share {
-                packed::append_contacts_where(bytes, window, with_customers, &keep, &mut table)
-                    .map_err(|e| invalid_day(CONTACT_DAYS, *day, e))?;
-            }
-            Ok(table)
-        });
-        let mut decoded = decoded.into_iter();
-        let mut table = decoded
-            .next()
-            .unwrap_or_else(|| Ok(ContactTable::default()))?;
-        for share in decoded {
-            table.append(share?);
-        }
-        Ok(table)
+        // A kept row costs many times a refused one and kept rows gather
+        // on a few days (those of an import): each day is a job of its own,
+        // taken by whichever core is free.
+        let runs: Vec<Range<usize>> = (0..days.len()).map(|k| k..k + 1).collect();
+        decoded_in_runs(&days, &runs, |day, bytes, table| {
+            packed::append_contacts_where(bytes, window, with_customers, &keep, table)
+                .map_err(|e| invalid_day(CONTACT_DAYS, day, e))
+        })
     }
 
     /// `contact_table` read from the revisioned rows instead of the packed
@@ -421,6 +409,37 @@ impl Store {
                 .collect(),
         ))
     }
+}
+
+/// Packed `days` decoded on every core, each run of `runs` (in day order,
+/// covering every day) into a table of its own; the tables appended in
+/// day order. The first run's table has room for every row.
+fn decoded_in_runs(
+    days: &[(i64, i64, Vec<u8>)],
+    runs: &[Range<usize>],
+    decode: impl Fn(i64, &[u8], &mut ContactTable) -> StoreResult<()> + Sync,
+) -> StoreResult<ContactTable> {
+    let rows_in = |run: &[(i64, i64, Vec<u8>)]| run.iter().map(|(_, n, _)| *n as usize).sum();
+    let decoded = cores::on_cores(runs.len(), |k| -> StoreResult<ContactTable> {
+        let run = &days[runs[k].clone()];
+        let mut table = ContactTable::default();
+        table.reserve(match k {
+            0 => rows_in(days),
+            _ => rows_in(run),
+        });
+        for (day, _, bytes) in run {
+            decode(*day, bytes, &mut table)?;
+        }
+        Ok(table)
+    });
+    let mut decoded = decoded.into_iter();
+    let mut table = decoded
+        .next()
+        .unwrap_or_else(|| Ok(ContactTable::default()))?;
+    for run in decoded {
+        table.append(run?);
+    }
+    Ok(table)
 }
 
 /// The UTC days a window `[from_ms, to_ms)` touches.

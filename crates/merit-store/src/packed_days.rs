@@ -333,14 +333,20 @@ impl Store {
         let sql = format!(
             "SELECT day, n_rows, packed FROM {table} WHERE tenant_id = $1 AND day >= $2 AND day <= $3 ORDER BY day"
         );
-        Ok(on_store!(self, |pool| sqlx::query_as(sqlx::AssertSqlSafe(
-            sql.as_str()
-        ))
-        .bind(tenant)
-        .bind(first_day)
-        .bind(last_day)
-        .fetch_all(pool)
-        .await?))
+        Ok(match self {
+            Store::Sqlite(pool) => {
+                let parameters = [tenant, first_day, last_day];
+                crate::sqlite_bulk::select_two_integers_and_blob(pool, &sql, &parameters).await?
+            }
+            Store::Postgres(pool) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(tenant)
+                    .bind(first_day)
+                    .bind(last_day)
+                    .fetch_all(pool)
+                    .await?
+            }
+        })
     }
 
     /// Packs the days of every tenant listed in `packed_days_pending` from

@@ -1,16 +1,21 @@
-//! The SQLite arm of an import's bulk insert: each row bound straight into
-//! one prepared single-row INSERT through SQLite's C interface
-//! (`libsqlite3-sys`, which sqlx links), on the connection that holds the import's transaction. Through
-//! sqlx every bound value became a fresh `Arc<String>` and crossed to
-//! sqlx's worker thread; that, not SQLite, bounded the import rate
-//! (docs/benchmarks.md). This file holds the workspace's only `unsafe`:
-//! the statement on sqlx's connection handle, held for the length of one
-//! call (checked by `xtask tidy`).
+//! SQLite's bulk work through its C interface (`libsqlite3-sys`, which
+//! sqlx links), on a connection sqlx holds:
+//! - an import's bulk insert: each row bound straight into one prepared
+//!   single-row INSERT, on the connection that holds the import's
+//!   transaction. Through sqlx every bound value became a fresh
+//!   `Arc<String>` and crossed to sqlx's worker thread; that, not SQLite,
+//!   bounded the import rate (docs/benchmarks.md);
+//! - reading packed days: each blob copied once, where sqlx copies it
+//!   twice (into its row, then out of it) on two threads.
+//!
+//! This file holds the workspace's only `unsafe`: a statement on sqlx's
+//! connection handle, held for the length of one call (checked by `xtask
+//! tidy`).
 
 use crate::rows::ValueRef;
 use crate::{StoreError, StoreResult};
 use libsqlite3_sys as ffi;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::ffi::{CStr, c_int};
 
 /// Inserts `rows` (each yielding its values in `columns` order) into
@@ -40,7 +45,7 @@ where
     // `handle` locks sqlx's connection for as long as it lives, so nothing
     // else uses the raw handle meanwhile; the statement is finalized (when
     // `insert` is dropped) before the lock is let go.
-    let insert = Insert::prepare(handle.as_raw_handle().as_ptr(), &sql)?;
+    let insert = Statement::prepare(handle.as_raw_handle().as_ptr(), &sql)?;
     let mut written = Vec::new();
     for row in rows {
         written.push(insert.run(row)?);
@@ -50,17 +55,34 @@ where
     Ok(written)
 }
 
-/// A prepared single-row INSERT on a raw connection handle. Text is bound
-/// where it lies (`SQLITE_STATIC`), without the copy SQLite makes of text
-/// bound otherwise: every bound value outlives the statement (`'v` in
+/// The rows of `sql`, a query of two integer columns and a blob, with
+/// `parameters` bound to its `?1`, `?2`, … in turn.
+pub(crate) async fn select_two_integers_and_blob(
+    pool: &SqlitePool,
+    sql: &str,
+    parameters: &[i64],
+) -> StoreResult<Vec<(i64, i64, Vec<u8>)>> {
+    let mut connection = pool.acquire().await?;
+    let mut handle = connection.lock_handle().await?;
+    // As in `insert_rows`: the statement goes before the lock.
+    let select = Statement::prepare(handle.as_raw_handle().as_ptr(), sql)?;
+    let rows = select.two_integers_and_blob(parameters);
+    drop(select);
+    drop(handle);
+    rows
+}
+
+/// A prepared statement on a raw connection handle. An INSERT's text is
+/// bound where it lies (`SQLITE_STATIC`), without the copy SQLite makes of
+/// text bound otherwise: every bound value outlives the statement (`'v` in
 /// `insert_rows`), which is finalized before the values could go.
-struct Insert {
+struct Statement {
     connection: *mut ffi::sqlite3,
     statement: *mut ffi::sqlite3_stmt,
 }
 
-impl Insert {
-    fn prepare(connection: *mut ffi::sqlite3, sql: &str) -> StoreResult<Insert> {
+impl Statement {
+    fn prepare(connection: *mut ffi::sqlite3, sql: &str) -> StoreResult<Statement> {
         let length = c_int::try_from(sql.len()).map_err(|_| failure(ffi::SQLITE_TOOBIG, None))?;
         let mut statement = std::ptr::null_mut();
         // SAFETY: `connection` is an open handle no one else uses while this
@@ -76,12 +98,53 @@ impl Insert {
                 std::ptr::null_mut(),
             )
         };
-        let insert = Insert {
+        let prepared = Statement {
             connection,
             statement,
         };
-        insert.check(code)?;
-        Ok(insert)
+        prepared.check(code)?;
+        Ok(prepared)
+    }
+
+    /// Binds `parameters` and reads every row: two integers and a blob.
+    fn two_integers_and_blob(&self, parameters: &[i64]) -> StoreResult<Vec<(i64, i64, Vec<u8>)>> {
+        let s = self.statement;
+        for (i, &value) in parameters.iter().enumerate() {
+            let at = c_int::try_from(i + 1).map_err(|_| failure(ffi::SQLITE_RANGE, None))?;
+            // SAFETY: `s` is a live statement of this connection.
+            #[allow(unsafe_code)]
+            self.check(unsafe { ffi::sqlite3_bind_int64(s, at, value) })?;
+        }
+        let mut rows = Vec::new();
+        loop {
+            // SAFETY: as above. A row's blob pointer is valid for
+            // `sqlite3_column_bytes` bytes until the next step, and is
+            // copied before it; a zero-length blob may be null.
+            #[allow(unsafe_code)]
+            let row = unsafe {
+                match ffi::sqlite3_step(s) {
+                    ffi::SQLITE_ROW => {
+                        let blob = ffi::sqlite3_column_blob(s, 2).cast::<u8>();
+                        let length = usize::try_from(ffi::sqlite3_column_bytes(s, 2)).unwrap_or(0);
+                        let bytes = match blob.is_null() {
+                            true => Vec::new(),
+                            false => std::slice::from_raw_parts(blob, length).to_vec(),
+                        };
+                        Some((
+                            ffi::sqlite3_column_int64(s, 0),
+                            ffi::sqlite3_column_int64(s, 1),
+                            bytes,
+                        ))
+                    }
+                    ffi::SQLITE_DONE => None,
+                    code => return self.check(code).and(Err(failure(ffi::SQLITE_MISUSE, None))),
+                }
+            };
+            match row {
+                Some(row) => rows.push(row),
+                None => return Ok(rows),
+            }
+        }
     }
 
     /// Binds one row's values and runs the statement; says whether it wrote
@@ -141,7 +204,7 @@ impl Insert {
     }
 }
 
-impl Drop for Insert {
+impl Drop for Statement {
     fn drop(&mut self) {
         // SAFETY: the statement was prepared on this connection and is
         // finalized once (finalizing a null statement does nothing).

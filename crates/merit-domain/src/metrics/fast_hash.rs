@@ -21,19 +21,27 @@ impl FastHasher {
 }
 
 impl Hasher for FastHasher {
+    /// Each 8 bytes as a little-endian word, then the last few bytes as a
+    /// word padded with zeros, their count in its top byte.
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
+        let (words, rest) = bytes.as_chunks::<8>();
+        for word in words {
+            self.add(u64::from_le_bytes(*word));
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word) ^ (rest.len() as u64) << 56);
+        if rest.is_empty() {
+            return;
         }
+        // The last few bytes, zero-padded: from the text's last 8 bytes
+        // shifted down when it has them (no copy of a variable length).
+        let padded = match bytes.last_chunk::<8>() {
+            Some(last) => u64::from_le_bytes(*last) >> (8 * (8 - rest.len())),
+            None => rest
+                .iter()
+                .rev()
+                .fold(0, |word, &byte| word << 8 | u64::from(byte)),
+        };
+        self.add(padded ^ (rest.len() as u64) << 56);
     }
     fn write_u8(&mut self, n: u8) {
         self.add(u64::from(n));
@@ -74,6 +82,33 @@ pub type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_hash_as_their_words_padded_with_zeros() {
+        // The hash written out word by word, the last few bytes copied into
+        // a zeroed word: for every length around the word boundaries.
+        let reference = |bytes: &[u8]| {
+            let mut hash: u64 = 0;
+            let mut add = |word: u64| hash = (hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+            for chunk in bytes.chunks(8) {
+                let mut word = [0u8; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                let tag = match chunk.len() {
+                    8 => 0,
+                    n => (n as u64) << 56,
+                };
+                add(u64::from_le_bytes(word) ^ tag);
+            }
+            FastHasher { hash }.finish()
+        };
+        let text: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+        for start in 0..8 {
+            for end in start..text.len() {
+                let bytes = &text[start..end];
+                assert_eq!(bytes_hash(bytes), reference(bytes), "{start}..{end}");
+            }
+        }
+    }
 
     #[test]
     fn maps_keep_every_distinct_key() {

@@ -114,7 +114,19 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A LEB128 number; most are under 128, one byte, read without a loop.
+    #[inline(always)]
     fn varint(&mut self) -> Result<u64, PackedError> {
+        match self.bytes.split_first() {
+            Some((&byte, rest)) if byte < 0x80 => {
+                self.bytes = rest;
+                Ok(u64::from(byte))
+            }
+            _ => self.long_varint(),
+        }
+    }
+
+    fn long_varint(&mut self) -> Result<u64, PackedError> {
         let mut v: u64 = 0;
         for (k, &byte) in self.bytes.iter().enumerate().take(10) {
             v |= u64::from(byte & 0x7f) << (7 * k);
@@ -153,14 +165,32 @@ impl<'a> Reader<'a> {
     }
 
     /// Steps over `n` (at least one) numbers without decoding them: each
-    /// ends at its first byte under 0x80.
+    /// ends at its first byte under 0x80. Eight bytes are looked at a time:
+    /// their ends are the clear top bits.
     fn skip_numbers(&mut self, n: usize) -> Result<(), PackedError> {
+        const TOP_BITS: u64 = 0x8080_8080_8080_8080;
         let mut left = n;
-        for (k, &byte) in self.bytes.iter().enumerate() {
+        let mut at = 0;
+        while let Some(word) = self.bytes[at..].first_chunk::<8>() {
+            let word = u64::from_le_bytes(*word);
+            let mut ends = !word & TOP_BITS;
+            let count = ends.count_ones() as usize;
+            if count < left {
+                left -= count;
+                at += 8;
+                continue;
+            }
+            for _ in 1..left {
+                ends &= ends - 1;
+            }
+            self.bytes = &self.bytes[at + ends.trailing_zeros() as usize / 8 + 1..];
+            return Ok(());
+        }
+        for (k, &byte) in self.bytes[at..].iter().enumerate() {
             if byte < 0x80 {
                 left -= 1;
                 if left == 0 {
-                    self.bytes = &self.bytes[k + 1..];
+                    self.bytes = &self.bytes[at + k + 1..];
                     return Ok(());
                 }
             }
@@ -898,6 +928,32 @@ mod tests {
         let mut rows = vec![email, contact("c1", 1_785_744_000_000), abandoned];
         sort_contacts(&mut rows);
         rows
+    }
+
+    proptest::proptest! {
+        /// Stepping over numbers word by word ends where reading them one
+        /// by one does, and fails where that runs out of bytes.
+        #[test]
+        fn skipping_numbers_ends_where_reading_them_does(
+            numbers in proptest::collection::vec(proptest::num::u64::ANY, 0..40),
+            widths in proptest::collection::vec(0u32..64, 40),
+            n in 1usize..40,
+            cut in 0usize..400,
+        ) {
+            let mut bytes = Vec::new();
+            for (v, w) in numbers.iter().zip(&widths) {
+                put(&mut bytes, v >> w);
+            }
+            bytes.truncate(cut.min(bytes.len()));
+            let mut read = Reader { bytes: &bytes };
+            let by_reading = (0..n).try_for_each(|_| read.varint().map(drop)).map(|()| read.bytes.len());
+            let mut skip = Reader { bytes: &bytes };
+            let by_skipping = skip.skip_numbers(n).map(|()| skip.bytes.len());
+            proptest::prop_assert_eq!(by_skipping.is_ok(), by_reading.is_ok());
+            if let (Ok(skipped), Ok(read)) = (by_skipping, by_reading) {
+                proptest::prop_assert_eq!(skipped, read);
+            }
+        }
     }
 
     #[test]

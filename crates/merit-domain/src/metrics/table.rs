@@ -134,6 +134,12 @@ impl HashedTexts {
         self.texts.push(text.unwrap_or_default());
     }
 
+    /// Pushes `other`'s row `i` (none past its end), its hash copied.
+    pub fn push_row_of(&mut self, other: &HashedTexts, i: usize) {
+        self.hash.push(other.hash.get(i).copied().unwrap_or(0));
+        self.texts.push(other.get(i).unwrap_or_default());
+    }
+
     pub fn get(&self, i: usize) -> Option<&str> {
         match self.hash.get(i)? {
             0 => None,
@@ -418,34 +424,38 @@ impl ContactTable {
     /// The rows `keep` marks, in order, as a table of their own (with the
     /// same dictionaries).
     pub fn select(&self, keep: &[bool]) -> ContactTable {
-        fn kept<T: Copy>(column: &[T], keep: &[bool]) -> Vec<T> {
-            column
-                .iter()
-                .zip(keep)
-                .filter(|(_, k)| **k)
-                .map(|(v, _)| *v)
-                .collect()
+        fn kept<T: Copy>(column: &[T], keep: &[bool], rows: usize) -> Vec<T> {
+            let mut kept = Vec::with_capacity(rows);
+            kept.extend(
+                column
+                    .iter()
+                    .zip(keep)
+                    .filter(|(_, k)| **k)
+                    .map(|(v, _)| *v),
+            );
+            kept
         }
+        let rows = keep.iter().filter(|k| **k).count();
         let mut table = ContactTable {
-            source_system: kept(&self.source_system, keep),
-            channel: kept(&self.channel, keep),
-            queue: kept(&self.queue, keep),
-            contact_type: kept(&self.contact_type, keep),
-            agent: kept(&self.agent, keep),
-            wrap_up: kept(&self.wrap_up, keep),
-            arrival_ms: kept(&self.arrival_ms, keep),
-            end_ms: kept(&self.end_ms, keep),
-            outcome: kept(&self.outcome, keep),
-            wait_ms: kept(&self.wait_ms, keep),
-            answered: kept(&self.answered, keep),
-            talk_ms: kept(&self.talk_ms, keep),
-            hold_ms: kept(&self.hold_ms, keep),
-            after_work_ms: kept(&self.after_work_ms, keep),
-            transferred: kept(&self.transferred, keep),
-            first_response_ms: kept(&self.first_response_ms, keep),
-            resolution_ms: kept(&self.resolution_ms, keep),
-            sale_minor: kept(&self.sale_minor, keep),
-            sale_cancelled: kept(&self.sale_cancelled, keep),
+            source_system: kept(&self.source_system, keep, rows),
+            channel: kept(&self.channel, keep, rows),
+            queue: kept(&self.queue, keep, rows),
+            contact_type: kept(&self.contact_type, keep, rows),
+            agent: kept(&self.agent, keep, rows),
+            wrap_up: kept(&self.wrap_up, keep, rows),
+            arrival_ms: kept(&self.arrival_ms, keep, rows),
+            end_ms: kept(&self.end_ms, keep, rows),
+            outcome: kept(&self.outcome, keep, rows),
+            wait_ms: kept(&self.wait_ms, keep, rows),
+            answered: kept(&self.answered, keep, rows),
+            talk_ms: kept(&self.talk_ms, keep, rows),
+            hold_ms: kept(&self.hold_ms, keep, rows),
+            after_work_ms: kept(&self.after_work_ms, keep, rows),
+            transferred: kept(&self.transferred, keep, rows),
+            first_response_ms: kept(&self.first_response_ms, keep, rows),
+            resolution_ms: kept(&self.resolution_ms, keep, rows),
+            sale_minor: kept(&self.sale_minor, keep, rows),
+            sale_cancelled: kept(&self.sale_cancelled, keep, rows),
             source_systems: self.source_systems.clone(),
             queues: self.queues.clone(),
             contact_types: self.contact_types.clone(),
@@ -453,11 +463,13 @@ impl ContactTable {
             wrap_ups: self.wrap_ups.clone(),
             ..ContactTable::default()
         };
+        table.source_id.reserve(rows, TEXT_BYTES);
+        table.customer.reserve(rows);
         for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
             table
                 .source_id
                 .push(self.source_id.get(i).unwrap_or_default());
-            table.customer.push(self.customer.get(i));
+            table.customer.push_row_of(&self.customer, i);
         }
         table
     }

@@ -313,4 +313,47 @@ mod tests {
         assert_eq!(n, 0);
         tx.rollback().await.unwrap();
     }
+
+    #[tokio::test]
+    async fn blobs_are_read_whole_and_in_order_with_the_parameters_bound() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE d (k BIGINT, day BIGINT, n BIGINT, b BLOB)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        // A blob larger than a page (read from overflow pages), an empty one
+        // and a NULL (both read as no bytes), and a row the parameters leave out.
+        let large: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        for (k, day, n, b) in [
+            (1, 3, 30, Some(large.clone())),
+            (1, 1, 10, Some(vec![])),
+            (1, 2, 20, None),
+            (2, 1, 99, Some(vec![7])),
+        ] {
+            sqlx::query("INSERT INTO d VALUES ($1, $2, $3, $4)")
+                .bind(k)
+                .bind(day)
+                .bind(n)
+                .bind(b)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        let sql = "SELECT day, n, b FROM d WHERE k = ?1 AND day >= ?2 ORDER BY day";
+        let rows = select_two_integers_and_blob(&pool, sql, &[1, 1])
+            .await
+            .unwrap();
+        assert_eq!(rows, [(1, 10, vec![]), (2, 20, vec![]), (3, 30, large)]);
+        let error = select_two_integers_and_blob(&pool, "SELECT missing FROM d", &[])
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("no such column: missing"),
+            "{error}"
+        );
+    }
 }

@@ -16,7 +16,7 @@ use jiff::civil::Date;
 use merit_domain::TenantId;
 use merit_domain::metrics::cache::CachedDay;
 use merit_domain::metrics::compute::{FromRows, Projection, RowJob, SharedVerdicts, from_rows};
-use merit_domain::metrics::cores::on_cores;
+use merit_domain::metrics::cores::{both, on_cores};
 use merit_domain::metrics::fast_hash::{FastSet, bytes_hash};
 use merit_domain::metrics::{ContactTable, Frame, Kpi, OrgView, ZoneRule};
 use merit_store::{AddedContact, StaleCachedDay, Store};
@@ -253,10 +253,7 @@ fn differences<'s>(
         is_added[i] = true;
     }
     let is_not_added: Vec<bool> = is_added.iter().map(|added| !added).collect();
-    let [before, added_only]: [ContactTable; 2] =
-        on_cores(2, |k| after.select([&is_not_added, &is_added][k]))
-            .try_into()
-            .unwrap_or_else(|_| unreachable!("on_cores gives one result per job"));
+    let (before, added_only) = both(|| after.select(&is_not_added), || after.select(&is_added));
     let mut by_projection: BTreeMap<&str, Vec<&StaleCachedDay>> = BTreeMap::new();
     for day in stale {
         by_projection.entry(&day.projection).or_default().push(day);

@@ -240,6 +240,8 @@ struct HourOffsets {
     hours: HashMap<(usize, i64), Option<i64>>,
     /// The last hour looked up (rows come in order of arrival).
     last: Option<((usize, i64), Option<i64>)>,
+    /// The last local day worked out, as days since 1970-01-01 and as a date.
+    last_day: Option<(i64, Date)>,
 }
 
 impl HourOffsets {
@@ -266,7 +268,13 @@ impl HourOffsets {
         match steady {
             Some(offset) => {
                 let local_ms = utc_ms + offset;
-                (civil_day(local_ms.div_euclid(86_400_000)), local_ms)
+                let days = local_ms.div_euclid(86_400_000);
+                let day = match self.last_day {
+                    Some((last, day)) if last == days => day,
+                    _ => civil_day(days),
+                };
+                self.last_day = Some((days, day));
+                (day, local_ms)
             }
             None => local(zone, utc_ms),
         }

@@ -237,17 +237,23 @@ fn code_name(code: c_int) -> String {
 mod tests {
     use super::*;
 
-    async fn table() -> Transaction<'static, Sqlite> {
+    /// A database in memory on one connection, holding the table `create` makes.
+    async fn pool_with(create: &str) -> SqlitePool {
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(1)
             .connect("sqlite::memory:")
             .await
             .unwrap();
-        sqlx::query("CREATE TABLE t (id TEXT PRIMARY KEY, n BIGINT NOT NULL, note TEXT)")
+        sqlx::query(sqlx::AssertSqlSafe(create))
             .execute(&pool)
             .await
             .unwrap();
-        pool.begin().await.unwrap()
+        pool
+    }
+
+    async fn table() -> Transaction<'static, Sqlite> {
+        let create = "CREATE TABLE t (id TEXT PRIMARY KEY, n BIGINT NOT NULL, note TEXT)";
+        pool_with(create).await.begin().await.unwrap()
     }
 
     #[tokio::test]
@@ -316,15 +322,7 @@ mod tests {
 
     #[tokio::test]
     async fn blobs_are_read_whole_and_in_order_with_the_parameters_bound() {
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect("sqlite::memory:")
-            .await
-            .unwrap();
-        sqlx::query("CREATE TABLE d (k BIGINT, day BIGINT, n BIGINT, b BLOB)")
-            .execute(&pool)
-            .await
-            .unwrap();
+        let pool = pool_with("CREATE TABLE d (k BIGINT, day BIGINT, n BIGINT, b BLOB)").await;
         // A blob larger than a page (read from overflow pages), an empty one
         // and a NULL (both read as no bytes), and a row the parameters leave out.
         let large: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();

@@ -108,18 +108,14 @@ impl Statement {
 
     /// Binds `parameters` and reads every row: two integers and a blob.
     fn two_integers_and_blob(&self, parameters: &[i64]) -> StoreResult<Vec<(i64, i64, Vec<u8>)>> {
+        self.bind(parameters.iter().map(|&v| ValueRef::Int(v)))?;
         let s = self.statement;
-        for (i, &value) in parameters.iter().enumerate() {
-            let at = c_int::try_from(i + 1).map_err(|_| failure(ffi::SQLITE_RANGE, None))?;
-            // SAFETY: `s` is a live statement of this connection.
-            #[allow(unsafe_code)]
-            self.check(unsafe { ffi::sqlite3_bind_int64(s, at, value) })?;
-        }
         let mut rows = Vec::new();
         loop {
-            // SAFETY: as above. A row's blob pointer is valid for
-            // `sqlite3_column_bytes` bytes until the next step, and is
-            // copied before it; a zero-length blob may be null.
+            // SAFETY: `s` is a live statement of this connection. A row's
+            // blob pointer is valid for `sqlite3_column_bytes` bytes until
+            // the next step, and is copied before it; a zero-length blob
+            // may be null.
             #[allow(unsafe_code)]
             let row = unsafe {
                 match ffi::sqlite3_step(s) {
@@ -147,14 +143,13 @@ impl Statement {
         }
     }
 
-    /// Binds one row's values and runs the statement; says whether it wrote
-    /// the row (an `ON CONFLICT DO NOTHING` may leave it out).
-    fn run<'v>(&self, row: impl IntoIterator<Item = ValueRef<'v>>) -> StoreResult<bool> {
-        for (i, value) in row.into_iter().enumerate() {
+    /// Binds `values` to the statement's parameters, in turn.
+    fn bind<'v>(&self, values: impl IntoIterator<Item = ValueRef<'v>>) -> StoreResult<()> {
+        for (i, value) in values.into_iter().enumerate() {
             let at = c_int::try_from(i + 1).map_err(|_| failure(ffi::SQLITE_RANGE, None))?;
             let s = self.statement;
             // SAFETY: `s` is a live statement of this connection; text is
-            // valid UTF-8 that outlives the statement (see `Insert`).
+            // valid UTF-8 that outlives the statement (see `Statement`).
             #[allow(unsafe_code)]
             let code = unsafe {
                 match value {
@@ -173,6 +168,13 @@ impl Statement {
             };
             self.check(code)?;
         }
+        Ok(())
+    }
+
+    /// Binds one row's values and runs the statement; says whether it wrote
+    /// the row (an `ON CONFLICT DO NOTHING` may leave it out).
+    fn run<'v>(&self, row: impl IntoIterator<Item = ValueRef<'v>>) -> StoreResult<bool> {
+        self.bind(row)?;
         // SAFETY: as above; the statement is reset after each run, so the
         // next binds find it ready.
         #[allow(unsafe_code)]

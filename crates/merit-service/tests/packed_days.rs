@@ -256,6 +256,48 @@ async fn migrate_packs_the_days_of_rows_that_predate_packed_days_and_a_damaged_d
     }
 }
 
+/// Migration 0015 packs every day of contacts again in the form with match
+/// keys: days in the first form (tag MPC1), which the reader refuses, are
+/// replaced from the rows.
+#[tokio::test]
+async fn days_packed_in_the_first_form_are_packed_again_on_migrate() {
+    let collected = simulated();
+    let first_day = utc_day(collected.contacts[0].arrival_ms);
+    for store in stores::stores("packed_first_form").await {
+        import_simulated(&store, &collected).await;
+        let first_form = match store.backend_name() {
+            "postgres" => "'MPC1'::bytea || substring(packed from 5)",
+            _ => "CAST('MPC1' AS BLOB) || substr(packed, 5)",
+        };
+        store
+            .execute_raw(&format!("UPDATE contact_days SET packed = {first_form}"))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .contact_table(DEFAULT_TENANT, WHOLE, true)
+                .await
+                .is_err()
+        );
+        // As a store migrated up to 0014: 0015 runs again.
+        let rerun = store
+            .execute_raw("DELETE FROM _sqlx_migrations WHERE version = 15")
+            .await
+            .unwrap();
+        assert_eq!(rerun, 1);
+        store.migrate().await.unwrap();
+        assert_packed_days_match_rows(&store, first_day..first_day + 5).await;
+        assert_eq!(
+            store
+                .contact_table(DEFAULT_TENANT, WHOLE, true)
+                .await
+                .unwrap()
+                .len(),
+            collected.contacts.len()
+        );
+    }
+}
+
 /// Per agent: the times of its states, and its schedule segments.
 type ActivityTimes = std::collections::BTreeMap<String, (Vec<i64>, Vec<(i64, i64)>)>;
 

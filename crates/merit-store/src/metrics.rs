@@ -2,12 +2,13 @@
 //! (append-only) and current contacts and survey answers as columns.
 
 use crate::packed_days::{ANSWER_DAYS, CONTACT_DAYS, invalid_day};
+use crate::sqlite_bulk::TwoIntegersAndBlob;
 use crate::{AuditEntry, Store, StoreError, StoreResult, insert_audit, on_store};
 use merit_domain::TenantId;
 use merit_domain::activity::{Activity, AgentState};
 use merit_domain::contact::Outcome;
 use merit_domain::metrics::cores;
-use merit_domain::metrics::packed::{self, AnswerFacts, AnswerView, utc_day};
+use merit_domain::metrics::packed::{self, AnswerFacts, AnswerView, RowFilter, utc_day};
 use merit_domain::metrics::workforce::AgentActivity;
 use merit_domain::metrics::{
     ContactFacts, ContactTable, DefinitionVersion, Direction, Kpi, SurveyFact, Target, TargetScope,
@@ -287,26 +288,27 @@ impl Store {
         })
     }
 
-    /// `contact_table`, only the contacts `keep(customer id, source id)`
-    /// accepts (given as stored bytes: `packed::append_contacts_where`).
-    pub async fn contact_table_where(
+    /// `contact_table`, only the contacts `filter` accepts.
+    pub async fn contact_table_where<K, R>(
         &self,
         tenant: TenantId,
         window: (i64, i64),
         with_customers: bool,
-        keep: impl Fn(Option<&[u8]>, &[u8]) -> bool + Sync,
-    ) -> StoreResult<ContactTable> {
-        let days = self
-            .packed_days(CONTACT_DAYS, tenant, packed_day_range(window))
-            .await?;
-        // A kept row costs many times a refused one and kept rows gather
-        // on a few days (those of an import): each day is a job of its own,
-        // taken by whichever core is free.
-        let runs: Vec<Range<usize>> = (0..days.len()).map(|k| k..k + 1).collect();
-        decoded_in_runs(&days, &runs, |day, bytes, table| {
-            packed::append_contacts_where(bytes, window, with_customers, &keep, table)
-                .map_err(|e| invalid_day(CONTACT_DAYS, day, e))
+        filter: &RowFilter<K, R>,
+    ) -> StoreResult<ContactTable>
+    where
+        K: Fn(u32) -> bool + Sync,
+        R: Fn(Option<&str>, &str) -> bool + Sync,
+    {
+        // Few rows are kept: one core decodes each day while this one
+        // reads the next.
+        self.with_packed_days(CONTACT_DAYS, tenant, packed_day_range(window), |days| {
+            decoded_while_read(days, |day, bytes, table| {
+                packed::append_contacts_where(bytes, window, with_customers, filter, table)
+                    .map_err(|e| invalid_day(CONTACT_DAYS, day, e))
+            })
         })
+        .await?
     }
 
     /// `contact_table` read from the revisioned rows instead of the packed
@@ -440,6 +442,37 @@ fn decoded_in_runs(
         table.append(run?);
     }
     Ok(table)
+}
+
+/// Packed `days` decoded on another thread, in day order into one table,
+/// while this one reads them: for reads that keep few rows, whose
+/// decoding keeps pace with reading.
+fn decoded_while_read(
+    days: &mut dyn Iterator<Item = StoreResult<TwoIntegersAndBlob>>,
+    decode: impl Fn(i64, &[u8], &mut ContactTable) -> StoreResult<()> + Sync,
+) -> StoreResult<ContactTable> {
+    std::thread::scope(|scope| {
+        let (sender, received) = std::sync::mpsc::channel::<(i64, Vec<u8>)>();
+        let decode = &decode;
+        let decoder = scope.spawn(move || {
+            let mut table = ContactTable::default();
+            for (day, bytes) in received {
+                decode(day, &bytes, &mut table)?;
+            }
+            Ok(table)
+        });
+        for row in days {
+            let (day, _, bytes) = row?;
+            // The decoder stopped on a bad day: its error is the answer.
+            if sender.send((day, bytes)).is_err() {
+                break;
+            }
+        }
+        drop(sender);
+        decoder
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// The UTC days a window `[from_ms, to_ms)` touches.

@@ -6,6 +6,7 @@
 
 use crate::Row;
 use crate::batch::Tx;
+use crate::sqlite_bulk::{TwoIntegersAndBlob, select_two_integers_and_blob};
 use crate::{Store, StoreError, StoreResult, on_store, on_tx};
 use merit_domain::TenantId;
 use merit_domain::metrics::ContactFacts;
@@ -328,25 +329,40 @@ impl Store {
         &self,
         table: &str,
         tenant: TenantId,
-        (first_day, last_day): (i64, i64),
+        days: (i64, i64),
     ) -> StoreResult<Vec<(i64, i64, Vec<u8>)>> {
+        self.with_packed_days(table, tenant, days, |rows| rows.collect())
+            .await?
+    }
+
+    /// `packed_days` handed to `consume` as they are read: on SQLite each
+    /// is read from the store when `consume` asks for it.
+    pub(crate) async fn with_packed_days<T>(
+        &self,
+        table: &str,
+        tenant: TenantId,
+        (first_day, last_day): (i64, i64),
+        consume: impl FnOnce(&mut dyn Iterator<Item = StoreResult<TwoIntegersAndBlob>>) -> T,
+    ) -> StoreResult<T> {
         let sql = format!(
             "SELECT day, n_rows, packed FROM {table} WHERE tenant_id = $1 AND day >= $2 AND day <= $3 ORDER BY day"
         );
-        Ok(match self {
+        match self {
             Store::Sqlite(pool) => {
                 let parameters = [tenant, first_day, last_day];
-                crate::sqlite_bulk::select_two_integers_and_blob(pool, &sql, &parameters).await?
+                select_two_integers_and_blob(pool, &sql, &parameters, consume).await
             }
             Store::Postgres(pool) => {
-                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(tenant)
-                    .bind(first_day)
-                    .bind(last_day)
-                    .fetch_all(pool)
-                    .await?
+                let days: Vec<TwoIntegersAndBlob> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                        .bind(tenant)
+                        .bind(first_day)
+                        .bind(last_day)
+                        .fetch_all(pool)
+                        .await?;
+                Ok(consume(&mut days.into_iter().map(Ok)))
             }
-        })
+        }
     }
 
     /// Packs the days of every tenant listed in `packed_days_pending` from

@@ -57,19 +57,46 @@ where
 
 /// The rows of `sql`, a query of two integer columns and a blob, with
 /// `parameters` bound to its `?1`, `?2`, … in turn.
-pub(crate) async fn select_two_integers_and_blob(
+pub(crate) async fn select_two_integers_and_blob<T>(
     pool: &SqlitePool,
     sql: &str,
     parameters: &[i64],
-) -> StoreResult<Vec<(i64, i64, Vec<u8>)>> {
+    consume: impl FnOnce(&mut dyn Iterator<Item = StoreResult<TwoIntegersAndBlob>>) -> T,
+) -> StoreResult<T> {
     let mut connection = pool.acquire().await?;
     let mut handle = connection.lock_handle().await?;
     // As in `insert_rows`: the statement goes before the lock.
     let select = Statement::prepare(handle.as_raw_handle().as_ptr(), sql)?;
-    let rows = select.two_integers_and_blob(parameters);
+    select.bind(parameters.iter().map(|&v| ValueRef::Int(v)))?;
+    let consumed = consume(&mut Rows {
+        select: &select,
+        done: false,
+    });
     drop(select);
     drop(handle);
-    rows
+    Ok(consumed)
+}
+
+/// A row of `select_two_integers_and_blob`.
+pub(crate) type TwoIntegersAndBlob = (i64, i64, Vec<u8>);
+
+/// The rows of a bound statement, each read as it is asked for.
+struct Rows<'s> {
+    select: &'s Statement,
+    done: bool,
+}
+
+impl Iterator for Rows<'_> {
+    type Item = StoreResult<TwoIntegersAndBlob>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let row = self.select.two_integers_and_blob();
+        self.done = !matches!(row, Ok(Some(_)));
+        row.transpose()
+    }
 }
 
 /// A prepared statement on a raw connection handle. An INSERT's text is
@@ -106,39 +133,30 @@ impl Statement {
         Ok(prepared)
     }
 
-    /// Binds `parameters` and reads every row: two integers and a blob.
-    fn two_integers_and_blob(&self, parameters: &[i64]) -> StoreResult<Vec<(i64, i64, Vec<u8>)>> {
-        self.bind(parameters.iter().map(|&v| ValueRef::Int(v)))?;
+    /// The next row, two integers and a blob (`None` after the last).
+    fn two_integers_and_blob(&self) -> StoreResult<Option<TwoIntegersAndBlob>> {
         let s = self.statement;
-        let mut rows = Vec::new();
-        loop {
-            // SAFETY: `s` is a live statement of this connection. A row's
-            // blob pointer is valid for `sqlite3_column_bytes` bytes until
-            // the next step, and is copied before it; a zero-length blob
-            // may be null.
-            #[allow(unsafe_code)]
-            let row = unsafe {
-                match ffi::sqlite3_step(s) {
-                    ffi::SQLITE_ROW => {
-                        let blob = ffi::sqlite3_column_blob(s, 2).cast::<u8>();
-                        let length = usize::try_from(ffi::sqlite3_column_bytes(s, 2)).unwrap_or(0);
-                        let bytes = match blob.is_null() {
-                            true => Vec::new(),
-                            false => std::slice::from_raw_parts(blob, length).to_vec(),
-                        };
-                        Some((
-                            ffi::sqlite3_column_int64(s, 0),
-                            ffi::sqlite3_column_int64(s, 1),
-                            bytes,
-                        ))
-                    }
-                    ffi::SQLITE_DONE => None,
-                    code => return self.check(code).and(Err(failure(ffi::SQLITE_MISUSE, None))),
+        // SAFETY: `s` is a live statement of this connection. A row's blob
+        // pointer is valid for `sqlite3_column_bytes` bytes until the next
+        // step, and is copied before it; a zero-length blob may be null.
+        #[allow(unsafe_code)]
+        unsafe {
+            match ffi::sqlite3_step(s) {
+                ffi::SQLITE_ROW => {
+                    let blob = ffi::sqlite3_column_blob(s, 2).cast::<u8>();
+                    let length = usize::try_from(ffi::sqlite3_column_bytes(s, 2)).unwrap_or(0);
+                    let bytes = match blob.is_null() {
+                        true => Vec::new(),
+                        false => std::slice::from_raw_parts(blob, length).to_vec(),
+                    };
+                    Ok(Some((
+                        ffi::sqlite3_column_int64(s, 0),
+                        ffi::sqlite3_column_int64(s, 1),
+                        bytes,
+                    )))
                 }
-            };
-            match row {
-                Some(row) => rows.push(row),
-                None => return Ok(rows),
+                ffi::SQLITE_DONE => Ok(None),
+                code => self.check(code).and(Err(failure(ffi::SQLITE_MISUSE, None))),
             }
         }
     }
@@ -344,11 +362,22 @@ mod tests {
                 .unwrap();
         }
         let sql = "SELECT day, n, b FROM d WHERE k = ?1 AND day >= ?2 ORDER BY day";
-        let rows = select_two_integers_and_blob(&pool, sql, &[1, 1])
+        let all = |rows: &mut dyn Iterator<Item = StoreResult<TwoIntegersAndBlob>>| {
+            rows.collect::<StoreResult<Vec<_>>>()
+        };
+        let rows = select_two_integers_and_blob(&pool, sql, &[1, 1], all)
             .await
+            .unwrap()
             .unwrap();
         assert_eq!(rows, [(1, 10, vec![]), (2, 20, vec![]), (3, 30, large)]);
-        let error = select_two_integers_and_blob(&pool, "SELECT missing FROM d", &[])
+        // Rows are read as they are asked for: the first alone.
+        let first = select_two_integers_and_blob(&pool, sql, &[1, 1], |rows| {
+            rows.next().map(|row| row.map(|(day, _, _)| day))
+        })
+        .await
+        .unwrap();
+        assert_eq!(first.transpose().unwrap(), Some(1));
+        let error = select_two_integers_and_blob(&pool, "SELECT missing FROM d", &[], all)
             .await
             .unwrap_err();
         assert!(

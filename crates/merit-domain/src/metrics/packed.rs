@@ -6,22 +6,26 @@
 //!
 //! Layout of a day of contacts: a 4-byte tag, the offset of the trailer
 //! (8 bytes, little-endian), the rows, then the trailer: the number of rows
-//! and one dictionary per text column (each distinct value once). Every
-//! value of a row is a LEB128 varint: text as its dictionary code (0 for
-//! none, k + 1 for entry k), except source id and customer, nearly unique
-//! per row, written inline (length + 1, 0 for none, then the bytes); times
-//! relative to the row's arrival (arrivals as the difference from the
-//! previous row; rows are sorted by arrival, then source system and id);
-//! signed values zigzag encoded, optional ones shifted by one so that 0 is
-//! "none". The trailer comes last so a day is written in one pass. A day
-//! of survey answers has the tag, the count and the dictionaries first.
+//! and one dictionary per text column (each distinct value once). A row
+//! starts with its match key (4 bytes, little-endian: `match_key`), its
+//! arrival (the difference from the previous row's; rows are sorted by
+//! arrival, then source system and id) and the length of the rest, so a
+//! reader looking for a few customers steps over the others without
+//! reading them. The rest: text as its dictionary code (0 for none, k + 1
+//! for entry k), except source id and customer, nearly unique per row,
+//! written inline (length + 1, 0 for none, then the bytes); then times
+//! relative to the row's arrival and the other numbers. Every value but
+//! the key is a LEB128 varint, signed values zigzag encoded, optional ones
+//! shifted by one so that 0 is "none". The trailer comes last so a day is
+//! written in one pass. A day of survey answers has the tag, the count and
+//! the dictionaries first.
 
 use crate::contact::Outcome;
-use crate::metrics::fast_hash::FastMap;
+use crate::metrics::fast_hash::{FastMap, bytes_hash};
 use crate::metrics::table::{ContactFacts, ContactTable, Dict};
 use crate::organisation::Channel;
 
-const CONTACTS_TAG: &[u8; 4] = b"MPC1";
+const CONTACTS_TAG: &[u8; 4] = b"MPC2";
 const ANSWERS_TAG: &[u8; 4] = b"MPA1";
 
 /// Bytes that are not a packed day of the expected kind (a truncated or
@@ -47,6 +51,14 @@ pub struct AnswerFacts {
 /// the packed day a record belongs to.
 pub fn utc_day(ms: i64) -> i64 {
     ms.div_euclid(86_400_000)
+}
+
+/// A contact's match key, written at the start of its packed row: the top
+/// 32 bits of `bytes_hash` of its customer id, or of its source id when it
+/// has no customer. A reader after some customers' contacts refuses a row
+/// whose key is none of theirs without reading the rest of it.
+pub fn match_key(customer: Option<&[u8]>, source_id: &[u8]) -> u32 {
+    (bytes_hash(customer.unwrap_or(source_id)) >> 32) as u32
 }
 
 fn zigzag(v: i64) -> u64 {
@@ -114,6 +126,15 @@ impl<'a> Reader<'a> {
         }
     }
 
+    fn u32_le(&mut self) -> Result<u32, PackedError> {
+        let (word, rest) = self
+            .bytes
+            .split_first_chunk::<4>()
+            .ok_or(PackedError("truncated row"))?;
+        self.bytes = rest;
+        Ok(u32::from_le_bytes(*word))
+    }
+
     /// A LEB128 number; most are under 128, one byte, read without a loop.
     #[inline(always)]
     fn varint(&mut self) -> Result<u64, PackedError> {
@@ -162,40 +183,6 @@ impl<'a> Reader<'a> {
         let (text, rest) = self.bytes.split_at(len);
         self.bytes = rest;
         Ok(Some(text))
-    }
-
-    /// Steps over `n` (at least one) numbers without decoding them: each
-    /// ends at its first byte under 0x80. Eight bytes are looked at a time:
-    /// their ends are the clear top bits.
-    fn skip_numbers(&mut self, n: usize) -> Result<(), PackedError> {
-        const TOP_BITS: u64 = 0x8080_8080_8080_8080;
-        let mut left = n;
-        let mut at = 0;
-        while let Some(word) = self.bytes[at..].first_chunk::<8>() {
-            let word = u64::from_le_bytes(*word);
-            let mut ends = !word & TOP_BITS;
-            let count = ends.count_ones() as usize;
-            if count < left {
-                left -= count;
-                at += 8;
-                continue;
-            }
-            for _ in 1..left {
-                ends &= ends - 1;
-            }
-            self.bytes = &self.bytes[at + ends.trailing_zeros() as usize / 8 + 1..];
-            return Ok(());
-        }
-        for (k, &byte) in self.bytes[at..].iter().enumerate() {
-            if byte < 0x80 {
-                left -= 1;
-                if left == 0 {
-                    self.bytes = &self.bytes[at + k + 1..];
-                    return Ok(());
-                }
-            }
-        }
-        Err(PackedError("truncated number"))
     }
 
     fn count(&mut self) -> Result<usize, PackedError> {
@@ -264,10 +251,6 @@ const CONTACT_TEXT: usize = 9;
 /// Columns nearly unique per row (source id, customer): written inline as
 /// length + 1 (0 for none) and the bytes, never in a dictionary.
 const INLINE: [usize; 2] = [1, 5];
-/// The numbers of a row after its arrival: end, wait, flags, talk, hold,
-/// after-call work, first response, resolution, sale.
-const NUMBERS_AFTER_ARRIVAL: usize = 9;
-
 fn contact_text(c: &ContactFacts) -> [Option<&str>; CONTACT_TEXT] {
     [
         Some(c.source_system.as_str()),
@@ -369,6 +352,8 @@ impl<'a> ContactView<'a> {
 struct ContactEncoder<'a> {
     names: [Names<'a>; CONTACT_TEXT],
     body: Vec<u8>,
+    /// The row being written after its length (reused row to row).
+    rest: Vec<u8>,
     rows: usize,
     previous_arrival: i64,
 }
@@ -379,28 +364,35 @@ impl<'a> ContactEncoder<'a> {
             self.body.extend_from_slice(CONTACTS_TAG);
             self.body.extend_from_slice(&[0; 8]);
         }
-        let body = &mut self.body;
+        let rest = &mut self.rest;
+        rest.clear();
         for (k, (column, text)) in self.names.iter_mut().zip(c.text).enumerate() {
             match (INLINE.contains(&k), text) {
-                (true, None) => put(body, 0),
+                (true, None) => put(rest, 0),
                 (true, Some(text)) => {
-                    put(body, text.len() as u64 + 1);
-                    body.extend_from_slice(text.as_bytes());
+                    put(rest, text.len() as u64 + 1);
+                    rest.extend_from_slice(text.as_bytes());
                 }
-                (false, _) => put(body, column.code(text)),
+                (false, _) => put(rest, column.code(text)),
             }
         }
+        put_signed(rest, c.end_ms - c.arrival_ms);
+        put_optional(rest, c.wait_ms);
+        put(rest, c.flags);
+        put_signed(rest, c.talk_ms);
+        put_signed(rest, c.hold_ms);
+        put_signed(rest, c.after_work_ms);
+        put_optional(rest, c.first_response_ms.map(|t| t - c.arrival_ms));
+        put_optional(rest, c.resolution_ms.map(|t| t - c.arrival_ms));
+        put_optional(rest, c.sale_minor);
+        let [id, customer] = INLINE.map(|k| c.text[k].map(str::as_bytes));
+        let key = match_key(customer, id.unwrap_or_default());
+        let body = &mut self.body;
+        body.extend_from_slice(&key.to_le_bytes());
         put_signed(body, c.arrival_ms - self.previous_arrival);
         self.previous_arrival = c.arrival_ms;
-        put_signed(body, c.end_ms - c.arrival_ms);
-        put_optional(body, c.wait_ms);
-        put(body, c.flags);
-        put_signed(body, c.talk_ms);
-        put_signed(body, c.hold_ms);
-        put_signed(body, c.after_work_ms);
-        put_optional(body, c.first_response_ms.map(|t| t - c.arrival_ms));
-        put_optional(body, c.resolution_ms.map(|t| t - c.arrival_ms));
-        put_optional(body, c.sale_minor);
+        put(body, rest.len() as u64);
+        body.extend_from_slice(rest);
         self.rows += 1;
     }
 
@@ -522,41 +514,43 @@ impl<'a> StoredContacts<'a> {
 
     fn next_row(&mut self) -> Result<Option<PackedContact<'a>>, PackedError> {
         // Every row wanted: none is stepped over.
-        Ok(self.next_row_if(|_, _, _| true)?.flatten())
+        Ok(self.next_row_if(|_, _| true)?.flatten())
     }
 
-    /// The next row (`None` after the last); a row that `wanted(customer,
-    /// source id, arrival)` refuses is stepped over without decoding its
-    /// other numbers or checking its text (`Some(None)`).
+    /// The next row (`None` after the last); a row that `wanted(match key,
+    /// arrival)` refuses is stepped over unread (`Some(None)`).
     fn next_row_if(
         &mut self,
-        wanted: impl Fn(Option<&[u8]>, &[u8], i64) -> bool,
+        wanted: impl Fn(u32, i64) -> bool,
     ) -> Result<Option<Option<PackedContact<'a>>>, PackedError> {
         if self.remaining == 0 {
             return Ok(None);
         }
         self.remaining -= 1;
         let r = &mut self.reader;
+        let key = r.u32_le()?;
+        let arrival_ms = self.arrival_ms.wrapping_add(r.signed()?);
+        self.arrival_ms = arrival_ms;
+        let len = usize::try_from(r.varint()?)
+            .ok()
+            .filter(|&len| len <= r.bytes.len())
+            .ok_or(PackedError("row longer than the record"))?;
+        let (row, rest) = r.bytes.split_at(len);
+        r.bytes = rest;
+        if !wanted(key, arrival_ms) {
+            return Ok(Some(None));
+        }
+        let r = &mut Reader { bytes: row };
         let mut codes = [0u64; CONTACT_TEXT];
-        let mut inline = [None; CONTACT_TEXT];
+        let mut text = [None; CONTACT_TEXT];
         for (k, code) in codes.iter_mut().enumerate() {
             match INLINE.contains(&k) {
-                true => inline[k] = r.inline()?,
+                true => text[k] = r.inline()?.map(text_of).transpose()?,
                 false => *code = r.varint()?,
             }
         }
-        let Some(id) = inline[INLINE[0]] else {
+        if text[INLINE[0]].is_none() {
             return Err(PackedError("missing required text"));
-        };
-        let arrival_ms = self.arrival_ms.wrapping_add(r.signed()?);
-        self.arrival_ms = arrival_ms;
-        if !wanted(inline[INLINE[1]], id, arrival_ms) {
-            r.skip_numbers(NUMBERS_AFTER_ARRIVAL)?;
-            return Ok(Some(None));
-        }
-        let mut text = [None; CONTACT_TEXT];
-        for k in INLINE {
-            text[k] = inline[k].map(text_of).transpose()?;
         }
         let relative = |v: Option<i64>| v.map(|t| arrival_ms.wrapping_add(t));
         let view = ContactView {
@@ -572,6 +566,9 @@ impl<'a> StoredContacts<'a> {
             resolution_ms: relative(r.optional()?),
             sale_minor: r.optional()?,
         };
+        if !r.bytes.is_empty() {
+            return Err(PackedError("row longer than its values"));
+        }
         Ok(Some(Some(PackedContact { codes, view })))
     }
 
@@ -653,28 +650,52 @@ pub fn append_contacts(
     with_customers: bool,
     table: &mut ContactTable,
 ) -> Result<(), PackedError> {
-    append_contacts_where(bytes, window, with_customers, |_, _| true, table)
+    let every = RowFilter::new(|_| true, |_, _| true);
+    append_contacts_where(bytes, window, with_customers, &every, table)
 }
 
-/// `append_contacts`, only the contacts `keep(customer id, source id)`
-/// accepts, given as they are stored (UTF-8 bytes; checked only for the
-/// rows kept).
-pub fn append_contacts_where(
+/// Which rows of a packed day to read: `key(match key)` must accept a row
+/// for it to be read at all (a row refused here costs a few loads), then
+/// `row(customer id, source id)`.
+pub struct RowFilter<K, R> {
+    key: K,
+    row: R,
+}
+
+impl<K, R> RowFilter<K, R>
+where
+    K: Fn(u32) -> bool,
+    R: Fn(Option<&str>, &str) -> bool,
+{
+    pub fn new(key: K, row: R) -> Self {
+        RowFilter { key, row }
+    }
+}
+
+/// `append_contacts`, only the contacts `filter` accepts.
+pub fn append_contacts_where<K, R>(
     bytes: &[u8],
     (from_ms, to_ms): (i64, i64),
     with_customers: bool,
-    keep: impl Fn(Option<&[u8]>, &[u8]) -> bool,
+    filter: &RowFilter<K, R>,
     table: &mut ContactTable,
-) -> Result<(), PackedError> {
+) -> Result<(), PackedError>
+where
+    K: Fn(u32) -> bool,
+    R: Fn(Option<&str>, &str) -> bool,
+{
     let mut codes: Option<TableCodes> = None;
     let mut rows = StoredContacts::new(bytes)?;
-    let wanted = |customer: Option<&[u8]>, id: &[u8], arrival_ms: i64| {
-        (from_ms..to_ms).contains(&arrival_ms) && keep(customer, id)
-    };
+    let wanted =
+        |key: u32, arrival_ms: i64| (from_ms..to_ms).contains(&arrival_ms) && (filter.key)(key);
     while let Some(row) = rows.next_row_if(wanted)? {
         let Some(c) = row else {
             continue;
         };
+        let [id, customer] = INLINE.map(|k| c.view.text[k]);
+        if !(filter.row)(customer, id.unwrap_or_default()) {
+            continue;
+        }
         let names = &rows.names;
         let codes = match &mut codes {
             Some(codes) => codes,
@@ -703,11 +724,11 @@ pub fn append_contacts_where(
         // Every code checked before the first push: a bad row leaves no half row.
         let row = (
             code_in(&codes.systems, system)?,
-            v.text[INLINE[0]].unwrap_or_default(),
+            id.unwrap_or_default(),
             pick(&codes.channels, chan)?,
             code_in(&codes.queues, queue)?,
             code_in(&codes.kinds, kind)?,
-            v.text[INLINE[1]].filter(|_| with_customers),
+            customer.filter(|_| with_customers),
             code_in(&codes.agents, agent)?,
             code_in(&codes.wrap_ups, wrap_up)?,
             pick(&codes.outcomes, result)?,
@@ -930,32 +951,6 @@ mod tests {
         rows
     }
 
-    proptest::proptest! {
-        /// Stepping over numbers word by word ends where reading them one
-        /// by one does, and fails where that runs out of bytes.
-        #[test]
-        fn skipping_numbers_ends_where_reading_them_does(
-            numbers in proptest::collection::vec(proptest::num::u64::ANY, 0..40),
-            widths in proptest::collection::vec(0u32..64, 40),
-            n in 1usize..40,
-            cut in 0usize..400,
-        ) {
-            let mut bytes = Vec::new();
-            for (v, w) in numbers.iter().zip(&widths) {
-                put(&mut bytes, v >> w);
-            }
-            bytes.truncate(cut.min(bytes.len()));
-            let mut read = Reader { bytes: &bytes };
-            let by_reading = (0..n).try_for_each(|_| read.varint().map(drop)).map(|()| read.bytes.len());
-            let mut skip = Reader { bytes: &bytes };
-            let by_skipping = skip.skip_numbers(n).map(|()| skip.bytes.len());
-            proptest::prop_assert_eq!(by_skipping.is_ok(), by_reading.is_ok());
-            if let (Ok(skipped), Ok(read)) = (by_skipping, by_reading) {
-                proptest::prop_assert_eq!(skipped, read);
-            }
-        }
-    }
-
     #[test]
     fn contacts_round_trip_in_arrival_order() {
         let rows = day();
@@ -991,9 +986,10 @@ mod tests {
             "a contacts day is not an answers day"
         );
         // One row whose source system code points past its (empty)
-        // dictionary: codes 5, source id "x" inline, no customer, ten zeros.
-        let mut row = vec![5, 2, b'x', 5, 5, 5, 0, 5, 5, 5];
-        row.extend([0; 10]);
+        // dictionary: key 0, arrival 0, 19 bytes: codes 5, source id "x"
+        // inline, no customer, nine zeros.
+        let mut row = vec![0, 0, 0, 0, 0, 19, 5, 2, b'x', 5, 5, 5, 0, 5, 5, 5];
+        row.extend([0; 9]);
         let mut unknown_code = CONTACTS_TAG.to_vec();
         unknown_code.extend((12 + row.len() as u64).to_le_bytes());
         unknown_code.extend(row);
@@ -1007,6 +1003,16 @@ mod tests {
 
     fn rows_of(t: &ContactTable) -> Vec<ContactFacts> {
         (0..t.len()).filter_map(|i| t.row(i)).collect()
+    }
+
+    /// The rows of a packed day `filter` keeps, every arrival wanted.
+    fn kept_by(
+        bytes: &[u8],
+        filter: &RowFilter<impl Fn(u32) -> bool, impl Fn(Option<&str>, &str) -> bool>,
+    ) -> Vec<ContactFacts> {
+        let mut table = ContactTable::default();
+        append_contacts_where(bytes, (i64::MIN, i64::MAX), true, filter, &mut table).unwrap();
+        rows_of(&table)
     }
 
     #[test]
@@ -1029,26 +1035,37 @@ mod tests {
         append_contacts(&bytes, window, true, &mut by_append).unwrap();
         assert_eq!(rows_of(&by_push), rows_of(&by_append));
         assert_eq!(rows_of(&by_append).len(), 3);
-        // A row refused by identity is stepped over: the rows after it keep
-        // their own arrival (stored relative to the row before).
+        // A row refused by identity, or unread for its match key, is
+        // stepped over: the rows after it keep their own arrival (stored
+        // relative to the row before).
         let mut four = rows.clone();
         four.push(contact("c4", 1_785_744_000_000 + 10_800_000));
-        let mut kept = ContactTable::default();
-        append_contacts_where(
-            &pack_contacts(&four),
-            (i64::MIN, i64::MAX),
-            true,
-            |_, id| id != "c3 é".as_bytes(),
-            &mut kept,
-        )
-        .unwrap();
+        let packed = pack_contacts(&four);
         let refused = four.remove(2);
         assert_eq!(refused.source_id, "c3 é");
-        assert_eq!(rows_of(&kept), four);
+        let by_identity = RowFilter::new(|_| true, |_, id| id != "c3 é");
+        let refused_key = match_key(
+            refused.customer_id.as_deref().map(str::as_bytes),
+            refused.source_id.as_bytes(),
+        );
+        let by_key = RowFilter::new(|key| key != refused_key, |_, _| true);
+        assert_eq!(kept_by(&packed, &by_identity), four);
+        assert_eq!(kept_by(&packed, &by_key), four);
+        // Keys are of the customer, or of the source id for a contact
+        // without one (c2).
+        assert_eq!(four[1].customer_id, None);
+        let keys: Vec<u32> = [&four[1], &four[2]]
+            .map(|c| {
+                let customer = c.customer_id.as_deref().map(str::as_bytes);
+                match_key(customer, c.source_id.as_bytes())
+            })
+            .into();
+        let two = RowFilter::new(|key| keys.contains(&key), |_, _| true);
+        assert_eq!(kept_by(&packed, &two), [four[1].clone(), four[2].clone()]);
+        let nothing = RowFilter::new(|_| false, |_, _| false);
         for len in 0..bytes.len() {
             let mut table = ContactTable::default();
-            let refused =
-                append_contacts_where(&bytes[..len], (0, 1), true, |_, _| false, &mut table);
+            let refused = append_contacts_where(&bytes[..len], (0, 1), true, &nothing, &mut table);
             assert!(refused.is_err(), "prefix of {len} bytes, every row refused");
         }
         // Without customers, customer and wrap-up code stay empty.

@@ -302,8 +302,10 @@ impl Store {
     {
         // Few rows are kept: one core decodes each day while this one
         // reads the next.
-        self.with_packed_days(CONTACT_DAYS, tenant, packed_day_range(window), |days| {
-            decoded_while_read(days, |day, bytes, table| {
+        let range = packed_day_range(window);
+        let n_days = usize::try_from(range.1 - range.0 + 1).unwrap_or(0);
+        self.with_packed_days(CONTACT_DAYS, tenant, range, |days| {
+            decoded_while_read(days, n_days, |day, bytes, table| {
                 packed::append_contacts_where(bytes, window, with_customers, filter, table)
                     .map_err(|e| invalid_day(CONTACT_DAYS, day, e))
             })
@@ -444,27 +446,33 @@ fn decoded_in_runs(
     Ok(table)
 }
 
-/// Packed `days` decoded on another thread, in day order into one table,
-/// while this one reads them: for reads that keep few rows, whose
-/// decoding keeps pace with reading.
+/// Packed `days` (`n_days` of them at most) decoded on another thread, in
+/// day order into one table, while this one reads them: for reads that
+/// keep few rows, whose decoding keeps pace with reading.
 fn decoded_while_read(
     days: &mut dyn Iterator<Item = StoreResult<TwoIntegersAndBlob>>,
+    n_days: usize,
     decode: impl Fn(i64, &[u8], &mut ContactTable) -> StoreResult<()> + Sync,
 ) -> StoreResult<ContactTable> {
     std::thread::scope(|scope| {
-        let (sender, received) = std::sync::mpsc::channel::<(i64, Vec<u8>)>();
+        let (sender, received) = std::sync::mpsc::channel::<TwoIntegersAndBlob>();
         let decode = &decode;
         let decoder = scope.spawn(move || {
             let mut table = ContactTable::default();
-            for (day, bytes) in received {
+            for (day, n_rows, bytes) in received {
+                // Room for every row of the window, guessed from the first
+                // day's: reserved, not written, so an unused page costs
+                // nothing, and the columns are never copied to grow.
+                if table.is_empty() {
+                    table.reserve(usize::try_from(n_rows).unwrap_or(0) * n_days);
+                }
                 decode(day, &bytes, &mut table)?;
             }
             Ok(table)
         });
-        for row in days {
-            let (day, _, bytes) = row?;
+        for day in days {
             // The decoder stopped on a bad day: its error is the answer.
-            if sender.send((day, bytes)).is_err() {
+            if sender.send(day?).is_err() {
                 break;
             }
         }

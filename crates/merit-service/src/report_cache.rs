@@ -15,8 +15,10 @@ use crate::{Clock, ServiceError};
 use jiff::civil::Date;
 use merit_domain::TenantId;
 use merit_domain::metrics::cache::CachedDay;
-use merit_domain::metrics::compute::{FromRows, Projection, RowJob, SharedVerdicts, from_rows};
-use merit_domain::metrics::cores::{both, on_cores};
+use merit_domain::metrics::compute::{
+    Cells, Counting, FromRows, Projection, RowJob, SharedVerdicts, from_rows_counting,
+};
+use merit_domain::metrics::cores::on_cores;
 use merit_domain::metrics::fast_hash::{FastSet, bytes_hash};
 use merit_domain::metrics::packed::RowFilter;
 use merit_domain::metrics::{ContactTable, Frame, Kpi, OrgView, ZoneRule};
@@ -268,7 +270,6 @@ fn differences<'s>(
         is_added[i] = true;
     }
     let is_not_added: Vec<bool> = is_added.iter().map(|added| !added).collect();
-    let (before, added_only) = both(|| after.select(&is_not_added), || after.select(&is_added));
     let mut by_projection: BTreeMap<&str, Vec<&StaleCachedDay>> = BTreeMap::new();
     for day in stale {
         by_projection.entry(&day.projection).or_default().push(day);
@@ -281,29 +282,45 @@ fn differences<'s>(
             None => dropped.extend(days),
         }
     }
-    // Every plan's three passes (FCR by repeat contact over the touched
-    // contacts before and after, the other KPIs over the added ones) on
-    // every core: FCR is one job of one pass and would keep a core idle.
-    const PASSES: usize = 3;
-    // FCR verdicts are worked out once per table, whichever plan asks first.
-    let verdicts: [SharedVerdicts; PASSES] = Default::default();
-    let passes = on_cores(plans.len() * PASSES, |k| {
-        let plan = &plans[k / PASSES];
-        let (rows, jobs) = [
-            (&before, &plan.repeat_jobs),
-            (after, &plan.repeat_jobs),
-            (&added_only, &plan.own_jobs),
-        ][k % PASSES];
-        if jobs.is_empty() {
-            return Vec::new();
-        }
+    // One frame per plan over every touched contact, and its cells.
+    let frames = on_cores(plans.len(), |k| {
+        let plan = &plans[k];
         let rule = match plan.projection.agent_zones {
             true => ZoneRule::Agent,
             false => ZoneRule::Queue,
         };
-        let frame = Frame::in_zones(rows, &[], org, plan.period, as_of_ms, rule)
-            .sharing_verdicts(&verdicts[k % PASSES]);
-        from_rows(&frame, jobs, plan.projection)
+        let frame = Frame::in_zones(after, &[], org, plan.period, as_of_ms, rule);
+        let cells = Cells::new(&frame, plan.projection);
+        (frame, cells)
+    });
+    // Every plan's three passes over its frame (FCR by repeat contact over
+    // the touched contacts before and after, the other KPIs over the added
+    // ones) on every core: FCR is one job of one pass and would keep a
+    // core idle. FCR verdicts are worked out once per set of rows, by
+    // whichever plan asks first.
+    const PASSES: usize = 3;
+    let (verdicts_before, verdicts_after) = (SharedVerdicts::default(), SharedVerdicts::default());
+    let countings = [
+        Counting {
+            only: Some(&is_not_added),
+            verdicts: Some(&verdicts_before),
+        },
+        Counting {
+            only: None,
+            verdicts: Some(&verdicts_after),
+        },
+        Counting {
+            only: Some(&is_added),
+            verdicts: None,
+        },
+    ];
+    let passes = on_cores(plans.len() * PASSES, |k| {
+        let (plan, (frame, cells)) = (&plans[k / PASSES], &frames[k / PASSES]);
+        let jobs = [&plan.repeat_jobs, &plan.repeat_jobs, &plan.own_jobs][k % PASSES];
+        match jobs.is_empty() {
+            true => Vec::new(),
+            false => from_rows_counting(frame, jobs, Some(cells), countings[k % PASSES]),
+        }
     });
     let nothing = FromRows::Days(Default::default());
     let empty = CachedDay::default();

@@ -198,18 +198,35 @@ pub struct Frame<'a> {
     /// "Now" for the report: versions recorded later are ignored, FCR windows
     /// not closed by then are provisional, cancellations after it not seen.
     pub as_of_ms: i64,
-    /// FCR verdicts shared with the other frames on the same table.
-    shared_verdicts: Option<&'a SharedVerdicts>,
 }
 
 /// Per-contact FCR verdicts (`fcr_verdicts`).
 type Verdicts = Vec<(Option<bool>, bool)>;
 
-/// The FCR verdicts of one table, worked out once per set of FCR options
-/// for every frame built on that table (one per zone rule): they depend on
-/// the contacts and "now", not on how a frame groups them.
+/// The FCR verdicts of some rows of one table, worked out once per set of
+/// FCR options for every pass that counts those rows, whichever frame it
+/// is on (one per zone rule): they depend on the contacts and "now", not
+/// on how a frame groups them.
 #[derive(Default)]
 pub struct SharedVerdicts(std::sync::Mutex<HashMap<VerdictsKey, Arc<Verdicts>>>);
+
+/// The contact rows of a frame a pass counts (`from_rows_counting`), and
+/// where FCR verdicts over them are shared.
+#[derive(Clone, Copy, Default)]
+pub struct Counting<'c> {
+    /// The rows marked `true`; every row when `None`. A survey answer to
+    /// a contact is counted with its contact; agent days always.
+    pub only: Option<&'c [bool]>,
+    /// Shared with every pass counting the same rows of the same table.
+    pub verdicts: Option<&'c SharedVerdicts>,
+}
+
+impl Counting<'_> {
+    fn counts(&self, row: usize) -> bool {
+        self.only
+            .is_none_or(|only| only.get(row).copied().unwrap_or(false))
+    }
+}
 
 /// What FCR verdicts depend on besides the contacts (`fcr_verdicts` reads
 /// nothing else): window days, transfer grace seconds, matching rule, "now".
@@ -394,21 +411,14 @@ impl<'a> Frame<'a> {
             from,
             to,
             as_of_ms,
-            shared_verdicts: None,
         }
     }
 
-    /// This frame, its FCR verdicts taken from (or left in) `shared`, which
-    /// every frame using it must build on the same table.
-    pub fn sharing_verdicts(mut self, shared: &'a SharedVerdicts) -> Self {
-        self.shared_verdicts = Some(shared);
-        self
-    }
-
-    fn fcr_verdicts(&self, o: &KpiOptions) -> Arc<Verdicts> {
+    /// The FCR verdicts of the rows `counting` counts.
+    fn fcr_verdicts(&self, o: &KpiOptions, counting: Counting) -> Arc<Verdicts> {
         let key = verdicts_key(o, self.as_of_ms);
-        let work = || Arc::new(fcr_verdicts(self.table, key));
-        let Some(shared) = self.shared_verdicts else {
+        let work = || Arc::new(fcr_verdicts(self.table, key, counting));
+        let Some(shared) = counting.verdicts else {
             return work();
         };
         // Held while working: a second frame asking waits for the first's verdicts.
@@ -628,17 +638,29 @@ impl<'h> Versions<'h, '_> {
     }
 }
 
-/// Per-contact FCR verdicts under one set of options: `Some(true)` resolved
-/// (no repeat), `Some(false)` repeated, `None` not counted; and whether the
+/// Per-contact FCR verdicts under one set of options, among the rows
+/// `counting` counts (the others are not there): `Some(true)` resolved (no
+/// repeat), `Some(false)` repeated, `None` not counted; and whether the
 /// window was still open at `as_of_ms`.
 fn fcr_verdicts(
     t: &ContactTable,
     (window_days, grace_s, fcr_match, as_of_ms): VerdictsKey,
+    counting: Counting,
 ) -> Verdicts {
     let window_ms = window_days * 86_400_000;
     let grace_ms = grace_s * 1000;
-    // Each customer's contacts together, in order of arrival.
-    let by_customer = t.customer.grouped(&t.arrival_ms);
+    // Each customer's counted contacts together, in order of arrival.
+    let mut by_customer = t.customer.grouped(&t.arrival_ms);
+    if counting.only.is_some() {
+        let mut counted_before = false;
+        by_customer.retain_mut(|(i, same_customer)| {
+            counted_before &= *same_customer;
+            *same_customer = counted_before;
+            let counted = counting.counts(*i);
+            counted_before |= counted;
+            counted
+        });
+    }
     let mut verdicts = vec![(None, false); t.len()];
     for (k, &(i, _)) in by_customer.iter().enumerate() {
         if t.outcome[i] != Outcome::Handled {
@@ -1029,16 +1051,20 @@ pub fn parts_except(
     skip: &HashSet<Date>,
 ) -> Vec<Part> {
     let mut out = Vec::new();
-    each_part(frame, history, pinned, skip, |part| out.push(part));
+    let every_row = Counting::default();
+    each_part(frame, history, (pinned, skip), every_row, |part| {
+        out.push(part)
+    });
     out
 }
 
-/// Hands each part of `parts_except` to `out`, in the same order.
+/// Hands each part of `parts_except` (of the rows `counting` counts) to
+/// `out`, in the same order.
 fn each_part(
     frame: &Frame,
     history: &DefinitionHistory,
-    pinned: Option<i64>,
-    skip: &HashSet<Date>,
+    (pinned, skip): (Option<i64>, &HashSet<Date>),
+    counting: Counting,
     mut out: impl FnMut(Part),
 ) {
     let Some(first) = history.versions.first() else {
@@ -1055,6 +1081,9 @@ fn each_part(
     };
     if kpi.from_surveys() {
         for (s, answer) in frame.surveys.iter().enumerate() {
+            if answer.contact_row.is_some_and(|row| !counting.counts(row)) {
+                continue;
+            }
             let day = frame.survey_local[s].0;
             let Some(v) = versions.on(day) else { continue };
             if let Some((numerator, denominator)) = survey_part(kpi, &v.options, answer) {
@@ -1090,12 +1119,15 @@ fn each_part(
     let t = frame.table;
     let mut fcr: HashMap<i64, Arc<Verdicts>> = HashMap::default();
     for i in 0..t.len() {
+        if !counting.counts(i) {
+            continue;
+        }
         let day = frame.local_day[i];
         let Some(v) = versions.on(day) else { continue };
         let part = if kpi == Kpi::FcrRepeat {
             let verdicts = fcr
                 .entry(v.version)
-                .or_insert_with(|| frame.fcr_verdicts(&v.options));
+                .or_insert_with(|| frame.fcr_verdicts(&v.options, counting));
             verdicts[i].0.map(|resolved| (resolved as i64, 1))
         } else {
             contact_part(kpi, &v.options, t, i)
@@ -1651,15 +1683,15 @@ impl Cells {
     }
 }
 
-/// Folds the parts of `parts_except` into per-day cache aggregates, by
-/// version and local day, keeping the attributes of `cells`' projection
-/// (the parts are not kept).
-pub fn to_cache(
+/// Folds the parts of `parts_except` (of the rows `counting` counts) into
+/// per-day cache aggregates, by version and local day, keeping the
+/// attributes of `cells`' projection (the parts are not kept).
+fn to_cache(
     frame: &Frame,
     history: &DefinitionHistory,
-    pinned: Option<i64>,
-    skip: &HashSet<Date>,
+    job: (Option<i64>, &HashSet<Date>),
     cells: &Cells,
+    counting: Counting,
 ) -> HashMap<(i64, Date), CachedDay> {
     use crate::metrics::cache::CacheEntry;
     // Per cell, its entry, filed under the version of its first part (a
@@ -1667,7 +1699,7 @@ pub fn to_cache(
     // coded in order of first use.
     let mut sums: Vec<Option<CacheEntry>> = vec![None; cells.keys.len()];
     let mut days: HashMap<(i64, Date), (NamesByAddress, Vec<u32>)> = HashMap::default();
-    each_part(frame, history, pinned, skip, |part| {
+    each_part(frame, history, job, counting, |part| {
         let cell = cells.of(part.source);
         let Some(slot) = sums.get_mut(cell as usize) else {
             return;
@@ -1731,11 +1763,30 @@ pub fn from_rows(frame: &Frame, jobs: &[RowJob], projection: Projection) -> Vec<
         .iter()
         .any(|(h, _, _)| h.versions.first().is_some_and(|v| cacheable(v.kpi)));
     let cells = cached.then(|| Cells::new(frame, projection));
-    let work = |(history, pinned, skip): &RowJob| match (history.versions.first(), &cells) {
-        (Some(v), Some(cells)) if cacheable(v.kpi) => {
-            FromRows::Days(to_cache(frame, history, *pinned, skip, cells))
+    from_rows_counting(frame, jobs, cells.as_ref(), Counting::default())
+}
+
+/// `from_rows` over the rows `counting` counts, with the frame's `cells`
+/// of the projection (needed for the `cacheable` jobs) made beforehand:
+/// several passes over one frame, each counting other rows, share them.
+pub fn from_rows_counting(
+    frame: &Frame,
+    jobs: &[RowJob],
+    cells: Option<&Cells>,
+    counting: Counting,
+) -> Vec<FromRows> {
+    let work = |(history, pinned, skip): &RowJob| {
+        let job = (*pinned, skip);
+        match (history.versions.first(), cells) {
+            (Some(v), Some(cells)) if cacheable(v.kpi) => {
+                FromRows::Days(to_cache(frame, history, job, cells, counting))
+            }
+            _ => {
+                let mut parts = Vec::new();
+                each_part(frame, history, job, counting, |part| parts.push(part));
+                FromRows::Parts(parts)
+            }
         }
-        _ => FromRows::Parts(parts_except(frame, history, *pinned, skip)),
     };
     // The costliest first (repeat-contact FCR sorts every contact by
     // customer), so no core is left with it at the end.
@@ -1774,6 +1825,71 @@ mod tests {
             "agent@zones",
         ] {
             assert_eq!(Projection::parse(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn fcr_verdicts_counting_some_rows_are_those_of_a_table_of_those_rows() {
+        use crate::metrics::table::ContactFacts;
+        use crate::organisation::Channel;
+        // Four customers' contacts and some without a customer, an hour
+        // apart, taken in turn; a one-day window, so most have a repeat.
+        let contact = |n: i64| ContactFacts {
+            source_system: "acd".into(),
+            source_id: format!("c{n}"),
+            channel: Channel::VoiceInbound,
+            queue_id: None,
+            contact_type: None,
+            customer_id: (n % 5 != 4).then(|| format!("cust{}", n % 5)),
+            agent_id: None,
+            wrap_up_code: None,
+            arrival_ms: n * 3_600_000,
+            end_ms: n * 3_600_000 + 600_000,
+            outcome: Outcome::Handled,
+            wait_ms: None,
+            answered: true,
+            talk_ms: 600_000,
+            hold_ms: 0,
+            after_work_ms: 0,
+            transferred: false,
+            first_response_ms: None,
+            resolution_ms: None,
+            sale_minor: None,
+            sale_cancelled: false,
+        };
+        let rows: Vec<ContactFacts> = (0..60).map(contact).collect();
+        let mut whole = ContactTable::default();
+        for c in &rows {
+            whole.push(c.clone());
+        }
+        let key = (1, 0, FcrMatch::AnyContact, 0);
+        // Leaving out every third row, each customer's first rows (so a
+        // group starts with a row left out), or all but a few.
+        let masks: [Vec<bool>; 3] = [
+            (0..60).map(|n| n % 3 != 0).collect(),
+            (0..60).map(|n| n >= 10).collect(),
+            (0..60).map(|n| n % 7 == 2 || n % 11 == 0).collect(),
+        ];
+        for only in &masks {
+            let counting = Counting {
+                only: Some(only),
+                verdicts: None,
+            };
+            let counted = fcr_verdicts(&whole, key, counting);
+            let mut alone = ContactTable::default();
+            for (c, _) in rows.iter().zip(only).filter(|(_, counted)| **counted) {
+                alone.push(c.clone());
+            }
+            let by_alone = fcr_verdicts(&alone, key, Counting::default());
+            let kept: Vec<_> = (0..60).filter(|&i| only[i]).map(|i| counted[i]).collect();
+            assert_eq!(kept, by_alone);
+            assert!(kept.iter().any(|v| v.0 == Some(false)));
+            assert!(kept.iter().any(|v| v.0 == Some(true)));
+            assert!(
+                (0..60)
+                    .filter(|&i| !only[i])
+                    .all(|i| counted[i].0.is_none())
+            );
         }
     }
 

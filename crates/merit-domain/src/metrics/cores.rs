@@ -47,19 +47,6 @@ pub fn over_shares<T: Send>(len: usize, work: impl Fn(Range<usize>) -> T + Sync)
     })
 }
 
-/// `a()` and `b()` at once, `b` on a thread of its own. A panic in either
-/// is raised again here.
-pub fn both<A: Send, B: Send>(
-    a: impl FnOnce() -> A + Send,
-    b: impl FnOnce() -> B + Send,
-) -> (A, B) {
-    std::thread::scope(|scope| {
-        let b = scope.spawn(b);
-        let a = a();
-        (a, b.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-    })
-}
-
 /// The number of cores `on_cores` uses.
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -79,15 +66,6 @@ mod tests {
         assert_eq!(runs.into_inner(), 1_000);
         assert_eq!(squares, (0..1_000).map(|k| k * k).collect::<Vec<_>>());
         assert!(on_cores(0, |k| k).is_empty());
-    }
-
-    #[test]
-    fn both_gives_each_result_in_its_place() {
-        let text = String::from("b");
-        assert_eq!(
-            both(|| 1 + 1, || text.clone() + "oth"),
-            (2, "both".to_owned())
-        );
     }
 
     #[test]

@@ -134,12 +134,6 @@ impl HashedTexts {
         self.texts.push(text.unwrap_or_default());
     }
 
-    /// Pushes `other`'s row `i` (none past its end), its hash copied.
-    pub fn push_row_of(&mut self, other: &HashedTexts, i: usize) {
-        self.hash.push(other.hash.get(i).copied().unwrap_or(0));
-        self.texts.push(other.get(i).unwrap_or_default());
-    }
-
     pub fn get(&self, i: usize) -> Option<&str> {
         match self.hash.get(i)? {
             0 => None,
@@ -421,59 +415,6 @@ impl ContactTable {
         self.sale_cancelled.reserve(n);
     }
 
-    /// The rows `keep` marks, in order, as a table of their own (with the
-    /// same dictionaries).
-    pub fn select(&self, keep: &[bool]) -> ContactTable {
-        fn kept<T: Copy>(column: &[T], keep: &[bool], rows: usize) -> Vec<T> {
-            let mut kept = Vec::with_capacity(rows);
-            kept.extend(
-                column
-                    .iter()
-                    .zip(keep)
-                    .filter(|(_, k)| **k)
-                    .map(|(v, _)| *v),
-            );
-            kept
-        }
-        let rows = keep.iter().filter(|k| **k).count();
-        let mut table = ContactTable {
-            source_system: kept(&self.source_system, keep, rows),
-            channel: kept(&self.channel, keep, rows),
-            queue: kept(&self.queue, keep, rows),
-            contact_type: kept(&self.contact_type, keep, rows),
-            agent: kept(&self.agent, keep, rows),
-            wrap_up: kept(&self.wrap_up, keep, rows),
-            arrival_ms: kept(&self.arrival_ms, keep, rows),
-            end_ms: kept(&self.end_ms, keep, rows),
-            outcome: kept(&self.outcome, keep, rows),
-            wait_ms: kept(&self.wait_ms, keep, rows),
-            answered: kept(&self.answered, keep, rows),
-            talk_ms: kept(&self.talk_ms, keep, rows),
-            hold_ms: kept(&self.hold_ms, keep, rows),
-            after_work_ms: kept(&self.after_work_ms, keep, rows),
-            transferred: kept(&self.transferred, keep, rows),
-            first_response_ms: kept(&self.first_response_ms, keep, rows),
-            resolution_ms: kept(&self.resolution_ms, keep, rows),
-            sale_minor: kept(&self.sale_minor, keep, rows),
-            sale_cancelled: kept(&self.sale_cancelled, keep, rows),
-            source_systems: self.source_systems.clone(),
-            queues: self.queues.clone(),
-            contact_types: self.contact_types.clone(),
-            agents: self.agents.clone(),
-            wrap_ups: self.wrap_ups.clone(),
-            ..ContactTable::default()
-        };
-        table.source_id.reserve(rows, TEXT_BYTES);
-        table.customer.reserve(rows);
-        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
-            table
-                .source_id
-                .push(self.source_id.get(i).unwrap_or_default());
-            table.customer.push_row_of(&self.customer, i);
-        }
-        table
-    }
-
     /// Row `i` as it was pushed (`None` past the end); a stored −1 reads
     /// back as "none", as the columns keep it.
     pub fn row(&self, i: usize) -> Option<ContactFacts> {
@@ -735,40 +676,5 @@ mod tests {
             (&texts[2], texts.get(3), texts.len()),
             ("contact é", None, 3)
         );
-    }
-    #[test]
-    fn a_selection_keeps_the_marked_rows_in_order_as_they_were() {
-        let facts = |n: i64| ContactFacts {
-            source_system: format!("sys{}", n % 2),
-            source_id: format!("c{n}"),
-            channel: Channel::ALL[n as usize % Channel::ALL.len()],
-            queue_id: (n != 2).then(|| format!("q{n}")),
-            contact_type: Some("billing".into()),
-            customer_id: (n % 3 != 0).then(|| format!("cust{n}")),
-            agent_id: Some(format!("ag{n}")),
-            wrap_up_code: None,
-            arrival_ms: 1_000 * n,
-            end_ms: 2_000 * n,
-            outcome: Outcome::Handled,
-            wait_ms: (n != 1).then_some(n),
-            answered: n % 2 == 0,
-            talk_ms: 10 * n,
-            hold_ms: n,
-            after_work_ms: 3 * n,
-            transferred: n == 3,
-            first_response_ms: None,
-            resolution_ms: Some(n),
-            sale_minor: (n == 4).then_some(1_999),
-            sale_cancelled: false,
-        };
-        let mut table = ContactTable::default();
-        for n in 0..5 {
-            table.push(facts(n));
-        }
-        let selected = table.select(&[false, true, true, false, true]);
-        assert_eq!(selected.len(), 3);
-        let rows: Vec<ContactFacts> = (0..4).filter_map(|i| selected.row(i)).collect();
-        assert_eq!(rows, vec![facts(1), facts(2), facts(4)]);
-        assert_eq!(selected.customer.hash[0], table.customer.hash[1]);
     }
 }

@@ -70,6 +70,7 @@ impl Hasher for FastHasher {
 
 /// The hash of some bytes (a text's): what the engine's tables keep per row
 /// to group and find texts without comparing them.
+#[inline]
 pub fn bytes_hash(bytes: &[u8]) -> u64 {
     let mut hasher = FastHasher::default();
     hasher.write(bytes);

@@ -61,10 +61,12 @@ pub fn match_key(customer: Option<&[u8]>, source_id: &[u8]) -> u32 {
     (bytes_hash(customer.unwrap_or(source_id)) >> 32) as u32
 }
 
+#[inline]
 fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
 
+#[inline]
 fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
@@ -126,6 +128,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     fn u32_le(&mut self) -> Result<u32, PackedError> {
         let (word, rest) = self
             .bytes
@@ -159,10 +162,12 @@ impl<'a> Reader<'a> {
         Err(PackedError("truncated number"))
     }
 
+    #[inline]
     fn signed(&mut self) -> Result<i64, PackedError> {
         self.varint().map(unzigzag)
     }
 
+    #[inline]
     fn optional(&mut self) -> Result<Option<i64>, PackedError> {
         Ok(match self.varint()? {
             0 => None,
@@ -172,6 +177,7 @@ impl<'a> Reader<'a> {
 
     /// Inline text: length + 1 (0 for none), then the bytes, not yet
     /// checked to be UTF-8 (`text_of`).
+    #[inline]
     fn inline(&mut self) -> Result<Option<&'a [u8]>, PackedError> {
         let Some(len) = self.varint()?.checked_sub(1) else {
             return Ok(None);
@@ -215,6 +221,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Inline text's bytes as text.
+#[inline]
 fn text_of(bytes: &[u8]) -> Result<&str, PackedError> {
     std::str::from_utf8(bytes).map_err(|_| PackedError("text is not UTF-8"))
 }

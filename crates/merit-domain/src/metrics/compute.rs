@@ -421,7 +421,7 @@ impl<'a> Frame<'a> {
         let Some(shared) = counting.verdicts else {
             return work();
         };
-        // Held while working: a second frame asking waits for the first's verdicts.
+        // Held while working: a second pass asking waits for the first's verdicts.
         let mut verdicts = shared.0.lock().unwrap_or_else(|e| e.into_inner());
         verdicts.entry(key).or_insert_with(work).clone()
     }
@@ -1050,11 +1050,18 @@ pub fn parts_except(
     pinned: Option<i64>,
     skip: &HashSet<Date>,
 ) -> Vec<Part> {
+    parts_counting(frame, history, (pinned, skip), Counting::default())
+}
+
+/// `parts_except` of the rows `counting` counts.
+fn parts_counting(
+    frame: &Frame,
+    history: &DefinitionHistory,
+    job: (Option<i64>, &HashSet<Date>),
+    counting: Counting,
+) -> Vec<Part> {
     let mut out = Vec::new();
-    let every_row = Counting::default();
-    each_part(frame, history, (pinned, skip), every_row, |part| {
-        out.push(part)
-    });
+    each_part(frame, history, job, counting, |part| out.push(part));
     out
 }
 
@@ -1781,11 +1788,7 @@ pub fn from_rows_counting(
             (Some(v), Some(cells)) if cacheable(v.kpi) => {
                 FromRows::Days(to_cache(frame, history, job, cells, counting))
             }
-            _ => {
-                let mut parts = Vec::new();
-                each_part(frame, history, job, counting, |part| parts.push(part));
-                FromRows::Parts(parts)
-            }
+            _ => FromRows::Parts(parts_counting(frame, history, job, counting)),
         }
     };
     // The costliest first (repeat-contact FCR sorts every contact by

@@ -258,6 +258,7 @@ const CONTACT_TEXT: usize = 9;
 /// Columns nearly unique per row (source id, customer): written inline as
 /// length + 1 (0 for none) and the bytes, never in a dictionary.
 const INLINE: [usize; 2] = [1, 5];
+
 fn contact_text(c: &ContactFacts) -> [Option<&str>; CONTACT_TEXT] {
     [
         Some(c.source_system.as_str()),

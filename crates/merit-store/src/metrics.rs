@@ -18,7 +18,6 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sqlx::AssertSqlSafe;
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 const SELECT_DEFINITIONS: &str = "SELECT name, version, kpi, effective_from, options_json, recorded_ms, recorded_on, recorded_by, reason
     FROM kpi_definitions WHERE tenant_id = $1 ORDER BY name, version";
@@ -279,10 +278,7 @@ impl Store {
         let days = self
             .packed_days(CONTACT_DAYS, tenant, packed_day_range(window))
             .await?;
-        // Every row is decoded, so days cost about their rows: a run of
-        // days per core, each into a table of its own.
-        let runs = cores::over_shares(days.len(), |run| run);
-        decoded_in_runs(&days, &runs, |day, bytes, table| {
+        decoded_in_runs(&days, |day, bytes, table| {
             packed::append_contacts(bytes, window, with_customers, table)
                 .map_err(|e| invalid_day(CONTACT_DAYS, day, e))
         })
@@ -415,23 +411,22 @@ impl Store {
     }
 }
 
-/// Packed `days` decoded on every core, each run of `runs` (in day order,
-/// covering every day) into a table of its own; the tables appended in
-/// day order. The first run's table has room for every row.
+/// Packed `days` decoded on every core. Every row is decoded, so days cost
+/// about their rows: a run of days per core, each into a table of its
+/// own; the tables appended in day order. The first run's table has room
+/// for every row.
 fn decoded_in_runs(
     days: &[(i64, i64, Vec<u8>)],
-    runs: &[Range<usize>],
     decode: impl Fn(i64, &[u8], &mut ContactTable) -> StoreResult<()> + Sync,
 ) -> StoreResult<ContactTable> {
     let rows_in = |run: &[(i64, i64, Vec<u8>)]| run.iter().map(|(_, n, _)| *n as usize).sum();
-    let decoded = cores::on_cores(runs.len(), |k| -> StoreResult<ContactTable> {
-        let run = &days[runs[k].clone()];
+    let decoded = cores::over_shares(days.len(), |run| -> StoreResult<ContactTable> {
         let mut table = ContactTable::default();
-        table.reserve(match k {
+        table.reserve(match run.start {
             0 => rows_in(days),
-            _ => rows_in(run),
+            _ => rows_in(&days[run.clone()]),
         });
-        for (day, _, bytes) in run {
+        for (day, _, bytes) in &days[run] {
             decode(*day, bytes, &mut table)?;
         }
         Ok(table)

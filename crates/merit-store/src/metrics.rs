@@ -294,7 +294,7 @@ impl Store {
     ) -> StoreResult<ContactTable>
     where
         K: Fn(u32) -> bool + Sync,
-        R: Fn(Option<&str>, &str) -> bool + Sync,
+        R: Fn(Option<(&str, u64)>, &str) -> bool + Sync,
     {
         // Few rows are kept: one core decodes each day while this one
         // reads the next.
@@ -441,41 +441,106 @@ fn decoded_in_runs(
     Ok(table)
 }
 
-/// Packed `days` (`n_days` of them at most) decoded on another thread, in
-/// day order into one table, while this one reads them: for reads that
-/// keep few rows, whose decoding keeps pace with reading.
+/// Packed `days` (`n_days` of them at most) decoded in day order into one
+/// table: for reads that keep few rows. Another thread decodes each day
+/// from the front while this one reads the next; when the read ends, this
+/// one decodes the later half of the days still waiting, into a table of
+/// its own that follows the other's.
 fn decoded_while_read(
     days: &mut dyn Iterator<Item = StoreResult<TwoIntegersAndBlob>>,
     n_days: usize,
     decode: impl Fn(i64, &[u8], &mut ContactTable) -> StoreResult<()> + Sync,
 ) -> StoreResult<ContactTable> {
-    std::thread::scope(|scope| {
-        let (sender, received) = std::sync::mpsc::channel::<TwoIntegersAndBlob>();
-        let decode = &decode;
-        let decoder = scope.spawn(move || {
-            let mut table = ContactTable::default();
-            for (day, n_rows, bytes) in received {
-                // Room for every row of the window, guessed from the first
-                // day's: reserved, not written, so an unused page costs
-                // nothing, and the columns are never copied to grow.
-                if table.is_empty() {
-                    table.reserve(usize::try_from(n_rows).unwrap_or(0) * n_days);
-                }
-                decode(day, &bytes, &mut table)?;
+    let decode_run = |run: &mut dyn Iterator<Item = TwoIntegersAndBlob>,
+                      days_in_run: usize|
+     -> StoreResult<ContactTable> {
+        let mut table = ContactTable::default();
+        for (day, n_rows, bytes) in run {
+            // Room for every row of the run, guessed from its first day's:
+            // reserved, not written, so an unused page costs nothing, and
+            // the columns are never copied to grow.
+            if table.is_empty() {
+                table.reserve(usize::try_from(n_rows).unwrap_or(0) * days_in_run);
             }
-            Ok(table)
-        });
+            decode(day, &bytes, &mut table)?;
+        }
+        Ok(table)
+    };
+    let waiting = DayQueue::default();
+    std::thread::scope(|scope| {
+        let decoder =
+            scope.spawn(|| decode_run(&mut std::iter::from_fn(|| waiting.next()), n_days));
+        let mut read = Ok(());
         for day in days {
+            match day {
+                Ok(day) => waiting.push(day),
+                Err(e) => {
+                    read = Err(e);
+                    break;
+                }
+            }
             // The decoder stopped on a bad day: its error is the answer.
-            if sender.send(day?).is_err() {
+            if decoder.is_finished() {
                 break;
             }
         }
-        drop(sender);
-        decoder
+        let later = waiting.finish();
+        let later_days = later.len();
+        let later_table = decode_run(&mut later.into_iter(), later_days);
+        let mut table = decoder
             .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        read?;
+        table.append(later_table?);
+        Ok(table)
     })
+}
+
+/// Days read and not yet decoded, for `decoded_while_read`.
+#[derive(Default)]
+struct DayQueue {
+    state: std::sync::Mutex<(std::collections::VecDeque<TwoIntegersAndBlob>, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl DayQueue {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, (std::collections::VecDeque<TwoIntegersAndBlob>, bool)> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, day: TwoIntegersAndBlob) {
+        self.lock().0.push_back(day);
+        self.changed.notify_one();
+    }
+
+    /// The first day waiting, once there is one; `None` when the read has
+    /// ended and none is left.
+    fn next(&self) -> Option<TwoIntegersAndBlob> {
+        let mut state = self.lock();
+        loop {
+            if let Some(day) = state.0.pop_front() {
+                return Some(day);
+            }
+            if state.1 {
+                return None;
+            }
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Ends the read: the later half of the days still waiting is taken
+    /// away (in day order), the rest left for `next`.
+    fn finish(&self) -> Vec<TwoIntegersAndBlob> {
+        let mut state = self.lock();
+        state.1 = true;
+        let keep = state.0.len().div_ceil(2);
+        let later = state.0.split_off(keep).into();
+        drop(state);
+        self.changed.notify_one();
+        later
+    }
 }
 
 /// The UTC days a window `[from_ms, to_ms)` touches.
@@ -833,4 +898,66 @@ pub struct StaleCachedDay {
     pub projection: String,
     pub day: jiff::civil::Date,
     pub aggregates: Vec<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use merit_domain::metrics::ContactFacts;
+
+    fn contact(day: i64, k: i64) -> ContactFacts {
+        let arrival_ms = day * 86_400_000 + k * 60_000;
+        ContactFacts {
+            source_system: "acd".into(),
+            source_id: format!("d{day}-{k}"),
+            channel: Channel::VoiceInbound,
+            queue_id: Some(format!("q{}", k % 3)),
+            contact_type: Some("bill_query".into()),
+            customer_id: Some(format!("cust{}", k % 7)),
+            agent_id: Some(format!("ag{}", (day + k) % 5)),
+            wrap_up_code: None,
+            arrival_ms,
+            end_ms: arrival_ms + 300_000,
+            outcome: Outcome::Handled,
+            wait_ms: Some(k * 1_000),
+            answered: true,
+            talk_ms: 200_000,
+            hold_ms: 0,
+            after_work_ms: 30_000,
+            transferred: false,
+            first_response_ms: None,
+            resolution_ms: None,
+            sale_minor: None,
+            sale_cancelled: false,
+        }
+    }
+
+    /// Days read far quicker than they are decoded (from memory), so that
+    /// this thread takes the later half of them: the table is still the
+    /// days' rows in day order, and a bad day is the answer.
+    #[test]
+    fn days_decoded_while_read_are_every_row_in_day_order() {
+        let days: Vec<(i64, Vec<ContactFacts>)> = (20_000..20_040)
+            .map(|day| (day, (0..50).map(|k| contact(day, k)).collect()))
+            .collect();
+        let packed: Vec<TwoIntegersAndBlob> = days
+            .iter()
+            .map(|(day, rows)| (*day, rows.len() as i64, packed::pack_contacts(rows)))
+            .collect();
+        let decode = |_: i64, bytes: &[u8], table: &mut ContactTable| {
+            packed::append_contacts(bytes, (i64::MIN, i64::MAX), true, table)
+                .map_err(|e| invalid_day(CONTACT_DAYS, 0, e))
+        };
+        let table = decoded_while_read(&mut packed.clone().into_iter().map(Ok), days.len(), decode)
+            .unwrap();
+        let expected: Vec<ContactFacts> = days.into_iter().flat_map(|(_, rows)| rows).collect();
+        let read: Vec<ContactFacts> = (0..table.len()).filter_map(|i| table.row(i)).collect();
+        assert_eq!(read.len(), expected.len());
+        assert!(read == expected, "rows differ or are out of order");
+
+        let mut with_bad_day = packed;
+        with_bad_day[30].2.truncate(10);
+        let refused = decoded_while_read(&mut with_bad_day.into_iter().map(Ok), 40, decode);
+        assert!(refused.is_err());
+    }
 }

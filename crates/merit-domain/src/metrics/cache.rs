@@ -134,17 +134,21 @@ impl CachedDay {
         )
     }
 
-    fn sums(&self) -> std::collections::BTreeMap<CellKey<'_>, (i64, i64, i64)> {
-        self.entries
+    /// Each cell's sums, in order of cell (a day holds a cell once).
+    fn sums(&self) -> Vec<(CellKey<'_>, (i64, i64, i64))> {
+        let mut sums: Vec<_> = self
+            .entries
             .iter()
             .map(|e| (self.cell(e), (e.numerator, e.denominator, e.window_end_ms)))
-            .collect()
+            .collect();
+        sums.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        sums
     }
 
     /// Whether `other` holds the same sums in the same cells, however
     /// either codes its names and orders its entries.
     pub fn same_sums(&self, other: &CachedDay) -> bool {
-        self.sums() == other.sums()
+        self.entries.len() == other.entries.len() && self.sums() == other.sums()
     }
 
     /// These aggregates with `before` taken out and `after` put in, cell by

@@ -115,7 +115,7 @@ pub async fn update_after_import(
     let filter = RowFilter::new(
         |key| keys.may_hold_key(key),
         |customer, id| match customer {
-            Some(c) => keys.contains(bytes_hash(c.as_bytes())),
+            Some((_, hash)) => keys.contains(hash),
             None => added_ids.contains(id),
         },
     );

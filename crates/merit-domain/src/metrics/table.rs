@@ -130,8 +130,13 @@ pub struct HashedTexts {
 
 impl HashedTexts {
     pub fn push(&mut self, text: Option<&str>) {
-        self.hash.push(text.map_or(0, |t| text_hash(t).max(1)));
-        self.texts.push(text.unwrap_or_default());
+        self.push_hashed(text.map(|t| (t, text_hash(t))));
+    }
+
+    /// `push` of a text whose `bytes_hash` is known.
+    pub fn push_hashed(&mut self, text: Option<(&str, u64)>) {
+        self.hash.push(text.map_or(0, |(_, hash)| hash.max(1)));
+        self.texts.push(text.map_or("", |(t, _)| t));
     }
 
     pub fn get(&self, i: usize) -> Option<&str> {

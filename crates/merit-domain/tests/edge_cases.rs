@@ -241,6 +241,7 @@ fn an_agents_figures_use_the_zone_of_the_agents_site() {
             (date(2026, 9, 1), date(2026, 9, 30)),
             i64::MAX,
             zones,
+            None,
         );
         report(&frame, &[(&h, None)], dims).total.figures[0].numerator
     };

@@ -403,6 +403,7 @@ impl Loaded {
             (request.from, request.to),
             as_of_ms,
             ZoneRule::for_dimensions(&request.dimensions),
+            None,
         )
         .with_agent_days(self.agent_days.clone())
     }

@@ -21,7 +21,7 @@ use merit_domain::metrics::compute::{
 use merit_domain::metrics::cores::on_cores;
 use merit_domain::metrics::fast_hash::{FastSet, bytes_hash};
 use merit_domain::metrics::packed::RowFilter;
-use merit_domain::metrics::{ContactTable, Frame, Kpi, OrgView, ZoneRule};
+use merit_domain::metrics::{ContactTable, Frame, Kpi, KpiOptions, OrgView, ZoneRule};
 use merit_store::{AddedContact, StaleCachedDay, Store};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -282,31 +282,60 @@ fn differences<'s>(
             None => dropped.extend(days),
         }
     }
-    // One frame per plan over every touched contact, and its cells.
+    // FCR verdicts among the touched contacts before and after, under the
+    // options of every version a stale day is under, on every core.
+    let (verdicts_before, verdicts_after) = (
+        SharedVerdicts::among(Some(&is_not_added)),
+        SharedVerdicts::among(None),
+    );
+    let fcr_options: Vec<&KpiOptions> = plans
+        .iter()
+        .flat_map(|plan| &plan.repeat_jobs)
+        .flat_map(|(history, pinned, _)| {
+            history
+                .versions
+                .iter()
+                .filter(|v| Some(v.version) == *pinned)
+        })
+        .map(|v| &v.options)
+        .collect();
+    on_cores(fcr_options.len() * 2, |k| {
+        let verdicts = [&verdicts_before, &verdicts_after][k % 2];
+        verdicts.work_out(after, fcr_options[k / 2], as_of_ms)
+    });
+    // A contact neither added nor given another verdict gives each day
+    // what it gave: only the others are counted, and placed in frames.
+    let mut counted_after = is_added.clone();
+    verdicts_before.mark_differing(&verdicts_after, &mut counted_after);
+    let counted_before: Vec<bool> = counted_after
+        .iter()
+        .zip(&is_added)
+        .map(|(counted, added)| *counted && !added)
+        .collect();
+    // One frame per plan over the counted contacts, and its cells.
     let frames = on_cores(plans.len(), |k| {
         let plan = &plans[k];
         let rule = match plan.projection.agent_zones {
             true => ZoneRule::Agent,
             false => ZoneRule::Queue,
         };
-        let frame = Frame::in_zones(after, &[], org, plan.period, as_of_ms, rule);
+        let placed = Some(counted_after.as_slice());
+        let frame = Frame::in_zones(after, &[], org, plan.period, as_of_ms, rule, placed);
         let cells = Cells::new(&frame, plan.projection);
         (frame, cells)
     });
     // Every plan's three passes over its frame (FCR by repeat contact over
-    // the touched contacts before and after, the other KPIs over the added
+    // the counted contacts before and after, the other KPIs over the added
     // ones) on every core: FCR is one job of one pass and would keep a
-    // core idle. FCR verdicts are worked out once per set of rows, by
-    // whichever plan asks first.
+    // core idle.
     const PASSES: usize = 3;
-    let (verdicts_before, verdicts_after) = (SharedVerdicts::default(), SharedVerdicts::default());
     let countings = [
         Counting {
-            only: Some(&is_not_added),
+            only: Some(&counted_before),
             verdicts: Some(&verdicts_before),
         },
         Counting {
-            only: None,
+            only: Some(&counted_after),
             verdicts: Some(&verdicts_after),
         },
         Counting {

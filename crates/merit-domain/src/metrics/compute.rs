@@ -203,22 +203,64 @@ pub struct Frame<'a> {
 /// Per-contact FCR verdicts (`fcr_verdicts`).
 type Verdicts = Vec<(Option<bool>, bool)>;
 
-/// The FCR verdicts of some rows of one table, worked out once per set of
-/// FCR options for every pass that counts those rows, whichever frame it
-/// is on (one per zone rule): they depend on the contacts and "now", not
-/// on how a frame groups them.
-#[derive(Default)]
-pub struct SharedVerdicts(std::sync::Mutex<HashMap<VerdictsKey, Arc<Verdicts>>>);
+/// The FCR verdicts of some rows of one table (`among`), worked out once
+/// per set of FCR options for every pass that counts those rows or some of
+/// them, whichever frame it is on (one per zone rule): they depend on the
+/// contacts and "now", not on how a frame groups them.
+pub struct SharedVerdicts<'r> {
+    /// The rows marked `true`; every row when `None`.
+    among: Option<&'r [bool]>,
+    by_key: std::sync::Mutex<HashMap<VerdictsKey, Arc<Verdicts>>>,
+}
+
+impl<'r> SharedVerdicts<'r> {
+    /// Verdicts among the rows `among` marks (every row when `None`).
+    pub fn among(among: Option<&'r [bool]>) -> Self {
+        SharedVerdicts {
+            among,
+            by_key: Default::default(),
+        }
+    }
+
+    fn get(&self, table: &ContactTable, key: VerdictsKey) -> Arc<Verdicts> {
+        // Held while working: a second pass asking waits for the first's verdicts.
+        let mut by_key = self.by_key.lock().unwrap_or_else(|e| e.into_inner());
+        let work = || Arc::new(fcr_verdicts(table, key, self.among));
+        by_key.entry(key).or_insert_with(work).clone()
+    }
+
+    /// Works out now the verdicts of `table`'s rows under `options`.
+    pub fn work_out(&self, table: &ContactTable, options: &KpiOptions, as_of_ms: i64) {
+        self.get(table, verdicts_key(options, as_of_ms));
+    }
+
+    /// Marks in `rows` each row whose verdict differs between these and
+    /// `other`, under a set of options both have worked out.
+    pub fn mark_differing(&self, other: &SharedVerdicts, rows: &mut [bool]) {
+        let mine = self.by_key.lock().unwrap_or_else(|e| e.into_inner());
+        let theirs = other.by_key.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, mine) in mine.iter() {
+            let Some(theirs) = theirs.get(key) else {
+                continue;
+            };
+            for ((row, a), b) in rows.iter_mut().zip(mine.iter()).zip(theirs.iter()) {
+                *row |= a.0 != b.0;
+            }
+        }
+    }
+}
 
 /// The contact rows of a frame a pass counts (`from_rows_counting`), and
-/// where FCR verdicts over them are shared.
+/// where FCR verdicts over them, or over rows that hold them, are shared.
 #[derive(Clone, Copy, Default)]
 pub struct Counting<'c> {
     /// The rows marked `true`; every row when `None`. A survey answer to
     /// a contact is counted with its contact; agent days always.
     pub only: Option<&'c [bool]>,
-    /// Shared with every pass counting the same rows of the same table.
-    pub verdicts: Option<&'c SharedVerdicts>,
+    /// Verdicts among these rows or more, shared with every pass counting
+    /// them (each counted row's verdict is read from them); without them,
+    /// verdicts among the counted rows.
+    pub verdicts: Option<&'c SharedVerdicts<'c>>,
 }
 
 impl Counting<'_> {
@@ -321,10 +363,20 @@ impl<'a> Frame<'a> {
         to: Date,
         as_of_ms: i64,
     ) -> Self {
-        Self::in_zones(table, surveys, org, (from, to), as_of_ms, ZoneRule::Queue)
+        Self::in_zones(
+            table,
+            surveys,
+            org,
+            (from, to),
+            as_of_ms,
+            ZoneRule::Queue,
+            None,
+        )
     }
 
-    /// `new`, with contacts' local days and intervals in the zones `zones` says.
+    /// `new`, with contacts' local days and intervals in the zones `zones`
+    /// says, and only the contact rows `placed` marks (every row when
+    /// `None`) given a day: the others fall outside the period.
     pub fn in_zones(
         table: &'a ContactTable,
         surveys: &'a [SurveyFact],
@@ -332,6 +384,7 @@ impl<'a> Frame<'a> {
         (from, to): (Date, Date),
         as_of_ms: i64,
         zones: ZoneRule,
+        placed: Option<&[bool]>,
     ) -> Self {
         let mut sites = Dict::default();
         // Sites and zones worked out once per queue and per agent, not per contact.
@@ -361,6 +414,12 @@ impl<'a> Frame<'a> {
                 Vec::with_capacity(rows.len()),
             );
             for i in rows {
+                if placed.is_some_and(|placed| !placed.get(i).copied().unwrap_or(false)) {
+                    out.0.push(Date::MIN);
+                    out.1.push(table.arrival_ms[i]);
+                    out.2.push(Dict::NONE);
+                    continue;
+                }
                 let from_queue = by_queue
                     .get(table.queue[i] as usize)
                     .filter(|q| q.0 != Dict::NONE);
@@ -414,16 +473,13 @@ impl<'a> Frame<'a> {
         }
     }
 
-    /// The FCR verdicts of the rows `counting` counts.
+    /// The FCR verdicts a pass counting `counting`'s rows reads.
     fn fcr_verdicts(&self, o: &KpiOptions, counting: Counting) -> Arc<Verdicts> {
         let key = verdicts_key(o, self.as_of_ms);
-        let work = || Arc::new(fcr_verdicts(self.table, key, counting));
-        let Some(shared) = counting.verdicts else {
-            return work();
-        };
-        // Held while working: a second pass asking waits for the first's verdicts.
-        let mut verdicts = shared.0.lock().unwrap_or_else(|e| e.into_inner());
-        verdicts.entry(key).or_insert_with(work).clone()
+        match counting.verdicts {
+            Some(shared) => shared.get(self.table, key),
+            None => Arc::new(fcr_verdicts(self.table, key, counting.only)),
+        }
     }
 
     /// Adds one cached day of a definition version; returns its parts.
@@ -639,24 +695,24 @@ impl<'h> Versions<'h, '_> {
 }
 
 /// Per-contact FCR verdicts under one set of options, among the rows
-/// `counting` counts (the others are not there): `Some(true)` resolved (no
-/// repeat), `Some(false)` repeated, `None` not counted; and whether the
-/// window was still open at `as_of_ms`.
+/// `among` marks (the others are not there; every row when `None`):
+/// `Some(true)` resolved (no repeat), `Some(false)` repeated, `None` not
+/// counted; and whether the window was still open at `as_of_ms`.
 fn fcr_verdicts(
     t: &ContactTable,
     (window_days, grace_s, fcr_match, as_of_ms): VerdictsKey,
-    counting: Counting,
+    among: Option<&[bool]>,
 ) -> Verdicts {
     let window_ms = window_days * 86_400_000;
     let grace_ms = grace_s * 1000;
     // Each customer's counted contacts together, in order of arrival.
     let mut by_customer = t.customer.grouped(&t.arrival_ms);
-    if counting.only.is_some() {
+    if let Some(among) = among {
         let mut counted_before = false;
         by_customer.retain_mut(|(i, same_customer)| {
             counted_before &= *same_customer;
             *same_customer = counted_before;
-            let counted = counting.counts(*i);
+            let counted = among.get(*i).copied().unwrap_or(false);
             counted_before |= counted;
             counted
         });
@@ -1874,16 +1930,12 @@ mod tests {
             (0..60).map(|n| n % 7 == 2 || n % 11 == 0).collect(),
         ];
         for only in &masks {
-            let counting = Counting {
-                only: Some(only),
-                verdicts: None,
-            };
-            let counted = fcr_verdicts(&whole, key, counting);
+            let counted = fcr_verdicts(&whole, key, Some(only));
             let mut alone = ContactTable::default();
             for (c, _) in rows.iter().zip(only).filter(|(_, counted)| **counted) {
                 alone.push(c.clone());
             }
-            let by_alone = fcr_verdicts(&alone, key, Counting::default());
+            let by_alone = fcr_verdicts(&alone, key, None);
             let kept: Vec<_> = (0..60).filter(|&i| only[i]).map(|i| counted[i]).collect();
             assert_eq!(kept, by_alone);
             assert!(kept.iter().any(|v| v.0 == Some(false)));

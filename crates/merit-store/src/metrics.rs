@@ -845,56 +845,33 @@ impl Store {
     ) -> StoreResult<()> {
         const DAY: &str = "tenant_id = $1 AND stale_batch = $2 AND definition = $3 AND version = $4
                            AND projection = $5 AND day = $6";
-        // The replaced days in statements of many rows each (one statement
-        // per day cost more than SQLite's work on it).
-        const DAYS_PER_STATEMENT: usize = 500;
-        let replace = |n: usize| {
-            let rows: Vec<String> = (0..n)
-                .map(|k| {
-                    let p = 4 + 5 * k;
-                    format!("(${p}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4)
-                })
-                .collect();
-            format!(
-                "UPDATE kpi_cache SET aggregates = v.column5, computed_ms = $3, stale_batch = NULL
-                 FROM (VALUES {}) AS v
-                 WHERE kpi_cache.tenant_id = $1 AND kpi_cache.stale_batch = $2
-                   AND kpi_cache.definition = v.column1 AND kpi_cache.version = v.column2
-                   AND kpi_cache.projection = v.column3 AND kpi_cache.day = v.column4",
-                rows.join(", ")
-            )
-        };
+        let replace = format!(
+            "UPDATE kpi_cache SET aggregates = $7, computed_ms = $8, stale_batch = NULL WHERE {DAY}"
+        );
         let drop = format!("DELETE FROM kpi_cache WHERE {DAY}");
         let keep =
             "UPDATE kpi_cache SET stale_batch = NULL WHERE tenant_id = $1 AND stale_batch = $2";
         on_store!(self, |pool| {
             let mut tx = pool.begin().await?;
-            for days in replaced.chunks(DAYS_PER_STATEMENT) {
-                let sql = replace(days.len());
-                let mut query = sqlx::query(AssertSqlSafe(sql))
-                    .bind(tenant)
-                    .bind(batch)
-                    .bind(computed_ms);
-                for (d, bytes) in days {
-                    query = query
-                        .bind(&d.definition)
-                        .bind(d.version)
-                        .bind(&d.projection)
-                        .bind(d.day.to_string())
-                        .bind(bytes);
-                }
-                query.execute(&mut *tx).await?;
-            }
-            for d in dropped {
-                sqlx::query(AssertSqlSafe(drop.as_str()))
+            let days = replaced.iter().map(|(d, bytes)| (*d, Some(bytes)));
+            for (d, bytes) in days.chain(dropped.iter().map(|d| (*d, None))) {
+                let sql = match bytes {
+                    Some(_) => replace.as_str(),
+                    None => drop.as_str(),
+                };
+                let query = sqlx::query(AssertSqlSafe(sql))
                     .bind(tenant)
                     .bind(batch)
                     .bind(&d.definition)
                     .bind(d.version)
                     .bind(&d.projection)
-                    .bind(d.day.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                    .bind(d.day.to_string());
+                match bytes {
+                    Some(bytes) => query.bind(bytes).bind(computed_ms),
+                    None => query,
+                }
+                .execute(&mut *tx)
+                .await?;
             }
             sqlx::query(keep)
                 .bind(tenant)

@@ -299,9 +299,10 @@ impl Store {
         // Few rows are kept: one core decodes each day while this one
         // reads the next.
         let range = packed_day_range(window);
-        let n_days = usize::try_from(range.1 - range.0 + 1).unwrap_or(0);
+        let rows = self.packed_rows_in(CONTACT_DAYS, tenant, range).await?;
+        let rows = usize::try_from(rows).unwrap_or(0);
         self.with_packed_days(CONTACT_DAYS, tenant, range, |days| {
-            decoded_while_read(days, n_days, |day, bytes, table| {
+            decoded_while_read(days, rows, |day, bytes, table| {
                 packed::append_contacts_where(bytes, window, with_customers, filter, table)
                     .map_err(|e| invalid_day(CONTACT_DAYS, day, e))
             })
@@ -441,35 +442,29 @@ fn decoded_in_runs(
     Ok(table)
 }
 
-/// Packed `days` (`n_days` of them at most) decoded in day order into one
-/// table: for reads that keep few rows. Another thread decodes each day
-/// from the front while this one reads the next; when the read ends, this
-/// one decodes the later half of the days still waiting, into a table of
-/// its own that follows the other's.
+/// Packed `days` (`rows` rows in all, at most) decoded in day order into
+/// one table: for reads that keep few rows. Another thread decodes each
+/// day from the front while this one reads the next; when the read ends,
+/// this one decodes the later half of the days still waiting, into a table
+/// of its own that follows the other's.
 fn decoded_while_read(
     days: &mut dyn Iterator<Item = StoreResult<TwoIntegersAndBlob>>,
-    n_days: usize,
+    rows: usize,
     decode: impl Fn(i64, &[u8], &mut ContactTable) -> StoreResult<()> + Sync,
 ) -> StoreResult<ContactTable> {
-    let decode_run = |run: &mut dyn Iterator<Item = TwoIntegersAndBlob>,
-                      days_in_run: usize|
-     -> StoreResult<ContactTable> {
+    let decode_run = |run: &mut dyn Iterator<Item = TwoIntegersAndBlob>| {
+        // Room for every row: reserved, not written, so an unused page
+        // costs nothing, and the columns are never copied to grow.
         let mut table = ContactTable::default();
-        for (day, n_rows, bytes) in run {
-            // Room for every row of the run, guessed from its first day's:
-            // reserved, not written, so an unused page costs nothing, and
-            // the columns are never copied to grow.
-            if table.is_empty() {
-                table.reserve(usize::try_from(n_rows).unwrap_or(0) * days_in_run);
-            }
+        table.reserve(rows);
+        for (day, _, bytes) in run {
             decode(day, &bytes, &mut table)?;
         }
-        Ok(table)
+        StoreResult::Ok(table)
     };
     let waiting = DayQueue::default();
     std::thread::scope(|scope| {
-        let decoder =
-            scope.spawn(|| decode_run(&mut std::iter::from_fn(|| waiting.next()), n_days));
+        let decoder = scope.spawn(|| decode_run(&mut std::iter::from_fn(|| waiting.next())));
         let mut read = Ok(());
         for day in days {
             match day {
@@ -484,9 +479,7 @@ fn decoded_while_read(
                 break;
             }
         }
-        let later = waiting.finish();
-        let later_days = later.len();
-        let later_table = decode_run(&mut later.into_iter(), later_days);
+        let later_table = decode_run(&mut waiting.finish().into_iter());
         let mut table = decoder
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
@@ -948,8 +941,8 @@ mod tests {
             packed::append_contacts(bytes, (i64::MIN, i64::MAX), true, table)
                 .map_err(|e| invalid_day(CONTACT_DAYS, 0, e))
         };
-        let table = decoded_while_read(&mut packed.clone().into_iter().map(Ok), days.len(), decode)
-            .unwrap();
+        let table =
+            decoded_while_read(&mut packed.clone().into_iter().map(Ok), 2_000, decode).unwrap();
         let expected: Vec<ContactFacts> = days.into_iter().flat_map(|(_, rows)| rows).collect();
         let read: Vec<ContactFacts> = (0..table.len()).filter_map(|i| table.row(i)).collect();
         assert_eq!(read.len(), expected.len());
@@ -957,7 +950,7 @@ mod tests {
 
         let mut with_bad_day = packed;
         with_bad_day[30].2.truncate(10);
-        let refused = decoded_while_read(&mut with_bad_day.into_iter().map(Ok), 40, decode);
+        let refused = decoded_while_read(&mut with_bad_day.into_iter().map(Ok), 2_000, decode);
         assert!(refused.is_err());
     }
 }

@@ -365,6 +365,27 @@ impl Store {
         }
     }
 
+    /// How many rows `table`'s packed days from `first_day` to `last_day`
+    /// hold, all told (read from each day's count, not its rows).
+    pub(crate) async fn packed_rows_in(
+        &self,
+        table: &str,
+        tenant: TenantId,
+        (first_day, last_day): (i64, i64),
+    ) -> StoreResult<i64> {
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(n_rows), 0) AS BIGINT) FROM {table} WHERE tenant_id = $1 AND day >= $2 AND day <= $3"
+        );
+        Ok(on_store!(self, |pool| sqlx::query_scalar(
+            sqlx::AssertSqlSafe(sql.as_str())
+        )
+        .bind(tenant)
+        .bind(first_day)
+        .bind(last_day)
+        .fetch_one(pool)
+        .await?))
+    }
+
     /// Packs the days of every tenant listed in `packed_days_pending` from
     /// their current rows, one tenant per transaction.
     pub(crate) async fn pack_pending_tenants(&self) -> StoreResult<()> {

@@ -265,9 +265,13 @@ pub struct Counting<'c> {
 
 impl Counting<'_> {
     fn counts(&self, row: usize) -> bool {
-        self.only
-            .is_none_or(|only| only.get(row).copied().unwrap_or(false))
+        marked(self.only, row)
     }
+}
+
+/// Whether `mask` marks `row`: every row is marked when there is no mask.
+fn marked(mask: Option<&[bool]>, row: usize) -> bool {
+    mask.is_none_or(|mask| mask.get(row).copied().unwrap_or(false))
 }
 
 /// What FCR verdicts depend on besides the contacts (`fcr_verdicts` reads
@@ -414,7 +418,7 @@ impl<'a> Frame<'a> {
                 Vec::with_capacity(rows.len()),
             );
             for i in rows {
-                if placed.is_some_and(|placed| !placed.get(i).copied().unwrap_or(false)) {
+                if !marked(placed, i) {
                     out.0.push(Date::MIN);
                     out.1.push(table.arrival_ms[i]);
                     out.2.push(Dict::NONE);
@@ -707,12 +711,12 @@ fn fcr_verdicts(
     let grace_ms = grace_s * 1000;
     // Each customer's counted contacts together, in order of arrival.
     let mut by_customer = t.customer.grouped(&t.arrival_ms);
-    if let Some(among) = among {
+    if among.is_some() {
         let mut counted_before = false;
         by_customer.retain_mut(|(i, same_customer)| {
             counted_before &= *same_customer;
             *same_customer = counted_before;
-            let counted = among.get(*i).copied().unwrap_or(false);
+            let counted = marked(among, *i);
             counted_before |= counted;
             counted
         });

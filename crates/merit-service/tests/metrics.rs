@@ -761,3 +761,77 @@ async fn a_day_added_updates_only_the_cached_days_it_can_change_and_matches_a_fu
         );
     }
 }
+
+#[tokio::test]
+async fn a_day_marked_stale_is_left_out_until_brought_up_to_date_or_computed_again() {
+    let key = ("aht", 1, "agent");
+    let days = [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)];
+    let bytes = |text: &str| text.as_bytes().to_vec();
+    for store in stores::stores("stale_marks").await {
+        let tenant = DEFAULT_TENANT;
+        let cached = async |store: &Store| {
+            let cached = store.cached_days(tenant, key, days[0], days[2]);
+            cached.await.unwrap()
+        };
+        let stale = async |store: &Store, batch| {
+            let stale = store.stale_cached_days(tenant, batch).await.unwrap();
+            let mut stale: Vec<_> = stale.into_iter().map(|d| (d.day, d.aggregates)).collect();
+            stale.sort();
+            stale
+        };
+        let texts = ["one", "two", "three"];
+        let first: Vec<_> = days
+            .iter()
+            .zip(texts)
+            .map(|(d, t)| (*d, bytes(t)))
+            .collect();
+        store.put_cached_days(tenant, key, &first, 1).await.unwrap();
+        assert_eq!(cached(&store).await, first);
+        // An import of added contacts marks the three days with its batch
+        // (the statement of ImportTx's cache invalidation).
+        let marked = store
+            .execute_raw(
+                "INSERT INTO kpi_cache_stale (tenant_id, definition, version, projection, day, batch)
+                 SELECT tenant_id, definition, version, projection, day, 7 FROM kpi_cache",
+            )
+            .await
+            .unwrap();
+        assert_eq!(marked, 3);
+        assert!(cached(&store).await.is_empty());
+        assert_eq!(stale(&store, 7).await, first);
+        assert!(stale(&store, 8).await.is_empty());
+        // The update of batch 7 reads the marked days; meanwhile a report
+        // computes the first one again from rows: it is current, and no
+        // longer marked.
+        let marked_days = store.stale_cached_days(tenant, 7).await.unwrap();
+        let recomputed = vec![(days[0], bytes("one, from rows"))];
+        store
+            .put_cached_days(tenant, key, &recomputed, 2)
+            .await
+            .unwrap();
+        assert_eq!(cached(&store).await, recomputed);
+        assert_eq!(stale(&store, 7).await, first[1..]);
+        // The update replaces the first two days and drops the third: the
+        // first, no longer its to change, keeps the report's figures.
+        let day_of = |d: Date| marked_days.iter().find(|s| s.day == d).unwrap();
+        let replaced = [
+            (day_of(days[0]), bytes("one, updated")),
+            (day_of(days[1]), bytes("two, updated")),
+        ];
+        store
+            .refresh_cached_days(tenant, 7, &replaced, &[day_of(days[2])], 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            cached(&store).await,
+            [
+                (days[0], bytes("one, from rows")),
+                (days[1], bytes("two, updated"))
+            ]
+        );
+        assert!(stale(&store, 7).await.is_empty());
+        // No mark is left, not even the dropped day's.
+        let left = "DELETE FROM kpi_cache_stale";
+        assert_eq!(store.execute_raw(left).await.unwrap(), 0);
+    }
+}

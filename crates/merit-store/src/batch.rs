@@ -918,7 +918,11 @@ impl ImportTx {
         };
         if mark {
             self.added_contacts = added;
-            let sql = "DELETE FROM kpi_cache WHERE tenant_id = $1 AND stale_batch IS NOT NULL";
+            let sql = "DELETE FROM kpi_cache WHERE tenant_id = $1 AND EXISTS (
+                           SELECT 1 FROM kpi_cache_stale s
+                           WHERE s.tenant_id = kpi_cache.tenant_id AND s.definition = kpi_cache.definition
+                             AND s.version = kpi_cache.version AND s.projection = kpi_cache.projection
+                             AND s.day = kpi_cache.day)";
             on_tx!(&mut self.tx, |tx| {
                 sqlx::query(sql).bind(tenant).execute(&mut **tx).await?;
             });
@@ -970,7 +974,11 @@ impl ImportTx {
                 "tenant_id = $1 AND day >= $2 AND day <= $3 AND definition IN ({definitions})"
             );
             let sql = match mark {
-                true => format!("UPDATE kpi_cache SET stale_batch = $4 WHERE {days}"),
+                true => format!(
+                    "INSERT INTO kpi_cache_stale (tenant_id, definition, version, projection, day, batch)
+                     SELECT tenant_id, definition, version, projection, day, $4 FROM kpi_cache
+                     WHERE {days} ON CONFLICT DO NOTHING"
+                ),
                 false => format!("DELETE FROM kpi_cache WHERE {days}"),
             };
             let batch = self.batch_id;

@@ -748,7 +748,11 @@ impl Store {
     ) -> StoreResult<Vec<(jiff::civil::Date, Vec<u8>)>> {
         let sql = "SELECT day, aggregates FROM kpi_cache
                    WHERE tenant_id = $1 AND definition = $2 AND version = $3 AND projection = $4
-                     AND day >= $5 AND day <= $6 AND stale_batch IS NULL";
+                     AND day >= $5 AND day <= $6 AND NOT EXISTS (
+                         SELECT 1 FROM kpi_cache_stale s
+                         WHERE s.tenant_id = kpi_cache.tenant_id AND s.definition = kpi_cache.definition
+                           AND s.version = kpi_cache.version AND s.projection = kpi_cache.projection
+                           AND s.day = kpi_cache.day)";
         let rows: Vec<(String, Vec<u8>)> = on_store!(self, |pool| sqlx::query_as(sql)
             .bind(tenant)
             .bind(definition)
@@ -775,19 +779,39 @@ impl Store {
         let sql = "INSERT INTO kpi_cache (tenant_id, definition, version, projection, day, computed_ms, aggregates)
                    VALUES ($1, $2, $3, $4, $5, $6, $7)
                    ON CONFLICT (tenant_id, definition, version, projection, day)
-                   DO UPDATE SET computed_ms = excluded.computed_ms, aggregates = excluded.aggregates,
-                                 stale_batch = NULL";
+                   DO UPDATE SET computed_ms = excluded.computed_ms, aggregates = excluded.aggregates";
+        // A day computed now is up to date: a stale mark it had goes (when
+        // the tenant has any, which is seldom).
+        let any_marked = "SELECT EXISTS (SELECT 1 FROM kpi_cache_stale WHERE tenant_id = $1)";
+        let unmark = "DELETE FROM kpi_cache_stale WHERE tenant_id = $1 AND definition = $2
+                      AND version = $3 AND projection = $4 AND day = $5";
         on_store!(self, |pool| {
             let mut tx = pool.begin().await?;
+            let marked: bool = sqlx::query_scalar(any_marked)
+                .bind(tenant)
+                .fetch_one(&mut *tx)
+                .await?;
             for (day, bytes) in days {
+                let day = day.to_string();
                 sqlx::query(sql)
                     .bind(tenant)
                     .bind(definition)
                     .bind(version)
                     .bind(projection)
-                    .bind(day.to_string())
+                    .bind(&day)
                     .bind(computed_ms)
                     .bind(bytes)
+                    .execute(&mut *tx)
+                    .await?;
+                if !marked {
+                    continue;
+                }
+                sqlx::query(unmark)
+                    .bind(tenant)
+                    .bind(definition)
+                    .bind(version)
+                    .bind(projection)
+                    .bind(&day)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -803,8 +827,10 @@ impl Store {
         tenant: TenantId,
         batch: i64,
     ) -> StoreResult<Vec<StaleCachedDay>> {
-        let sql = "SELECT definition, version, projection, day, aggregates FROM kpi_cache
-                   WHERE tenant_id = $1 AND stale_batch = $2";
+        let sql = "SELECT c.definition, c.version, c.projection, c.day, c.aggregates
+                   FROM kpi_cache_stale s
+                   JOIN kpi_cache c USING (tenant_id, definition, version, projection, day)
+                   WHERE s.tenant_id = $1 AND s.batch = $2";
         let rows: Vec<(String, i64, String, String, Vec<u8>)> =
             on_store!(self, |pool| sqlx::query_as(sql)
                 .bind(tenant)
@@ -836,14 +862,16 @@ impl Store {
         dropped: &[&StaleCachedDay],
         computed_ms: i64,
     ) -> StoreResult<()> {
-        const DAY: &str = "tenant_id = $1 AND stale_batch = $2 AND definition = $3 AND version = $4
-                           AND projection = $5 AND day = $6";
-        let replace = format!(
-            "UPDATE kpi_cache SET aggregates = $7, computed_ms = $8, stale_batch = NULL WHERE {DAY}"
-        );
+        // The day, while `batch`'s mark is on it.
+        const DAY: &str = "tenant_id = $1 AND definition = $3 AND version = $4
+                           AND projection = $5 AND day = $6
+                           AND EXISTS (SELECT 1 FROM kpi_cache_stale
+                                       WHERE tenant_id = $1 AND batch = $2 AND definition = $3
+                                         AND version = $4 AND projection = $5 AND day = $6)";
+        let replace = format!("UPDATE kpi_cache SET aggregates = $7, computed_ms = $8 WHERE {DAY}");
+        // A deleted day's mark goes with it (ON DELETE CASCADE).
         let drop = format!("DELETE FROM kpi_cache WHERE {DAY}");
-        let keep =
-            "UPDATE kpi_cache SET stale_batch = NULL WHERE tenant_id = $1 AND stale_batch = $2";
+        let unmark = "DELETE FROM kpi_cache_stale WHERE tenant_id = $1 AND batch = $2";
         on_store!(self, |pool| {
             let mut tx = pool.begin().await?;
             let days = replaced.iter().map(|(d, bytes)| (*d, Some(bytes)));
@@ -866,7 +894,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            sqlx::query(keep)
+            sqlx::query(unmark)
                 .bind(tenant)
                 .bind(batch)
                 .execute(&mut *tx)

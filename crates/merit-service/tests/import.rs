@@ -574,6 +574,24 @@ async fn a_batch_run_takes_a_sqlite_file_only_when_alone_and_gives_it_back_as_wa
         .unwrap();
     assert_eq!((report.inserted, report.rejected), (2, 0));
     assert_eq!(journal_mode(&db).await, "wal");
+    // Every connection the pool holds maps the file again, the one that
+    // took it too (it stopped mapping while it wrote).
+    let Store::Sqlite(pool) = &store else {
+        unreachable!("a SQLite file")
+    };
+    let mut connections = Vec::new();
+    for _ in 0..pool.size() {
+        connections.push(pool.acquire().await.unwrap());
+    }
+    assert!(!connections.is_empty());
+    for connection in &mut connections {
+        let mmap_size: i64 = sqlx::query_scalar("PRAGMA mmap_size")
+            .fetch_one(&mut **connection)
+            .await
+            .unwrap();
+        assert!(mmap_size > 0, "a connection reads the file unmapped");
+    }
+    drop(connections);
 
     // Another connection has the file open (a server, say): the import
     // leaves it in WAL and writes the same rows.

@@ -72,6 +72,18 @@ async fn take_file(connection: &mut SqliteConnection) -> StoreResult<bool> {
     Ok(taken)
 }
 
+/// Maps the file again on the connection that took it (`take_file` stopped
+/// that), before its batch commits: the connection goes back to the pool
+/// with its transaction, and a reader given it next (the report cache's
+/// update, straight after) would otherwise read every page with a call.
+pub(crate) async fn map_again(connection: &mut SqliteConnection) -> StoreResult<()> {
+    let mmap = format!("PRAGMA mmap_size = {SQLITE_MMAP_SIZE_BYTES}");
+    sqlx::query(AssertSqlSafe(mmap))
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
 /// Gives back a file the batch took, once it has committed: WAL again, so
 /// that readers and writers share it as usual. (A batch that failed leaves
 /// this to the next `Store::open`, which sets WAL on every connection.)

@@ -16,7 +16,8 @@ use jiff::civil::Date;
 use merit_domain::TenantId;
 use merit_domain::metrics::cache::CachedDay;
 use merit_domain::metrics::compute::{
-    Cells, Counting, FromRows, Projection, RowJob, SharedVerdicts, from_rows_counting,
+    Cells, Counting, FromRows, Projection, RowJob, SharedVerdicts, customers_by_arrival,
+    from_rows_counting,
 };
 use merit_domain::metrics::cores::on_cores;
 use merit_domain::metrics::fast_hash::{FastSet, bytes_hash};
@@ -127,15 +128,26 @@ pub async fn update_after_import(
         .iter()
         .map(|c| (c.source_system.as_str(), c.source_id.as_str()))
         .collect();
-    let ((replaced, dropped, updated), touched_contacts) = match after
-        .rows_of(&wanted)
-        .into_iter()
-        .collect::<Option<Vec<usize>>>()
-    {
+    // Each customer's contacts in turn, which every FCR verdict walks, on
+    // another core while this one finds the added rows.
+    let (added_rows, by_customer) = std::thread::scope(|scope| {
+        let by_customer = scope.spawn(|| customers_by_arrival(&after));
+        let added_rows: Option<Vec<usize>> = after.rows_of(&wanted).into_iter().collect();
+        let by_customer = by_customer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (added_rows, by_customer)
+    });
+    let ((replaced, dropped, updated), touched_contacts) = match added_rows {
         Some(added_rows) => {
             let organisation = store.load_organisation(tenant).await?;
             let org = OrgView::new(&organisation, centre_zone(store, tenant).await?);
-            let days = differences(&after, &added_rows, &stale, &all, &org, clock.now_ms());
+            let rows = Touched {
+                table: &after,
+                added: &added_rows,
+                by_customer: &by_customer,
+            };
+            let days = differences(rows, &stale, &all, &org, clock.now_ms());
             tracing::debug!("cache update: worked out by {:?}", started.elapsed());
             (days, after.len())
         }
@@ -254,19 +266,27 @@ type Differences<'s> = (
     BTreeSet<(String, Date)>,
 );
 
-/// Works out each stale day anew from the touched contacts `after` (read
-/// as they are now), `added_rows` being the added ones among them.
+/// The touched contacts as they are now.
+struct Touched<'t> {
+    table: &'t ContactTable,
+    /// The added ones' rows.
+    added: &'t [usize],
+    /// `customers_by_arrival(table)`.
+    by_customer: &'t [(usize, bool)],
+}
+
+/// Works out each stale day anew from the touched contacts.
 fn differences<'s>(
-    after: &ContactTable,
-    added_rows: &[usize],
+    touched: Touched,
     stale: &'s [StaleCachedDay],
     all: &'s Definitions,
     org: &OrgView,
     as_of_ms: i64,
 ) -> Differences<'s> {
+    let after = touched.table;
     // As they were: the same rows without the added ones; and the added ones.
     let mut is_added = vec![false; after.len()];
-    for &i in added_rows {
+    for &i in touched.added {
         is_added[i] = true;
     }
     let is_not_added: Vec<bool> = is_added.iter().map(|added| !added).collect();
@@ -285,8 +305,8 @@ fn differences<'s>(
     // FCR verdicts among the touched contacts before and after, under the
     // options of every version a stale day is under, on every core.
     let (verdicts_before, verdicts_after) = (
-        SharedVerdicts::among(Some(&is_not_added)),
-        SharedVerdicts::among(None),
+        SharedVerdicts::among(Some(&is_not_added), touched.by_customer),
+        SharedVerdicts::among(None, touched.by_customer),
     );
     let fcr_options: Vec<&KpiOptions> = plans
         .iter()

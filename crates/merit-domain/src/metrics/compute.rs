@@ -210,14 +210,19 @@ type Verdicts = Vec<(Option<bool>, bool)>;
 pub struct SharedVerdicts<'r> {
     /// The rows marked `true`; every row when `None`.
     among: Option<&'r [bool]>,
+    /// The table's `customers_by_arrival`.
+    by_customer: &'r [(usize, bool)],
     by_key: std::sync::Mutex<HashMap<VerdictsKey, Arc<Verdicts>>>,
 }
 
 impl<'r> SharedVerdicts<'r> {
-    /// Verdicts among the rows `among` marks (every row when `None`).
-    pub fn among(among: Option<&'r [bool]>) -> Self {
+    /// Verdicts among the rows `among` marks (every row when `None`) of a
+    /// table whose `customers_by_arrival` is `by_customer` (worked out
+    /// once for every set of verdicts of the table).
+    pub fn among(among: Option<&'r [bool]>, by_customer: &'r [(usize, bool)]) -> Self {
         SharedVerdicts {
             among,
+            by_customer,
             by_key: Default::default(),
         }
     }
@@ -225,7 +230,10 @@ impl<'r> SharedVerdicts<'r> {
     fn get(&self, table: &ContactTable, key: VerdictsKey) -> Arc<Verdicts> {
         // Held while working: a second pass asking waits for the first's verdicts.
         let mut by_key = self.by_key.lock().unwrap_or_else(|e| e.into_inner());
-        let work = || Arc::new(fcr_verdicts(table, key, self.among));
+        let work = || {
+            let by_customer = self.by_customer.to_vec();
+            Arc::new(fcr_verdicts(table, key, self.among, by_customer))
+        };
         by_key.entry(key).or_insert_with(work).clone()
     }
 
@@ -482,7 +490,10 @@ impl<'a> Frame<'a> {
         let key = verdicts_key(o, self.as_of_ms);
         match counting.verdicts {
             Some(shared) => shared.get(self.table, key),
-            None => Arc::new(fcr_verdicts(self.table, key, counting.only)),
+            None => {
+                let by_customer = customers_by_arrival(self.table);
+                Arc::new(fcr_verdicts(self.table, key, counting.only, by_customer))
+            }
         }
     }
 
@@ -698,19 +709,27 @@ impl<'h> Versions<'h, '_> {
     }
 }
 
+/// The rows of `t` that name a customer, each customer's together in
+/// order of arrival, each with whether it has the customer of the row
+/// before it: what FCR by repeat contact walks.
+pub fn customers_by_arrival(t: &ContactTable) -> Vec<(usize, bool)> {
+    t.customer.grouped(&t.arrival_ms)
+}
+
 /// Per-contact FCR verdicts under one set of options, among the rows
 /// `among` marks (the others are not there; every row when `None`):
 /// `Some(true)` resolved (no repeat), `Some(false)` repeated, `None` not
 /// counted; and whether the window was still open at `as_of_ms`.
+/// `by_customer` is `customers_by_arrival(t)`.
 fn fcr_verdicts(
     t: &ContactTable,
     (window_days, grace_s, fcr_match, as_of_ms): VerdictsKey,
     among: Option<&[bool]>,
+    mut by_customer: Vec<(usize, bool)>,
 ) -> Verdicts {
     let window_ms = window_days * 86_400_000;
     let grace_ms = grace_s * 1000;
     // Each customer's counted contacts together, in order of arrival.
-    let mut by_customer = t.customer.grouped(&t.arrival_ms);
     if among.is_some() {
         let mut counted_before = false;
         by_customer.retain_mut(|(i, same_customer)| {
@@ -1934,12 +1953,12 @@ mod tests {
             (0..60).map(|n| n % 7 == 2 || n % 11 == 0).collect(),
         ];
         for only in &masks {
-            let counted = fcr_verdicts(&whole, key, Some(only));
+            let counted = fcr_verdicts(&whole, key, Some(only), customers_by_arrival(&whole));
             let mut alone = ContactTable::default();
             for (c, _) in rows.iter().zip(only).filter(|(_, counted)| **counted) {
                 alone.push(c.clone());
             }
-            let by_alone = fcr_verdicts(&alone, key, None);
+            let by_alone = fcr_verdicts(&alone, key, None, customers_by_arrival(&alone));
             let kept: Vec<_> = (0..60).filter(|&i| only[i]).map(|i| counted[i]).collect();
             assert_eq!(kept, by_alone);
             assert!(kept.iter().any(|v| v.0 == Some(false)));

@@ -862,11 +862,6 @@ impl ImportTx {
         self.pending_days.finish(&mut self.tx, self.tenant).await?;
         self.invalidate_cache().await?;
         let added_contacts = self.added_contacts.take();
-        if self.taken_file.is_some()
-            && let Tx::Sqlite(tx) = &mut self.tx
-        {
-            crate::sqlite_alone::map_again(tx).await?;
-        }
         on_tx!(self.tx, |tx| tx.commit().await?);
         if let Some(pool) = &self.taken_file {
             crate::sqlite_alone::give_back(pool).await?;

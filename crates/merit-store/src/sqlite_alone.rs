@@ -72,29 +72,31 @@ async fn take_file(connection: &mut SqliteConnection) -> StoreResult<bool> {
     Ok(taken)
 }
 
-/// Maps the file again on the connection that took it (`take_file` stopped
-/// that), before its batch commits: the connection goes back to the pool
-/// with its transaction, and a reader given it next (the report cache's
-/// update, straight after) would otherwise read every page with a call.
-pub(crate) async fn map_again(connection: &mut SqliteConnection) -> StoreResult<()> {
-    let mmap = format!("PRAGMA mmap_size = {SQLITE_MMAP_SIZE_BYTES}");
-    sqlx::query(AssertSqlSafe(mmap))
-        .execute(&mut *connection)
-        .await?;
-    Ok(())
-}
-
 /// Gives back a file the batch took, once it has committed: WAL again, so
-/// that readers and writers share it as usual. (A batch that failed leaves
+/// that readers and writers share it as usual, and every connection maps
+/// it. The connection that took it comes back to the pool, unmapped, as
+/// its transaction ends (a reader given it, such as the report cache's
+/// update, would read every page with a call): each connection of the
+/// pool is held in turn, that one with them. (A batch that failed leaves
 /// this to the next `Store::open`, which sets WAL on every connection.)
 pub(crate) async fn give_back(pool: &SqlitePool) -> StoreResult<()> {
-    let mut connection = pool.acquire().await?;
-    sqlx::query("PRAGMA journal_mode = WAL")
-        .execute(&mut *connection)
-        .await?;
+    let mut connections = vec![pool.acquire().await?];
+    while connections.len() < pool.size() as usize {
+        match tokio::time::timeout(Duration::from_secs(1), pool.acquire()).await {
+            Ok(connection) => connections.push(connection?),
+            Err(_) => break,
+        }
+    }
     let mmap = format!("PRAGMA mmap_size = {SQLITE_MMAP_SIZE_BYTES}");
-    sqlx::query(AssertSqlSafe(mmap))
-        .execute(&mut *connection)
-        .await?;
+    for (k, connection) in connections.iter_mut().enumerate() {
+        if k == 0 {
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&mut **connection)
+                .await?;
+        }
+        sqlx::query(AssertSqlSafe(mmap.as_str()))
+            .execute(&mut **connection)
+            .await?;
+    }
     Ok(())
 }

@@ -918,11 +918,10 @@ impl ImportTx {
         };
         if mark {
             self.added_contacts = added;
-            let sql = "DELETE FROM kpi_cache WHERE tenant_id = $1 AND EXISTS (
-                           SELECT 1 FROM kpi_cache_stale s
-                           WHERE s.tenant_id = kpi_cache.tenant_id AND s.definition = kpi_cache.definition
-                             AND s.version = kpi_cache.version AND s.projection = kpi_cache.projection
-                             AND s.day = kpi_cache.day)";
+            let sql = concat!(
+                "DELETE FROM kpi_cache WHERE tenant_id = $1 AND ",
+                crate::metrics::marked_stale!()
+            );
             on_tx!(&mut self.tx, |tx| {
                 sqlx::query(sql).bind(tenant).execute(&mut **tx).await?;
             });

@@ -737,6 +737,17 @@ impl Store {
     }
 }
 
+/// Whether a `kpi_cache` row has a stale mark, in a query's condition.
+macro_rules! marked_stale {
+    () => {
+        "EXISTS (SELECT 1 FROM kpi_cache_stale s
+                 WHERE s.tenant_id = kpi_cache.tenant_id AND s.definition = kpi_cache.definition
+                   AND s.version = kpi_cache.version AND s.projection = kpi_cache.projection
+                   AND s.day = kpi_cache.day)"
+    };
+}
+pub(crate) use marked_stale;
+
 impl Store {
     /// The cached days of one definition version and projection from `from` to `to`.
     pub async fn cached_days(
@@ -746,13 +757,12 @@ impl Store {
         from: jiff::civil::Date,
         to: jiff::civil::Date,
     ) -> StoreResult<Vec<(jiff::civil::Date, Vec<u8>)>> {
-        let sql = "SELECT day, aggregates FROM kpi_cache
-                   WHERE tenant_id = $1 AND definition = $2 AND version = $3 AND projection = $4
-                     AND day >= $5 AND day <= $6 AND NOT EXISTS (
-                         SELECT 1 FROM kpi_cache_stale s
-                         WHERE s.tenant_id = kpi_cache.tenant_id AND s.definition = kpi_cache.definition
-                           AND s.version = kpi_cache.version AND s.projection = kpi_cache.projection
-                           AND s.day = kpi_cache.day)";
+        let sql = concat!(
+            "SELECT day, aggregates FROM kpi_cache
+             WHERE tenant_id = $1 AND definition = $2 AND version = $3 AND projection = $4
+               AND day >= $5 AND day <= $6 AND NOT ",
+            marked_stale!()
+        );
         let rows: Vec<(String, Vec<u8>)> = on_store!(self, |pool| sqlx::query_as(sql)
             .bind(tenant)
             .bind(definition)

@@ -87,13 +87,11 @@ pub(crate) async fn give_back(pool: &SqlitePool) -> StoreResult<()> {
             Err(_) => break,
         }
     }
+    sqlx::query("PRAGMA journal_mode = WAL")
+        .execute(&mut *connections[0])
+        .await?;
     let mmap = format!("PRAGMA mmap_size = {SQLITE_MMAP_SIZE_BYTES}");
-    for (k, connection) in connections.iter_mut().enumerate() {
-        if k == 0 {
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&mut **connection)
-                .await?;
-        }
+    for connection in &mut connections {
         sqlx::query(AssertSqlSafe(mmap.as_str()))
             .execute(&mut **connection)
             .await?;

@@ -230,10 +230,7 @@ impl<'r> SharedVerdicts<'r> {
     fn get(&self, table: &ContactTable, key: VerdictsKey) -> Arc<Verdicts> {
         // Held while working: a second pass asking waits for the first's verdicts.
         let mut by_key = self.by_key.lock().unwrap_or_else(|e| e.into_inner());
-        let work = || {
-            let by_customer = self.by_customer.to_vec();
-            Arc::new(fcr_verdicts(table, key, self.among, by_customer))
-        };
+        let work = || Arc::new(fcr_verdicts(table, key, self.among, self.by_customer));
         by_key.entry(key).or_insert_with(work).clone()
     }
 
@@ -492,7 +489,7 @@ impl<'a> Frame<'a> {
             Some(shared) => shared.get(self.table, key),
             None => {
                 let by_customer = customers_by_arrival(self.table);
-                Arc::new(fcr_verdicts(self.table, key, counting.only, by_customer))
+                Arc::new(fcr_verdicts(self.table, key, counting.only, &by_customer))
             }
         }
     }
@@ -725,21 +722,27 @@ fn fcr_verdicts(
     t: &ContactTable,
     (window_days, grace_s, fcr_match, as_of_ms): VerdictsKey,
     among: Option<&[bool]>,
-    mut by_customer: Vec<(usize, bool)>,
+    by_customer: &[(usize, bool)],
 ) -> Verdicts {
     let window_ms = window_days * 86_400_000;
     let grace_ms = grace_s * 1000;
     // Each customer's counted contacts together, in order of arrival.
-    if among.is_some() {
-        let mut counted_before = false;
-        by_customer.retain_mut(|(i, same_customer)| {
-            counted_before &= *same_customer;
-            *same_customer = counted_before;
-            let counted = marked(among, *i);
-            counted_before |= counted;
-            counted
-        });
-    }
+    let counted_only: Vec<(usize, bool)>;
+    let by_customer = match among {
+        None => by_customer,
+        Some(_) => {
+            let mut counted_before = false;
+            let counted = by_customer.iter().filter_map(|&(i, same_customer)| {
+                counted_before &= same_customer;
+                let same_counted_customer = counted_before;
+                let counted = marked(among, i);
+                counted_before |= counted;
+                counted.then_some((i, same_counted_customer))
+            });
+            counted_only = counted.collect();
+            &counted_only
+        }
+    };
     let mut verdicts = vec![(None, false); t.len()];
     for (k, &(i, _)) in by_customer.iter().enumerate() {
         if t.outcome[i] != Outcome::Handled {
@@ -1953,12 +1956,12 @@ mod tests {
             (0..60).map(|n| n % 7 == 2 || n % 11 == 0).collect(),
         ];
         for only in &masks {
-            let counted = fcr_verdicts(&whole, key, Some(only), customers_by_arrival(&whole));
+            let counted = fcr_verdicts(&whole, key, Some(only), &customers_by_arrival(&whole));
             let mut alone = ContactTable::default();
             for (c, _) in rows.iter().zip(only).filter(|(_, counted)| **counted) {
                 alone.push(c.clone());
             }
-            let by_alone = fcr_verdicts(&alone, key, None, customers_by_arrival(&alone));
+            let by_alone = fcr_verdicts(&alone, key, None, &customers_by_arrival(&alone));
             let kept: Vec<_> = (0..60).filter(|&i| only[i]).map(|i| counted[i]).collect();
             assert_eq!(kept, by_alone);
             assert!(kept.iter().any(|v| v.0 == Some(false)));

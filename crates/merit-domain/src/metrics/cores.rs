@@ -47,9 +47,12 @@ pub fn over_shares<T: Send>(len: usize, work: impl Fn(Range<usize>) -> T + Sync)
     })
 }
 
-/// The number of cores `on_cores` uses.
+/// The number of cores `on_cores` uses, asked once: on Linux
+/// `available_parallelism` reads three files (the cgroup's CPU quota) on
+/// every call.
 fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 #[cfg(test)]

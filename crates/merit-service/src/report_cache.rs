@@ -138,10 +138,12 @@ pub async fn update_after_import(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (added_rows, by_customer)
     });
+    tracing::debug!("cache update: added rows found by {:?}", started.elapsed());
     let ((replaced, dropped, updated), touched_contacts) = match added_rows {
         Some(added_rows) => {
             let organisation = store.load_organisation(tenant).await?;
             let org = OrgView::new(&organisation, centre_zone(store, tenant).await?);
+            tracing::debug!("cache update: organisation read by {:?}", started.elapsed());
             let rows = Touched {
                 table: &after,
                 added: &added_rows,
@@ -157,6 +159,7 @@ pub async fn update_after_import(
     store
         .refresh_cached_days(tenant, batch, &replaced, &dropped, clock.now_ms())
         .await?;
+    tracing::debug!("cache update: written by {:?}", started.elapsed());
     Ok(CacheUpdate {
         updated: updated.into_iter().collect(),
         dropped: dropped.len(),

@@ -96,5 +96,12 @@ pub(crate) async fn give_back(pool: &SqlitePool) -> StoreResult<()> {
             .execute(&mut **connection)
             .await?;
     }
+    // Back in the pool before this ends: dropped, each would go back on a
+    // task of its own, later, and the next query (the report cache's
+    // update) would open a connection (about a millisecond, the schema
+    // read again). `return_to_pool` is what sqlx's drop runs, run here.
+    for mut connection in connections {
+        connection.return_to_pool().await;
+    }
     Ok(())
 }

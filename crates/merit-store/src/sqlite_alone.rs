@@ -99,7 +99,9 @@ pub(crate) async fn give_back(pool: &SqlitePool) -> StoreResult<()> {
     // Back in the pool before this ends: dropped, each would go back on a
     // task of its own, later, and the next query (the report cache's
     // update) would open a connection (about a millisecond, the schema
-    // read again). `return_to_pool` is what sqlx's drop runs, run here.
+    // read again). `return_to_pool` is what sqlx's drop runs, run here; sqlx
+    // keeps it out of its documentation, so an upgrade may rename it (the
+    // drop alone is correct, only slower).
     for mut connection in connections {
         connection.return_to_pool().await;
     }

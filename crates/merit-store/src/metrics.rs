@@ -2,13 +2,15 @@
 //! (append-only) and current contacts and survey answers as columns.
 
 use crate::packed_days::{ANSWER_DAYS, CONTACT_DAYS, invalid_day};
-use crate::sqlite_bulk::TwoIntegersAndBlob;
+use crate::sqlite_bulk::LentRows;
 use crate::{AuditEntry, Store, StoreError, StoreResult, insert_audit, on_store};
 use merit_domain::TenantId;
 use merit_domain::activity::{Activity, AgentState};
 use merit_domain::contact::Outcome;
 use merit_domain::metrics::cores;
-use merit_domain::metrics::packed::{self, AnswerFacts, AnswerView, RowFilter, utc_day};
+use merit_domain::metrics::packed::{
+    self, AnswerFacts, AnswerView, RowFilter, WantedRows, utc_day,
+};
 use merit_domain::metrics::workforce::AgentActivity;
 use merit_domain::metrics::{
     ContactFacts, ContactTable, DefinitionVersion, Direction, Kpi, SurveyFact, Target, TargetScope,
@@ -17,7 +19,9 @@ use merit_domain::organisation::Channel;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sqlx::AssertSqlSafe;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::Range;
+use std::sync::Arc;
 
 const SELECT_DEFINITIONS: &str = "SELECT name, version, kpi, effective_from, options_json, recorded_ms, recorded_on, recorded_by, reason
     FROM kpi_definitions WHERE tenant_id = $1 ORDER BY name, version";
@@ -296,14 +300,18 @@ impl Store {
         K: Fn(u32) -> bool + Sync,
         R: Fn(Option<(&str, u64)>, &str) -> bool + Sync,
     {
-        // Few rows are kept: one core decodes each day while this one
-        // reads the next.
+        // Few rows are kept: found as each day is read, decoded on
+        // another core while this one reads on.
         let range = packed_day_range(window);
         let rows = self.packed_rows_in(CONTACT_DAYS, tenant, range).await?;
         let rows = usize::try_from(rows).unwrap_or(0);
         self.with_packed_days(CONTACT_DAYS, tenant, range, |days| {
-            decoded_while_read(days, rows, |day, bytes, table| {
-                packed::append_contacts_where(bytes, window, with_customers, filter, table)
+            let wanted = |day, bytes: &[u8]| {
+                WantedRows::of(bytes, window, filter).map_err(|e| invalid_day(CONTACT_DAYS, day, e))
+            };
+            decoded_while_read(days, rows, wanted, |day, wanted, run, table| {
+                wanted
+                    .append_run(run, with_customers, filter, table)
                     .map_err(|e| invalid_day(CONTACT_DAYS, day, e))
             })
         })
@@ -443,43 +451,48 @@ fn decoded_in_runs(
 }
 
 /// Packed `days` (`rows` rows in all, at most) decoded in day order into
-/// one table: for reads that keep few rows. Another thread decodes each
-/// day from the front while this one reads the next; when the read ends,
-/// this one decodes the later half of the days still waiting, into a table
-/// of its own that follows the other's.
+/// one table: for reads that keep few rows. This thread finds each day's
+/// `wanted` rows as it reads it and queues them in runs; another thread
+/// decodes the runs from the front as they come. When the read ends, this
+/// thread decodes the later half of the runs still waiting, into a table
+/// of its own that follows the other's. A day that holds most of the rows
+/// kept (the day just imported, say) is thus shared between the two.
 fn decoded_while_read(
-    days: &mut dyn Iterator<Item = StoreResult<TwoIntegersAndBlob>>,
+    days: &mut dyn LentRows,
     rows: usize,
-    decode: impl Fn(i64, &[u8], &mut ContactTable) -> StoreResult<()> + Sync,
+    wanted: impl Fn(i64, &[u8]) -> StoreResult<WantedRows>,
+    decode: impl Fn(i64, &WantedRows, Range<usize>, &mut ContactTable) -> StoreResult<()> + Sync,
 ) -> StoreResult<ContactTable> {
-    let decode_run = |run: &mut dyn Iterator<Item = TwoIntegersAndBlob>| {
+    let decode_runs = |runs: &mut dyn Iterator<Item = Run>, rows: usize| {
         // Room for every row: reserved, not written, so an unused page
         // costs nothing, and the columns are never copied to grow.
         let mut table = ContactTable::default();
         table.reserve(rows);
-        for (day, _, bytes) in run {
-            decode(day, &bytes, &mut table)?;
+        for run in runs {
+            decode(run.day, &run.wanted, run.rows, &mut table)?;
         }
         StoreResult::Ok(table)
     };
-    let waiting = DayQueue::default();
+    let waiting = RunQueue::default();
     std::thread::scope(|scope| {
-        let decoder = scope.spawn(|| decode_run(&mut std::iter::from_fn(|| waiting.next())));
+        let decoder = scope.spawn(|| decode_runs(&mut std::iter::from_fn(|| waiting.next()), rows));
         let mut read = Ok(());
-        for day in days {
-            match day {
-                Ok(day) => waiting.push(day),
+        while let Some(day) = days.next_row() {
+            match day.and_then(|(day, _, bytes)| Ok((day, wanted(day, bytes)?))) {
+                Ok((day, found)) => waiting.push(day, found),
                 Err(e) => {
                     read = Err(e);
                     break;
                 }
             }
-            // The decoder stopped on a bad day: its error is the answer.
+            // The decoder stopped on a bad run: its error is the answer.
             if decoder.is_finished() {
                 break;
             }
         }
-        let later_table = decode_run(&mut waiting.finish().into_iter());
+        let later = waiting.finish();
+        let later_rows = later.iter().map(|run| run.rows.len()).sum();
+        let later_table = decode_runs(&mut later.into_iter(), later_rows);
         let mut table = decoder
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
@@ -489,32 +502,49 @@ fn decoded_while_read(
     })
 }
 
-/// Days read and not yet decoded, for `decoded_while_read`.
+/// A run of a day's wanted rows waiting to be decoded.
+struct Run {
+    day: i64,
+    wanted: Arc<WantedRows>,
+    rows: Range<usize>,
+}
+
+/// Runs queued and not yet decoded, for `decoded_while_read`: (the runs,
+/// whether the read has ended).
 #[derive(Default)]
-struct DayQueue {
-    state: std::sync::Mutex<(std::collections::VecDeque<TwoIntegersAndBlob>, bool)>,
+struct RunQueue {
+    state: std::sync::Mutex<(VecDeque<Run>, bool)>,
     changed: std::sync::Condvar,
 }
 
-impl DayQueue {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, (std::collections::VecDeque<TwoIntegersAndBlob>, bool)> {
+impl RunQueue {
+    /// The rows in a run: enough that queueing a run costs little beside
+    /// decoding it, few enough that the two threads end together.
+    const RUN_ROWS: usize = 2_048;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (VecDeque<Run>, bool)> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn push(&self, day: TwoIntegersAndBlob) {
-        self.lock().0.push_back(day);
+    /// Queues a day's wanted rows in runs.
+    fn push(&self, day: i64, wanted: WantedRows) {
+        let wanted = Arc::new(wanted);
+        let runs = (0..wanted.len()).step_by(Self::RUN_ROWS).map(|start| Run {
+            day,
+            wanted: wanted.clone(),
+            rows: start..(start + Self::RUN_ROWS).min(wanted.len()),
+        });
+        self.lock().0.extend(runs);
         self.changed.notify_one();
     }
 
-    /// The first day waiting, once there is one; `None` when the read has
+    /// The first run waiting, once there is one; `None` when the read has
     /// ended and none is left.
-    fn next(&self) -> Option<TwoIntegersAndBlob> {
+    fn next(&self) -> Option<Run> {
         let mut state = self.lock();
         loop {
-            if let Some(day) = state.0.pop_front() {
-                return Some(day);
+            if let Some(run) = state.0.pop_front() {
+                return Some(run);
             }
             if state.1 {
                 return None;
@@ -523,13 +553,13 @@ impl DayQueue {
         }
     }
 
-    /// Ends the read: the later half of the days still waiting is taken
-    /// away (in day order), the rest left for `next`.
-    fn finish(&self) -> Vec<TwoIntegersAndBlob> {
+    /// Ends the read: the later half of the runs still waiting is taken
+    /// away (in order), the rest left for `next`.
+    fn finish(&self) -> VecDeque<Run> {
         let mut state = self.lock();
         state.1 = true;
         let keep = state.0.len().div_ceil(2);
-        let later = state.0.split_off(keep).into();
+        let later = state.0.split_off(keep);
         drop(state);
         self.changed.notify_one();
         later
@@ -934,6 +964,7 @@ pub struct StaleCachedDay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sqlite_bulk::{OwnedRows, TwoIntegersAndBlob};
     use merit_domain::metrics::ContactFacts;
 
     fn contact(day: i64, k: i64) -> ContactFacts {
@@ -963,32 +994,55 @@ mod tests {
         }
     }
 
-    /// Days read far quicker than they are decoded (from memory), so that
-    /// this thread takes the later half of them: the table is still the
-    /// days' rows in day order, and a bad day is the answer.
+    /// Days read far quicker than they are decoded (from memory), one of
+    /// them holding several runs' rows, so that both threads decode runs:
+    /// the table is still the wanted rows in day and row order, and a bad
+    /// day is the answer.
     #[test]
-    fn days_decoded_while_read_are_every_row_in_day_order() {
+    fn days_decoded_while_read_are_the_wanted_rows_in_day_order() {
         let days: Vec<(i64, Vec<ContactFacts>)> = (20_000..20_040)
-            .map(|day| (day, (0..50).map(|k| contact(day, k)).collect()))
+            .map(|day| {
+                let n = if day == 20_030 { 5_000 } else { 50 };
+                (day, (0..n).map(|k| contact(day, k)).collect())
+            })
             .collect();
+        // The large day's rows (all wanted by key) make three runs.
+        assert!(days[30].1.len() > 2 * RunQueue::RUN_ROWS);
         let packed: Vec<TwoIntegersAndBlob> = days
             .iter()
             .map(|(day, rows)| (*day, rows.len() as i64, packed::pack_contacts(rows)))
             .collect();
-        let decode = |_: i64, bytes: &[u8], table: &mut ContactTable| {
-            packed::append_contacts(bytes, (i64::MIN, i64::MAX), true, table)
-                .map_err(|e| invalid_day(CONTACT_DAYS, 0, e))
+        // Every third contact, by source id (the filter's second test).
+        let third = |id: &str| {
+            id.rsplit('-')
+                .next()
+                .and_then(|k| k.parse::<u64>().ok())
+                .is_some_and(|k| k % 3 == 0)
+        };
+        let filter = RowFilter::new(|_| true, |_, id| third(id));
+        let wanted = |day, bytes: &[u8]| {
+            WantedRows::of(bytes, (i64::MIN, i64::MAX), &filter)
+                .map_err(|e| invalid_day(CONTACT_DAYS, day, e))
+        };
+        let decode = |day, wanted: &WantedRows, run, table: &mut ContactTable| {
+            wanted
+                .append_run(run, true, &filter, table)
+                .map_err(|e| invalid_day(CONTACT_DAYS, day, e))
         };
         let table =
-            decoded_while_read(&mut packed.clone().into_iter().map(Ok), 2_000, decode).unwrap();
-        let expected: Vec<ContactFacts> = days.into_iter().flat_map(|(_, rows)| rows).collect();
+            decoded_while_read(&mut OwnedRows::new(packed.clone()), 6_000, wanted, decode).unwrap();
+        let expected: Vec<ContactFacts> = days
+            .into_iter()
+            .flat_map(|(_, rows)| rows)
+            .filter(|c| third(&c.source_id))
+            .collect();
         let read: Vec<ContactFacts> = (0..table.len()).filter_map(|i| table.row(i)).collect();
         assert_eq!(read.len(), expected.len());
         assert!(read == expected, "rows differ or are out of order");
 
         let mut with_bad_day = packed;
         with_bad_day[30].2.truncate(10);
-        let refused = decoded_while_read(&mut with_bad_day.into_iter().map(Ok), 2_000, decode);
+        let refused = decoded_while_read(&mut OwnedRows::new(with_bad_day), 6_000, wanted, decode);
         assert!(refused.is_err());
     }
 }

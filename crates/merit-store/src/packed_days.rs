@@ -6,7 +6,7 @@
 
 use crate::Row;
 use crate::batch::Tx;
-use crate::sqlite_bulk::{TwoIntegersAndBlob, select_two_integers_and_blob};
+use crate::sqlite_bulk::{LentRows, OwnedRows, TwoIntegersAndBlob, select_two_integers_and_blob};
 use crate::{Store, StoreError, StoreResult, on_store, on_tx};
 use merit_domain::TenantId;
 use merit_domain::metrics::ContactFacts;
@@ -331,18 +331,19 @@ impl Store {
         tenant: TenantId,
         days: (i64, i64),
     ) -> StoreResult<Vec<(i64, i64, Vec<u8>)>> {
-        self.with_packed_days(table, tenant, days, |rows| rows.collect())
+        self.with_packed_days(table, tenant, days, |rows| rows.owned())
             .await?
     }
 
     /// `packed_days` handed to `consume` as they are read: on SQLite each
-    /// is read from the store when `consume` asks for it.
+    /// is read from the store when `consume` asks for it, and lent where
+    /// SQLite holds it.
     pub(crate) async fn with_packed_days<T>(
         &self,
         table: &str,
         tenant: TenantId,
         (first_day, last_day): (i64, i64),
-        consume: impl FnOnce(&mut dyn Iterator<Item = StoreResult<TwoIntegersAndBlob>>) -> T,
+        consume: impl FnOnce(&mut dyn LentRows) -> T,
     ) -> StoreResult<T> {
         let sql = format!(
             "SELECT day, n_rows, packed FROM {table} WHERE tenant_id = $1 AND day >= $2 AND day <= $3 ORDER BY day"
@@ -360,7 +361,7 @@ impl Store {
                         .bind(last_day)
                         .fetch_all(pool)
                         .await?;
-                Ok(consume(&mut days.into_iter().map(Ok)))
+                Ok(consume(&mut OwnedRows::new(days)))
             }
         }
     }

@@ -5,8 +5,8 @@
 //!   transaction. Through sqlx every bound value became a fresh
 //!   `Arc<String>` and crossed to sqlx's worker thread; that, not SQLite,
 //!   bounded the import rate (docs/benchmarks.md);
-//! - reading packed days: each blob copied once, where sqlx copies it
-//!   twice (into its row, then out of it) on two threads.
+//! - reading packed days: each blob read where SQLite puts it, where sqlx
+//!   copies it twice (into its row, then out of it) on two threads.
 //!
 //! This file holds the workspace's only `unsafe`: a statement on sqlx's
 //! connection handle, held for the length of one call (checked by `xtask
@@ -61,15 +61,15 @@ pub(crate) async fn select_two_integers_and_blob<T>(
     pool: &SqlitePool,
     sql: &str,
     parameters: &[i64],
-    consume: impl FnOnce(&mut dyn Iterator<Item = StoreResult<TwoIntegersAndBlob>>) -> T,
+    consume: impl FnOnce(&mut dyn LentRows) -> T,
 ) -> StoreResult<T> {
     let mut connection = pool.acquire().await?;
     let mut handle = connection.lock_handle().await?;
     // As in `insert_rows`: the statement goes before the lock.
-    let select = Statement::prepare(handle.as_raw_handle().as_ptr(), sql)?;
+    let mut select = Statement::prepare(handle.as_raw_handle().as_ptr(), sql)?;
     select.bind(parameters.iter().map(|&v| ValueRef::Int(v)))?;
     let consumed = consume(&mut Rows {
-        select: &select,
+        select: &mut select,
         done: false,
     });
     drop(select);
@@ -77,19 +77,58 @@ pub(crate) async fn select_two_integers_and_blob<T>(
     Ok(consumed)
 }
 
-/// A row of `select_two_integers_and_blob`.
+/// A row of two integers and a blob, owned.
 pub(crate) type TwoIntegersAndBlob = (i64, i64, Vec<u8>);
+
+/// Rows of two integers and a blob read one at a time, each row's blob
+/// lent until the next row is asked for: on SQLite it is read where SQLite
+/// put it, not copied.
+pub(crate) trait LentRows {
+    /// The next row (`None` after the last, or after an error).
+    fn next_row(&mut self) -> Option<StoreResult<(i64, i64, &[u8])>>;
+
+    /// The rows left, owned.
+    fn owned(&mut self) -> StoreResult<Vec<TwoIntegersAndBlob>> {
+        let mut rows = Vec::new();
+        while let Some(row) = self.next_row() {
+            let (a, b, blob) = row?;
+            rows.push((a, b, blob.to_vec()));
+        }
+        Ok(rows)
+    }
+}
+
+/// Rows already read (from PostgreSQL, or in tests), lent in turn.
+pub(crate) struct OwnedRows {
+    rows: std::vec::IntoIter<TwoIntegersAndBlob>,
+    current: Option<TwoIntegersAndBlob>,
+}
+
+impl OwnedRows {
+    pub(crate) fn new(rows: Vec<TwoIntegersAndBlob>) -> Self {
+        OwnedRows {
+            rows: rows.into_iter(),
+            current: None,
+        }
+    }
+}
+
+impl LentRows for OwnedRows {
+    fn next_row(&mut self) -> Option<StoreResult<(i64, i64, &[u8])>> {
+        self.current = self.rows.next();
+        let (a, b, blob) = self.current.as_ref()?;
+        Some(Ok((*a, *b, blob)))
+    }
+}
 
 /// The rows of a bound statement, each read as it is asked for.
 struct Rows<'s> {
-    select: &'s Statement,
+    select: &'s mut Statement,
     done: bool,
 }
 
-impl Iterator for Rows<'_> {
-    type Item = StoreResult<TwoIntegersAndBlob>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl LentRows for Rows<'_> {
+    fn next_row(&mut self) -> Option<StoreResult<(i64, i64, &[u8])>> {
         if self.done {
             return None;
         }
@@ -133,21 +172,25 @@ impl Statement {
         Ok(prepared)
     }
 
-    /// The next row, two integers and a blob (`None` after the last).
-    fn two_integers_and_blob(&self) -> StoreResult<Option<TwoIntegersAndBlob>> {
+    /// The next row, two integers and a blob (`None` after the last); the
+    /// blob is SQLite's, lent until the statement is next used (which
+    /// takes `&mut self`, so the loan has ended by then).
+    fn two_integers_and_blob(&mut self) -> StoreResult<Option<(i64, i64, &[u8])>> {
         let s = self.statement;
         // SAFETY: `s` is a live statement of this connection. A row's blob
-        // pointer is valid for `sqlite3_column_bytes` bytes until the next
-        // step, and is copied before it; a zero-length blob may be null.
+        // pointer is valid for `sqlite3_column_bytes` bytes until the
+        // statement is next stepped, reset or finalized, none of which can
+        // happen while the slice borrows `self`; a zero-length blob may be
+        // null.
         #[allow(unsafe_code)]
         unsafe {
             match ffi::sqlite3_step(s) {
                 ffi::SQLITE_ROW => {
                     let blob = ffi::sqlite3_column_blob(s, 2).cast::<u8>();
                     let length = usize::try_from(ffi::sqlite3_column_bytes(s, 2)).unwrap_or(0);
-                    let bytes = match blob.is_null() {
-                        true => Vec::new(),
-                        false => std::slice::from_raw_parts(blob, length).to_vec(),
+                    let bytes: &[u8] = match blob.is_null() {
+                        true => &[],
+                        false => std::slice::from_raw_parts(blob, length),
                     };
                     Ok(Some((
                         ffi::sqlite3_column_int64(s, 0),
@@ -362,9 +405,7 @@ mod tests {
                 .unwrap();
         }
         let sql = "SELECT day, n, b FROM d WHERE k = ?1 AND day >= ?2 ORDER BY day";
-        let all = |rows: &mut dyn Iterator<Item = StoreResult<TwoIntegersAndBlob>>| {
-            rows.collect::<StoreResult<Vec<_>>>()
-        };
+        let all = |rows: &mut dyn LentRows| rows.owned();
         let rows = select_two_integers_and_blob(&pool, sql, &[1, 1], all)
             .await
             .unwrap()
@@ -372,7 +413,7 @@ mod tests {
         assert_eq!(rows, [(1, 10, vec![]), (2, 20, vec![]), (3, 30, large)]);
         // Rows are read as they are asked for: the first alone.
         let first = select_two_integers_and_blob(&pool, sql, &[1, 1], |rows| {
-            rows.next().map(|row| row.map(|(day, _, _)| day))
+            rows.next_row().map(|row| row.map(|(day, _, _)| day))
         })
         .await
         .unwrap();

@@ -495,6 +495,9 @@ struct PackedContact<'a> {
     view: ContactView<'a>,
 }
 
+/// A packed row unread: its match key, its arrival and its values.
+type RowBytes<'a> = (u32, i64, &'a [u8]);
+
 /// The rows of a packed day of contacts, read one at a time.
 struct StoredContacts<'a> {
     reader: Reader<'a>,
@@ -505,31 +508,9 @@ struct StoredContacts<'a> {
 
 impl<'a> StoredContacts<'a> {
     fn new(bytes: &'a [u8]) -> Result<Self, PackedError> {
-        let mut header = Reader { bytes };
-        header.tag(CONTACTS_TAG)?;
-        let offset = header
-            .bytes
-            .split_first_chunk::<8>()
-            .map(|(offset, _)| u64::from_le_bytes(*offset))
-            .and_then(|offset| usize::try_from(offset).ok())
-            .filter(|&offset| (12..=bytes.len()).contains(&offset))
-            .ok_or(PackedError("bad trailer offset"))?;
-        let mut trailer = Reader {
-            bytes: &bytes[offset..],
-        };
-        let reader = Reader {
-            bytes: &bytes[12..offset],
-        };
-        let remaining = trailer.varint()?;
-        let remaining = match usize::try_from(remaining) {
-            Ok(n) if n <= reader.bytes.len() => n,
-            _ => return Err(PackedError("count larger than the record")),
-        };
-        let mut names: [Vec<&str>; CONTACT_TEXT] = Default::default();
-        for column in &mut names {
-            *column = trailer.names()?;
-        }
-        trailer.end()?;
+        let (rows, trailer) = split_contact_day(bytes)?;
+        let reader = Reader { bytes: rows };
+        let (remaining, names) = contact_trailer(trailer, rows.len())?;
         Ok(StoredContacts {
             reader,
             names,
@@ -549,6 +530,19 @@ impl<'a> StoredContacts<'a> {
         &mut self,
         wanted: impl Fn(u32, i64) -> bool,
     ) -> Result<Option<Option<PackedContact<'a>>>, PackedError> {
+        let Some((key, arrival_ms, row)) = self.next_row_bytes()? else {
+            return Ok(None);
+        };
+        match wanted(key, arrival_ms) {
+            true => contact_values(row, arrival_ms).map(|c| Some(Some(c))),
+            false => Ok(Some(None)),
+        }
+    }
+
+    /// The next row's match key, arrival and values, unread (`None` after
+    /// the last).
+    #[inline]
+    fn next_row_bytes(&mut self) -> Result<Option<RowBytes<'a>>, PackedError> {
         if self.remaining == 0 {
             return Ok(None);
         }
@@ -563,39 +557,7 @@ impl<'a> StoredContacts<'a> {
             .ok_or(PackedError("row longer than the record"))?;
         let (row, rest) = r.bytes.split_at(len);
         r.bytes = rest;
-        if !wanted(key, arrival_ms) {
-            return Ok(Some(None));
-        }
-        let r = &mut Reader { bytes: row };
-        let mut codes = [0u64; CONTACT_TEXT];
-        let mut text = [None; CONTACT_TEXT];
-        for (k, code) in codes.iter_mut().enumerate() {
-            match INLINE.contains(&k) {
-                true => text[k] = r.inline()?.map(text_of).transpose()?,
-                false => *code = r.varint()?,
-            }
-        }
-        if text[INLINE[0]].is_none() {
-            return Err(PackedError("missing required text"));
-        }
-        let relative = |v: Option<i64>| v.map(|t| arrival_ms.wrapping_add(t));
-        let view = ContactView {
-            text,
-            arrival_ms,
-            end_ms: arrival_ms.wrapping_add(r.signed()?),
-            wait_ms: r.optional()?,
-            flags: r.varint()?,
-            talk_ms: r.signed()?,
-            hold_ms: r.signed()?,
-            after_work_ms: r.signed()?,
-            first_response_ms: relative(r.optional()?),
-            resolution_ms: relative(r.optional()?),
-            sale_minor: r.optional()?,
-        };
-        if !r.bytes.is_empty() {
-            return Err(PackedError("row longer than its values"));
-        }
-        Ok(Some(Some(PackedContact { codes, view })))
+        Ok(Some((key, arrival_ms, row)))
     }
 
     /// The contact with its dictionary text looked up.
@@ -612,6 +574,74 @@ impl<'a> StoredContacts<'a> {
     fn end(&self) -> Result<(), PackedError> {
         self.reader.end()
     }
+}
+
+/// A packed day of contacts as its rows' bytes and its trailer.
+fn split_contact_day(bytes: &[u8]) -> Result<(&[u8], &[u8]), PackedError> {
+    let mut header = Reader { bytes };
+    header.tag(CONTACTS_TAG)?;
+    let offset = header
+        .bytes
+        .split_first_chunk::<8>()
+        .map(|(offset, _)| u64::from_le_bytes(*offset))
+        .and_then(|offset| usize::try_from(offset).ok())
+        .filter(|&offset| (12..=bytes.len()).contains(&offset))
+        .ok_or(PackedError("bad trailer offset"))?;
+    Ok((&bytes[12..offset], &bytes[offset..]))
+}
+
+/// A packed day's trailer read: its row count (at most `rows_len`, the
+/// bytes of its rows) and its dictionaries.
+fn contact_trailer(
+    trailer: &[u8],
+    rows_len: usize,
+) -> Result<(usize, [Vec<&str>; CONTACT_TEXT]), PackedError> {
+    let mut trailer = Reader { bytes: trailer };
+    let count = match usize::try_from(trailer.varint()?) {
+        Ok(n) if n <= rows_len => n,
+        _ => return Err(PackedError("count larger than the record")),
+    };
+    let mut names: [Vec<&str>; CONTACT_TEXT] = Default::default();
+    for column in &mut names {
+        *column = trailer.names()?;
+    }
+    trailer.end()?;
+    Ok((count, names))
+}
+
+/// A row's values (what follows its length), its arrival known.
+#[inline]
+fn contact_values(row: &[u8], arrival_ms: i64) -> Result<PackedContact<'_>, PackedError> {
+    let r = &mut Reader { bytes: row };
+    let mut codes = [0u64; CONTACT_TEXT];
+    let mut text = [None; CONTACT_TEXT];
+    for (k, code) in codes.iter_mut().enumerate() {
+        match INLINE.contains(&k) {
+            true => text[k] = r.inline()?.map(text_of).transpose()?,
+            false => *code = r.varint()?,
+        }
+    }
+    if text[INLINE[0]].is_none() {
+        return Err(PackedError("missing required text"));
+    }
+    let relative = |v: Option<i64>| v.map(|t| arrival_ms.wrapping_add(t));
+    let view = ContactView {
+        text,
+        arrival_ms,
+        end_ms: arrival_ms.wrapping_add(r.signed()?),
+        wait_ms: r.optional()?,
+        flags: r.varint()?,
+        talk_ms: r.signed()?,
+        hold_ms: r.signed()?,
+        after_work_ms: r.signed()?,
+        first_response_ms: relative(r.optional()?),
+        resolution_ms: relative(r.optional()?),
+        sale_minor: r.optional()?,
+    };
+    if !r.bytes.is_empty() {
+        return Err(PackedError("row longer than its values"));
+    }
+    Ok(PackedContact { codes, view })
 }
 
 fn channel(name: &str) -> Result<Channel, PackedError> {
@@ -711,26 +741,152 @@ where
     K: Fn(u32) -> bool,
     R: Fn(Option<(&str, u64)>, &str) -> bool,
 {
-    let mut codes: Option<TableCodes> = None;
     let mut rows = StoredContacts::new(bytes)?;
+    let mut writer = TableWriter::new(with_customers);
     let wanted =
         |key: u32, arrival_ms: i64| (from_ms..to_ms).contains(&arrival_ms) && (filter.key)(key);
     while let Some(row) = rows.next_row_if(wanted)? {
-        let Some(c) = row else {
-            continue;
+        if let Some(c) = row {
+            writer.push(&rows.names, &c, &filter.row, table)?;
+        }
+    }
+    rows.end()
+}
+
+/// The rows of a packed day of contacts that arrived in a window and
+/// whose match key a filter accepts, copied out of the day's bytes with
+/// its dictionaries and not yet decoded: runs of them can be decoded on
+/// several threads (`append_run`), each into a table of its own.
+#[derive(Debug, Clone)]
+pub struct WantedRows {
+    /// The day's trailer (row count and dictionaries), then each wanted
+    /// row's values (what follows its length).
+    bytes: Vec<u8>,
+    /// Each wanted row's arrival and where its values end in `bytes`.
+    rows: Vec<(i64, usize)>,
+    trailer_len: usize,
+}
+
+impl WantedRows {
+    /// The rows of packed day `bytes` that arrived in `[from_ms, to_ms)`
+    /// and whose match key `filter` accepts. The day's layout is checked
+    /// here; each row's values when it is decoded.
+    pub fn of<K, R>(
+        bytes: &[u8],
+        (from_ms, to_ms): (i64, i64),
+        filter: &RowFilter<K, R>,
+    ) -> Result<Self, PackedError>
+    where
+        K: Fn(u32) -> bool,
+    {
+        let (rows_bytes, trailer) = split_contact_day(bytes)?;
+        let (remaining, _) = contact_trailer(trailer, rows_bytes.len())?;
+        // Room for every row: reserved, not written, so the room no row
+        // takes costs nothing, and the bytes are never copied to grow.
+        let mut wanted = WantedRows {
+            bytes: Vec::with_capacity(bytes.len()),
+            rows: Vec::with_capacity(remaining),
+            trailer_len: trailer.len(),
         };
+        wanted.bytes.extend_from_slice(trailer);
+        let mut rows = StoredContacts {
+            reader: Reader { bytes: rows_bytes },
+            names: Default::default(),
+            remaining,
+            arrival_ms: 0,
+        };
+        while let Some((key, arrival_ms, row)) = rows.next_row_bytes()? {
+            if (from_ms..to_ms).contains(&arrival_ms) && (filter.key)(key) {
+                wanted.bytes.extend_from_slice(row);
+                wanted.rows.push((arrival_ms, wanted.bytes.len()));
+            }
+        }
+        rows.end()?;
+        Ok(wanted)
+    }
+
+    /// How many rows were wanted.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Appends the wanted rows `run` (by position among them) that
+    /// `filter` accepts by customer and id to `table`, as
+    /// `append_contacts_where` would.
+    pub fn append_run<K, R>(
+        &self,
+        run: std::ops::Range<usize>,
+        with_customers: bool,
+        filter: &RowFilter<K, R>,
+        table: &mut ContactTable,
+    ) -> Result<(), PackedError>
+    where
+        R: Fn(Option<(&str, u64)>, &str) -> bool,
+    {
+        let (_, names) = contact_trailer(&self.bytes[..self.trailer_len], usize::MAX)?;
+        let mut writer = TableWriter::new(with_customers);
+        let mut start = match run.start {
+            0 => self.trailer_len,
+            k => self.rows.get(k - 1).map_or(usize::MAX, |row| row.1),
+        };
+        for &(arrival_ms, end) in self.rows.get(run).unwrap_or_default() {
+            let values = self
+                .bytes
+                .get(start..end)
+                .ok_or(PackedError("row outside the record"))?;
+            writer.push(
+                &names,
+                &contact_values(values, arrival_ms)?,
+                &filter.row,
+                table,
+            )?;
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+/// Pushes a packed day's contacts into a table, its dictionaries
+/// interned into the table's on the first row pushed.
+struct TableWriter {
+    with_customers: bool,
+    codes: Option<TableCodes>,
+}
+
+impl TableWriter {
+    fn new(with_customers: bool) -> Self {
+        TableWriter {
+            with_customers,
+            codes: None,
+        }
+    }
+
+    /// Pushes `c` (of the day whose dictionaries are `names`) when
+    /// `accepts(customer id with its hash, source id)`.
+    #[inline]
+    fn push(
+        &mut self,
+        names: &[Vec<&str>; CONTACT_TEXT],
+        c: &PackedContact,
+        accepts: impl Fn(Option<(&str, u64)>, &str) -> bool,
+        table: &mut ContactTable,
+    ) -> Result<(), PackedError> {
+        let with_customers = self.with_customers;
         let [id, customer] = INLINE.map(|k| c.view.text[k]);
         // Hashed once, for the filter and the table.
         let customer = customer
             .filter(|_| with_customers)
             .map(|c| (c, bytes_hash(c.as_bytes())));
-        if !(filter.row)(customer, id.unwrap_or_default()) {
-            continue;
+        if !accepts(customer, id.unwrap_or_default()) {
+            return Ok(());
         }
-        let names = &rows.names;
-        let codes = match &mut codes {
+        let codes = match &mut self.codes {
             Some(codes) => codes,
-            None => codes.insert(TableCodes {
+            None => self.codes.insert(TableCodes {
                 systems: interned(&names[0], &mut table.source_systems),
                 queues: interned(&names[3], &mut table.queues),
                 kinds: interned(&names[4], &mut table.contact_types),
@@ -787,8 +943,8 @@ where
         table.resolution_ms.push(v.resolution_ms.unwrap_or(-1));
         table.sale_minor.push(v.sale_minor.unwrap_or(-1));
         table.sale_cancelled.push(v.flags & 4 != 0);
+        Ok(())
     }
-    rows.end()
 }
 
 /// Sorts answers into a packed day's order: answer time, then identity, then question.
@@ -1030,6 +1186,9 @@ mod tests {
             assert!(
                 append_contacts(&bytes[..len], (i64::MIN, i64::MAX), true, &mut table).is_err()
             );
+            let every = RowFilter::new(|_| true, |_, _| true);
+            let wanted = WantedRows::of(&bytes[..len], (i64::MIN, i64::MAX), &every);
+            assert!(wanted.is_err(), "prefix of {len} bytes, its wanted rows");
         }
         let mut longer = bytes.clone();
         longer.push(0);
@@ -1052,19 +1211,37 @@ mod tests {
             unpack_contacts(&unknown_code),
             Err(PackedError("unknown text code"))
         );
+        // Its layout is sound, so its row is wanted; decoding it fails.
+        let every = RowFilter::new(|_| true, |_, _| true);
+        let wanted = WantedRows::of(&unknown_code, (i64::MIN, i64::MAX), &every).unwrap();
+        assert_eq!(
+            wanted.append_run(0..1, true, &every, &mut ContactTable::default()),
+            Err(PackedError("unknown text code"))
+        );
     }
 
     fn rows_of(t: &ContactTable) -> Vec<ContactFacts> {
         (0..t.len()).filter_map(|i| t.row(i)).collect()
     }
 
-    /// The rows of a packed day `filter` keeps, every arrival wanted.
+    /// The rows of a packed day `filter` keeps, every arrival wanted; the
+    /// same rows when its wanted rows are decoded a run of one at a time,
+    /// each into a table of its own, the tables then appended in order.
     fn kept_by(
         bytes: &[u8],
         filter: &RowFilter<impl Fn(u32) -> bool, impl Fn(Option<(&str, u64)>, &str) -> bool>,
     ) -> Vec<ContactFacts> {
+        let window = (i64::MIN, i64::MAX);
         let mut table = ContactTable::default();
-        append_contacts_where(bytes, (i64::MIN, i64::MAX), true, filter, &mut table).unwrap();
+        append_contacts_where(bytes, window, true, filter, &mut table).unwrap();
+        let wanted = WantedRows::of(bytes, window, filter).unwrap();
+        let mut in_runs = ContactTable::default();
+        for k in 0..wanted.len() {
+            let mut run = ContactTable::default();
+            wanted.append_run(k..k + 1, true, filter, &mut run).unwrap();
+            in_runs.append(run);
+        }
+        assert_eq!(rows_of(&in_runs), rows_of(&table));
         rows_of(&table)
     }
 

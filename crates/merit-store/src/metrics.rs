@@ -454,9 +454,10 @@ fn decoded_in_runs(
 /// one table: for reads that keep few rows. This thread finds each day's
 /// `wanted` rows as it reads it and queues them in runs; another thread
 /// decodes the runs from the front as they come. When the read ends, this
-/// thread decodes the later half of the runs still waiting, into a table
-/// of its own that follows the other's. A day that holds most of the rows
-/// kept (the day just imported, say) is thus shared between the two.
+/// thread decodes the later runs still waiting that hold half their rows,
+/// into a table of its own that follows the other's. A day that holds
+/// most of the rows kept (the day just imported, say) is thus shared
+/// between the two.
 fn decoded_while_read(
     days: &mut dyn LentRows,
     rows: usize,
@@ -553,12 +554,20 @@ impl RunQueue {
         }
     }
 
-    /// Ends the read: the later half of the runs still waiting is taken
-    /// away (in order), the rest left for `next`.
+    /// Ends the read: the later runs still waiting that hold half their
+    /// rows are taken away (in order), the rest left for `next`. Halved by
+    /// rows, not by runs: the day just imported makes many full runs, the
+    /// days after it a small one each.
     fn finish(&self) -> VecDeque<Run> {
         let mut state = self.lock();
         state.1 = true;
-        let keep = state.0.len().div_ceil(2);
+        let half = state.0.iter().map(|run| run.rows.len()).sum::<usize>() / 2;
+        let mut later_rows = 0;
+        let mut keep = state.0.len();
+        while keep > 0 && later_rows < half {
+            keep -= 1;
+            later_rows += state.0[keep].rows.len();
+        }
         let later = state.0.split_off(keep);
         drop(state);
         self.changed.notify_one();
@@ -992,6 +1001,40 @@ mod tests {
             sale_minor: None,
             sale_cancelled: false,
         }
+    }
+
+    /// When the read ends this thread takes the later runs that hold half
+    /// the rows waiting, however many runs that is: here the large day's
+    /// last two runs and the three small days', not half the runs.
+    #[test]
+    fn the_read_ends_with_the_runs_waiting_halved_by_rows() {
+        let waiting = RunQueue::default();
+        let every = RowFilter::new(|_| true, |_, _| true);
+        for (day, n) in [(20_000, 5_000), (20_001, 50), (20_002, 50), (20_003, 50)] {
+            let rows: Vec<ContactFacts> = (0..n).map(|k| contact(day, k)).collect();
+            let wanted =
+                WantedRows::of(&packed::pack_contacts(&rows), (i64::MIN, i64::MAX), &every);
+            waiting.push(day, wanted.unwrap());
+        }
+        // Runs of 2,048, 2,048, 904, 50, 50 and 50 rows: 5,150 in all.
+        let later: Vec<(i64, usize)> = waiting
+            .finish()
+            .iter()
+            .map(|run| (run.day, run.rows.len()))
+            .collect();
+        assert_eq!(
+            later,
+            [
+                (20_000, 2_048),
+                (20_000, 904),
+                (20_001, 50),
+                (20_002, 50),
+                (20_003, 50)
+            ]
+        );
+        let first = waiting.next().map(|run| (run.day, run.rows));
+        assert_eq!(first, Some((20_000, 0..2_048)));
+        assert!(waiting.next().is_none());
     }
 
     /// Days read far quicker than they are decoded (from memory), one of

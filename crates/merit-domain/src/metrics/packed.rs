@@ -756,7 +756,7 @@ where
 /// The rows of a packed day of contacts that arrived in a window and
 /// whose match key a filter accepts, copied out of the day's bytes with
 /// its dictionaries and not yet decoded: runs of them can be decoded on
-/// several threads (`append_run`), each into a table of its own.
+/// several threads (`append_run`), each thread into a table of its own.
 #[derive(Debug, Clone)]
 pub struct WantedRows {
     /// The day's trailer (row count and dictionaries), then each wanted
@@ -781,8 +781,8 @@ impl WantedRows {
     {
         let (rows_bytes, trailer) = split_contact_day(bytes)?;
         let (remaining, _) = contact_trailer(trailer, rows_bytes.len())?;
-        // Room for every row: reserved, not written, so the room no row
-        // takes costs nothing, and the bytes are never copied to grow.
+        // Room for the whole day: reserved, not written, so room left
+        // unused costs nothing, and the bytes are never copied to grow.
         let mut wanted = WantedRows {
             bytes: Vec::with_capacity(bytes.len()),
             rows: Vec::with_capacity(remaining),

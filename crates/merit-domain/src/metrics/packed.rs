@@ -779,22 +779,16 @@ impl WantedRows {
     where
         K: Fn(u32) -> bool,
     {
-        let (rows_bytes, trailer) = split_contact_day(bytes)?;
-        let (remaining, _) = contact_trailer(trailer, rows_bytes.len())?;
+        let mut rows = StoredContacts::new(bytes)?;
+        let (_, trailer) = split_contact_day(bytes)?;
         // Room for the whole day: reserved, not written, so room left
         // unused costs nothing, and the bytes are never copied to grow.
         let mut wanted = WantedRows {
             bytes: Vec::with_capacity(bytes.len()),
-            rows: Vec::with_capacity(remaining),
+            rows: Vec::with_capacity(rows.remaining),
             trailer_len: trailer.len(),
         };
         wanted.bytes.extend_from_slice(trailer);
-        let mut rows = StoredContacts {
-            reader: Reader { bytes: rows_bytes },
-            names: Default::default(),
-            remaining,
-            arrival_ms: 0,
-        };
         while let Some((key, arrival_ms, row)) = rows.next_row_bytes()? {
             if (from_ms..to_ms).contains(&arrival_ms) && (filter.key)(key) {
                 wanted.bytes.extend_from_slice(row);

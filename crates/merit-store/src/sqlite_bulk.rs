@@ -119,6 +119,11 @@ impl LentRows for OwnedRows {
         let (a, b, blob) = self.current.as_ref()?;
         Some(Ok((*a, *b, blob)))
     }
+
+    /// The rows left, moved out: already owned, they are not copied.
+    fn owned(&mut self) -> StoreResult<Vec<TwoIntegersAndBlob>> {
+        Ok(self.rows.by_ref().collect())
+    }
 }
 
 /// The rows of a bound statement, each read as it is asked for.
@@ -317,6 +322,17 @@ mod tests {
     async fn table() -> Transaction<'static, Sqlite> {
         let create = "CREATE TABLE t (id TEXT PRIMARY KEY, n BIGINT NOT NULL, note TEXT)";
         pool_with(create).await.begin().await.unwrap()
+    }
+
+    #[test]
+    fn owned_rows_are_lent_in_turn_and_the_rest_moved_out() {
+        let mut rows = OwnedRows::new(vec![(1, 10, vec![1]), (2, 20, vec![2]), (3, 30, vec![3])]);
+        let first = rows
+            .next_row()
+            .map(|row| row.map(|(a, b, blob)| (a, b, blob.to_vec())));
+        assert_eq!(first.transpose().unwrap(), Some((1, 10, vec![1])));
+        assert_eq!(rows.owned().unwrap(), [(2, 20, vec![2]), (3, 30, vec![3])]);
+        assert!(rows.next_row().is_none());
     }
 
     #[tokio::test]
